@@ -1,0 +1,526 @@
+//! The revision DAG: validation, heads, branch and merge points, walks, and
+//! the one deterministic topological order every plan and listing uses.
+//!
+//! The graph is built once from parsed revisions and never changes. Nodes are
+//! numbered in ID order, so comparing node numbers compares IDs: ties in
+//! the topological order and prefix lookups need no other index. Edges point from a parent (or
+//! a dependency) to its child (or dependent), so "up" is the direction of
+//! the edges. The petgraph storage stays private: callers speak in IDs and
+//! [`Revision`]s, while the planner uses node numbers through crate-private
+//! methods.
+//!
+//! Every walk is iterative and marks nodes in a bit vector, so it is linear
+//! in nodes plus edges and cannot overflow the stack on a 100,000-deep chain.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::fmt;
+use std::path::PathBuf;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction::{self, Incoming, Outgoing};
+use thiserror::Error;
+
+use crate::revision::{location, ParseError, Revision};
+
+/// Why an edge exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edge {
+    Parent,
+    DependsOn,
+}
+
+/// Which edges a walk follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// Parent edges only: the branch structure.
+    Parents,
+    /// Parent and depends-on edges: what must be applied before what.
+    All,
+}
+
+/// A validated revision graph.
+#[derive(Debug)]
+pub struct RevisionGraph {
+    revisions: Vec<Revision>,
+    graph: DiGraph<(), Edge, u32>,
+    index: HashMap<String, usize>,
+    labels: HashMap<String, usize>,
+}
+
+/// Something wrong with the graph as a whole. Each names every file involved.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Problem {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("duplicate revision ID `{id}` in {}", file_list(.files))]
+    DuplicateId { id: String, files: Vec<(PathBuf, usize)> },
+    #[error("{}: revision `{id}` names {} `{missing}`, which no revision file declares", location(.path, Some(*.line)), relation(*.depends_on))]
+    Missing { id: String, missing: String, depends_on: bool, path: PathBuf, line: usize },
+    #[error("cycle through parents/depends-on: {}; files: {}", .path.join(" -> "), file_list(.files))]
+    Cycle { path: Vec<String>, files: Vec<(PathBuf, usize)> },
+    #[error("label `{label}` is used by more than one revision: {}", file_list(.files))]
+    LabelTwice { label: String, files: Vec<(PathBuf, usize)> },
+    #[error("{}: label `{label}` is also a revision ID, so targets naming it would be ambiguous", location(.path, Some(*.line)))]
+    LabelIsId { label: String, path: PathBuf, line: usize },
+}
+
+fn relation(depends_on: bool) -> &'static str {
+    if depends_on {
+        "dependency"
+    } else {
+        "parent"
+    }
+}
+
+fn file_list(files: &[(PathBuf, usize)]) -> String {
+    files.iter().map(|(p, l)| location(p, Some(*l))).collect::<Vec<_>>().join(", ")
+}
+
+/// Every problem found while building a graph.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub struct GraphError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.problems.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl RevisionGraph {
+    /// Validates `revisions` and builds the graph, or lists every problem.
+    pub fn new(revisions: Vec<Revision>) -> Result<Self, GraphError> {
+        Self::with_parse_errors(revisions, Vec::new())
+    }
+
+    /// Like [`RevisionGraph::new`], reporting `parse_errors` (files that did
+    /// not parse) together with the graph's own problems.
+    pub fn with_parse_errors(mut revisions: Vec<Revision>, parse_errors: Vec<ParseError>) -> Result<Self, GraphError> {
+        let mut problems: Vec<Problem> = parse_errors.into_iter().map(Problem::Parse).collect();
+        revisions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path)));
+
+        // Duplicate IDs: keep the first, report all.
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(revisions.len());
+        let mut unique: Vec<Revision> = Vec::with_capacity(revisions.len());
+        for group in revisions.chunk_by(|a, b| a.id == b.id) {
+            if group.len() > 1 {
+                let files = group.iter().map(|r| (r.path.clone(), r.lines.id)).collect();
+                problems.push(Problem::DuplicateId { id: group[0].id.clone(), files });
+            }
+            index.insert(group[0].id.clone(), unique.len());
+            unique.push(group[0].clone());
+        }
+        let revisions = unique;
+
+        let mut graph = DiGraph::with_capacity(revisions.len(), revisions.len() + revisions.len() / 8);
+        for _ in &revisions {
+            graph.add_node(());
+        }
+        for (child, r) in revisions.iter().enumerate() {
+            for (ids, kind, line) in
+                [(&r.parents, Edge::Parent, r.lines.parents), (&r.depends_on, Edge::DependsOn, r.lines.depends_on.unwrap_or(0))]
+            {
+                for id in ids {
+                    match index.get(id) {
+                        Some(&parent) => {
+                            graph.add_edge(NodeIndex::new(parent), NodeIndex::new(child), kind);
+                        }
+                        None => problems.push(Problem::Missing {
+                            id: r.id.clone(),
+                            missing: id.clone(),
+                            depends_on: kind == Edge::DependsOn,
+                            path: r.path.clone(),
+                            line,
+                        }),
+                    }
+                }
+            }
+        }
+
+        let mut labels: HashMap<String, usize> = HashMap::new();
+        let mut label_files: HashMap<&str, Vec<(PathBuf, usize)>> = HashMap::new();
+        for (node, r) in revisions.iter().enumerate() {
+            let line = r.lines.labels.unwrap_or(0);
+            for label in &r.labels {
+                labels.entry(label.clone()).or_insert(node);
+                label_files.entry(label).or_default().push((r.path.clone(), line));
+                if index.contains_key(label) {
+                    problems.push(Problem::LabelIsId { label: label.clone(), path: r.path.clone(), line });
+                }
+            }
+        }
+        let mut twice: Vec<_> = label_files.into_iter().filter(|(_, f)| f.len() > 1).collect();
+        twice.sort();
+        for (label, files) in twice {
+            problems.push(Problem::LabelTwice { label: label.to_string(), files });
+        }
+
+        let built = RevisionGraph { revisions, graph, index, labels };
+        problems.extend(built.cycles());
+        if problems.is_empty() {
+            Ok(built)
+        } else {
+            Err(GraphError { problems })
+        }
+    }
+
+    /// One problem per strongly connected component with a cycle, naming a
+    /// concrete cycle and every file in the component.
+    fn cycles(&self) -> Vec<Problem> {
+        if self.order_of(&vec![true; self.len()]).len() == self.len() {
+            return Vec::new();
+        }
+        let mut problems = Vec::new();
+        for component in petgraph::algo::kosaraju_scc(&self.graph) {
+            let self_loop = component.len() == 1 && self.graph.contains_edge(component[0], component[0]);
+            if component.len() < 2 && !self_loop {
+                continue;
+            }
+            let mut members = vec![false; self.len()];
+            component.iter().for_each(|n| members[n.index()] = true);
+            // Walk inside the component until a node repeats: that is a cycle.
+            let mut seen_at = vec![usize::MAX; self.len()];
+            let mut walk = Vec::new();
+            let mut node = component.iter().map(|n| n.index()).min().unwrap_or(0);
+            while seen_at[node] == usize::MAX {
+                seen_at[node] = walk.len();
+                walk.push(node);
+                node = self.succs(node, Via::All).filter(|&s| members[s]).min().unwrap_or(node);
+            }
+            let mut path: Vec<String> = walk[seen_at[node]..].iter().map(|&n| self.revisions[n].id.clone()).collect();
+            path.push(self.revisions[node].id.clone());
+            let mut nodes: Vec<usize> = component.iter().map(|n| n.index()).collect();
+            nodes.sort_unstable();
+            let files = nodes.iter().map(|&n| (self.revisions[n].path.clone(), self.revisions[n].lines.id)).collect();
+            problems.push(Problem::Cycle { path, files });
+        }
+        problems.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+        problems
+    }
+
+    /// Number of revisions.
+    pub fn len(&self) -> usize {
+        self.revisions.len()
+    }
+
+    /// Whether there are no revisions at all.
+    pub fn is_empty(&self) -> bool {
+        self.revisions.is_empty()
+    }
+
+    /// Every revision, sorted by ID.
+    pub fn revisions(&self) -> &[Revision] {
+        &self.revisions
+    }
+
+    /// The revision with exactly this ID.
+    pub fn get(&self, id: &str) -> Option<&Revision> {
+        self.index.get(id).map(|&n| &self.revisions[n])
+    }
+
+    /// The revision carrying `label`.
+    pub fn labelled(&self, label: &str) -> Option<&Revision> {
+        self.labels.get(label).map(|&n| &self.revisions[n])
+    }
+
+    /// Revisions that are no other revision's parent, sorted by ID.
+    pub fn heads(&self) -> Vec<&Revision> {
+        self.nodes_where(|n| self.children_count(n) == 0)
+    }
+
+    /// Revisions without parents, sorted by ID.
+    pub fn roots(&self) -> Vec<&Revision> {
+        self.nodes_where(|n| self.revisions[n].parents.is_empty())
+    }
+
+    /// Revisions with two or more children, sorted by ID.
+    pub fn branch_points(&self) -> Vec<&Revision> {
+        self.nodes_where(|n| self.children_count(n) >= 2)
+    }
+
+    /// Revisions with two or more parents, sorted by ID.
+    pub fn merge_points(&self) -> Vec<&Revision> {
+        self.nodes_where(|n| self.revisions[n].parents.len() >= 2)
+    }
+
+    /// The children of `id` (revisions naming it as a parent), sorted by ID.
+    pub fn children(&self, id: &str) -> Vec<&Revision> {
+        let Some(&node) = self.index.get(id) else { return Vec::new() };
+        let mut children: Vec<usize> = self.succs(node, Via::Parents).collect();
+        children.sort_unstable();
+        children.into_iter().map(|c| &self.revisions[c]).collect()
+    }
+
+    /// All revisions, parents (and dependencies) before children, ties by
+    /// smallest ID. `history` shows it reversed.
+    pub fn topological(&self) -> Vec<&Revision> {
+        self.order_of(&vec![true; self.len()]).into_iter().map(|n| &self.revisions[n]).collect()
+    }
+
+    /// `ids` with all their ancestors through parents and depends-on, in
+    /// topological order. Unknown IDs are ignored.
+    pub fn closure<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<&Revision> {
+        let starts: Vec<usize> = ids.into_iter().filter_map(|id| self.index.get(id).copied()).collect();
+        let set = self.reach(&starts, Incoming, Via::All);
+        self.order_of(&set).into_iter().map(|n| &self.revisions[n]).collect()
+    }
+
+    /// Strict descendants of `id` through parents and depends-on, in topological order.
+    pub fn descendants(&self, id: &str) -> Vec<&Revision> {
+        let Some(&node) = self.index.get(id) else { return Vec::new() };
+        let mut set = self.reach(&[node], Outgoing, Via::All);
+        set[node] = false;
+        self.order_of(&set).into_iter().map(|n| &self.revisions[n]).collect()
+    }
+
+    fn nodes_where(&self, keep: impl Fn(usize) -> bool) -> Vec<&Revision> {
+        (0..self.len()).filter(|&n| keep(n)).map(|n| &self.revisions[n]).collect()
+    }
+
+    fn children_count(&self, node: usize) -> usize {
+        self.succs(node, Via::Parents).count()
+    }
+
+    // ---- crate-private, node-number based API used by targets and plans ----
+
+    pub(crate) fn node(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    pub(crate) fn label_node(&self, label: &str) -> Option<usize> {
+        self.labels.get(label).copied()
+    }
+
+    pub(crate) fn rev(&self, node: usize) -> &Revision {
+        &self.revisions[node]
+    }
+
+    /// Node numbers whose ID starts with `prefix`, sorted by ID.
+    pub(crate) fn with_prefix(&self, prefix: &str) -> std::ops::Range<usize> {
+        let start = self.revisions.partition_point(|r| r.id.as_str() < prefix);
+        let len = self.revisions[start..].partition_point(|r| r.id.starts_with(prefix));
+        start..start + len
+    }
+
+    fn edges(&self, node: usize, dir: Direction, via: Via) -> impl Iterator<Item = usize> + '_ {
+        self.graph
+            .edges_directed(NodeIndex::new(node), dir)
+            .filter(move |e| via == Via::All || *e.weight() == Edge::Parent)
+            .map(move |e| if dir == Outgoing { e.target().index() } else { e.source().index() })
+    }
+
+    /// Children (and, with [`Via::All`], dependents).
+    pub(crate) fn succs(&self, node: usize, via: Via) -> impl Iterator<Item = usize> + '_ {
+        self.edges(node, Outgoing, via)
+    }
+
+    /// Parents (and, with [`Via::All`], dependencies).
+    pub(crate) fn preds(&self, node: usize, via: Via) -> impl Iterator<Item = usize> + '_ {
+        self.edges(node, Incoming, via)
+    }
+
+    /// The nodes reachable from `starts` (included) following `dir`.
+    pub(crate) fn reach(&self, starts: &[usize], dir: Direction, via: Via) -> Vec<bool> {
+        let mut seen = vec![false; self.len()];
+        let mut stack: Vec<usize> = Vec::with_capacity(starts.len());
+        for &s in starts {
+            if !seen[s] {
+                seen[s] = true;
+                stack.push(s);
+            }
+        }
+        while let Some(node) = stack.pop() {
+            for next in self.edges(node, dir, via) {
+                if !seen[next] {
+                    seen[next] = true;
+                    stack.push(next);
+                }
+            }
+        }
+        seen
+    }
+
+    /// The members of `set` in apply order: Kahn's algorithm restricted to
+    /// the set (predecessors outside it count as already there), taking the
+    /// smallest ID among the revisions ready at the same time. Members on a
+    /// cycle are left out, which is how cycles are detected.
+    pub(crate) fn order_of(&self, set: &[bool]) -> Vec<usize> {
+        let mut waiting = vec![0u32; self.len()];
+        let mut ready = BinaryHeap::new();
+        for node in (0..self.len()).filter(|&n| set[n]) {
+            waiting[node] = self.preds(node, Via::All).filter(|&p| set[p]).count() as u32;
+            if waiting[node] == 0 {
+                ready.push(Reverse(node));
+            }
+        }
+        let mut order = Vec::new();
+        while let Some(Reverse(node)) = ready.pop() {
+            order.push(node);
+            for next in self.succs(node, Via::All) {
+                if set[next] {
+                    waiting[next] -= 1;
+                    if waiting[next] == 0 {
+                        ready.push(Reverse(next));
+                    }
+                }
+            }
+        }
+        order
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Builds revisions from `"id: parent parent | dep dep"` literals.
+    pub(crate) fn revs(spec: &[&str]) -> Vec<Revision> {
+        spec.iter()
+            .map(|line| {
+                let (id, rest) = line.split_once(':').unwrap_or((line, ""));
+                let (parents, deps) = rest.split_once('|').unwrap_or((rest, ""));
+                let text = format!(
+                    "-- id: {}\n-- parents: {}\n-- depends-on: {}\n-- message: m {0}\n-- migrate:up\nSELECT 1;\n-- migrate:down\n",
+                    id.trim(),
+                    parents.trim(),
+                    deps.trim()
+                );
+                Revision::parse(Path::new(&format!("{}.sql", id.trim())), &text).unwrap()
+            })
+            .collect()
+    }
+
+    pub(crate) fn graph(spec: &[&str]) -> RevisionGraph {
+        RevisionGraph::new(revs(spec)).unwrap()
+    }
+
+    fn ids(revs: Vec<&Revision>) -> Vec<&str> {
+        revs.into_iter().map(|r| r.id.as_str()).collect()
+    }
+
+    #[test]
+    fn linear() {
+        let g = graph(&["c: b", "a:", "b: a"]);
+        assert_eq!(ids(g.heads()), ["c"]);
+        assert_eq!(ids(g.roots()), ["a"]);
+        assert!(g.branch_points().is_empty() && g.merge_points().is_empty());
+        assert_eq!(ids(g.topological()), ["a", "b", "c"]);
+        assert_eq!(ids(g.descendants("a")), ["b", "c"]);
+        assert_eq!(ids(g.closure(["b"])), ["a", "b"]);
+    }
+
+    #[test]
+    fn fork_and_merge_diamond() {
+        let g = graph(&["r:", "x: r", "b: r", "m: x b", "t: m"]);
+        assert_eq!(ids(g.heads()), ["t"]);
+        assert_eq!(ids(g.branch_points()), ["r"]);
+        assert_eq!(ids(g.merge_points()), ["m"]);
+        assert_eq!(ids(g.children("r")), ["b", "x"]);
+        assert_eq!(ids(g.topological()), ["r", "b", "x", "m", "t"]);
+        assert_eq!(ids(g.closure(["x"])), ["r", "x"]);
+        assert_eq!(ids(g.descendants("b")), ["m", "t"]);
+    }
+
+    #[test]
+    fn several_roots_and_heads() {
+        let g = graph(&["z:", "a:", "y: z", "b: a"]);
+        assert_eq!(ids(g.roots()), ["a", "z"]);
+        assert_eq!(ids(g.heads()), ["b", "y"]);
+        assert_eq!(ids(g.topological()), ["a", "b", "z", "y"]);
+    }
+
+    #[test]
+    fn depends_on_orders_across_branches_but_is_not_a_parent() {
+        let g = graph(&["r:", "a: r", "b: r | a"]);
+        assert_eq!(ids(g.heads()), ["a", "b"], "a dependency still is a head");
+        assert_eq!(ids(g.closure(["b"])), ["r", "a", "b"]);
+        assert_eq!(ids(g.descendants("a")), ["b"]);
+        // Ties go to the smallest ID only among revisions that are ready.
+        let g = graph(&["r:", "a: r | z", "z: r"]);
+        assert_eq!(ids(g.topological()), ["r", "z", "a"]);
+    }
+
+    #[test]
+    fn prefixes() {
+        let g = graph(&["ab1:", "ab2: ab1", "b: ab2"]);
+        let names = |p: &str| g.with_prefix(p).map(|n| g.rev(n).id.clone()).collect::<Vec<_>>();
+        assert_eq!(names("ab"), ["ab1", "ab2"]);
+        assert_eq!(names("ab2"), ["ab2"]);
+        assert_eq!(names("c"), Vec::<String>::new());
+        assert_eq!(names(""), ["ab1", "ab2", "b"]);
+    }
+
+    fn problems(spec: &[&str]) -> Vec<String> {
+        RevisionGraph::new(revs(spec)).unwrap_err().problems.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn missing_parent_and_dependency_name_file_and_line() {
+        assert_eq!(
+            problems(&["a:", "b: a x | y"]),
+            [
+                "b.sql:2: revision `b` names parent `x`, which no revision file declares",
+                "b.sql:3: revision `b` names dependency `y`, which no revision file declares"
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_name_every_file() {
+        let mut revisions = revs(&["a:", "b: a"]);
+        let mut copy = revisions[1].clone();
+        copy.path = "other/b.sql".into();
+        revisions.push(copy);
+        let p = RevisionGraph::new(revisions).unwrap_err().problems;
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].to_string(), "duplicate revision ID `b` in b.sql:1, other/b.sql:1");
+    }
+
+    #[test]
+    fn cycles_through_parents_and_depends_on() {
+        assert_eq!(
+            problems(&["r:", "a: r c", "b: a", "c: b"]),
+            ["cycle through parents/depends-on: a -> b -> c -> a; files: a.sql:1, b.sql:1, c.sql:1"]
+        );
+        assert_eq!(problems(&["r:", "a: r | b", "b: a"]), ["cycle through parents/depends-on: a -> b -> a; files: a.sql:1, b.sql:1"]);
+        assert_eq!(problems(&["a: a"]), ["cycle through parents/depends-on: a -> a; files: a.sql:1"]);
+    }
+
+    #[test]
+    fn labels_used_twice_or_equal_to_an_id() {
+        let mut revisions = revs(&["a:", "b: a", "c: a"]);
+        revisions[1].labels = vec!["feat".into()];
+        revisions[1].lines.labels = Some(4);
+        revisions[2].labels = vec!["feat".into(), "a".into()];
+        revisions[2].lines.labels = Some(4);
+        let p: Vec<String> = RevisionGraph::new(revisions).unwrap_err().problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            p,
+            [
+                "c.sql:4: label `a` is also a revision ID, so targets naming it would be ambiguous",
+                "label `feat` is used by more than one revision: b.sql:4, c.sql:4"
+            ]
+        );
+    }
+
+    #[test]
+    fn deep_chain_does_not_overflow() {
+        let n = 100_000;
+        let mut revisions = Vec::with_capacity(n);
+        for i in 0..n {
+            let parents = if i == 0 { String::new() } else { format!("r{:06}", i - 1) };
+            let text = format!("-- id: r{i:06}\n-- parents: {parents}\n-- migrate:up\n");
+            revisions.push(Revision::parse(Path::new("x.sql"), &text).unwrap());
+        }
+        let g = RevisionGraph::new(revisions).unwrap();
+        assert_eq!(g.heads().len(), 1);
+        assert_eq!(g.closure(["r099999"]).len(), n);
+        assert_eq!(g.descendants("r000000").len(), n - 1);
+        assert_eq!(g.topological().last().map(|r| r.id.as_str()), Some("r099999"));
+    }
+}

@@ -1,0 +1,240 @@
+//! Reading a revisions directory and writing new revision files.
+//!
+//! Every `.sql` file below the directory is a revision, at any depth, so teams
+//! may group files in folders by release or feature. Other files are ignored.
+//! Symbolic links are followed, but a directory is entered once only, so a
+//! link loop cannot hang the walk. Files are read in sorted path order, so
+//! every error list and every tie comes out the same on every machine.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::revision::{hex, ParseError, Revision, DOWN_MARKER, UP_MARKER};
+
+/// A directory that could not be read.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error("revisions directory {} does not exist", .0.display())]
+    Missing(PathBuf),
+    #[error("cannot read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{} already exists; not overwriting it", .0.display())]
+    Exists(PathBuf),
+}
+
+impl SourceError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        SourceError::Io { path: path.to_path_buf(), source }
+    }
+}
+
+/// The result of reading a directory: the revisions that parsed, and one
+/// error per file that did not. Callers decide whether partial results are
+/// useful (`check` reports everything at once).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub revisions: Vec<Revision>,
+    pub errors: Vec<ParseError>,
+}
+
+/// Lists every `.sql` file below `dir`, sorted.
+pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    if !dir.is_dir() {
+        return Err(SourceError::Missing(dir.to_path_buf()));
+    }
+    let mut files = Vec::new();
+    let mut visited = HashSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let canonical = fs::canonicalize(&current).map_err(|e| SourceError::io(&current, e))?;
+        if !visited.insert(canonical) {
+            continue; // a symlink loop or a second link to the same directory
+        }
+        for entry in fs::read_dir(&current).map_err(|e| SourceError::io(&current, e))? {
+            let entry = entry.map_err(|e| SourceError::io(&current, e))?;
+            let path = entry.path();
+            let mut kind = entry.file_type().map_err(|e| SourceError::io(&path, e))?;
+            if kind.is_symlink() {
+                match fs::metadata(&path) {
+                    Ok(meta) => kind = meta.file_type(),
+                    Err(_) => continue, // a dangling link is not a revision
+                }
+            }
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and parses every revision file below `dir`.
+pub fn load_dir(dir: &Path) -> Result<Loaded, SourceError> {
+    let files = revision_files(dir)?;
+    let mut loaded = Loaded { revisions: Vec::with_capacity(files.len()), errors: Vec::new() };
+    for path in files {
+        match Revision::read(&path) {
+            Ok(revision) => loaded.revisions.push(revision),
+            Err(error) => loaded.errors.push(error),
+        }
+    }
+    Ok(loaded)
+}
+
+/// What `migraph revision` and `migraph merge` write.
+#[derive(Debug, Clone, Default)]
+pub struct NewRevision {
+    /// The ID; `None` generates one.
+    pub id: Option<String>,
+    pub parents: Vec<String>,
+    pub message: String,
+    pub labels: Vec<String>,
+    pub depends_on: Vec<String>,
+    /// SQL for the up section (empty leaves a placeholder comment).
+    pub up: String,
+    /// SQL for the down section.
+    pub down: String,
+}
+
+impl NewRevision {
+    /// The ID this revision gets: the given one, or the first 12 hex digits
+    /// of SHA-256 over parents, message, creation time and a random salt.
+    pub fn resolve_id(&self, created: &str) -> String {
+        if let Some(id) = &self.id {
+            return id.clone();
+        }
+        let mut salt = [0u8; 16];
+        if getrandom::getrandom(&mut salt).is_err() {
+            // No OS randomness: the clock and the process still make a unique enough salt.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            salt = (nanos ^ u128::from(std::process::id())).to_le_bytes();
+        }
+        let mut hasher = Sha256::new();
+        for part in [self.parents.join(" ").as_bytes(), self.message.as_bytes(), created.as_bytes(), &salt] {
+            hasher.update(part);
+            hasher.update([0]);
+        }
+        hex(&hasher.finalize()[..6])
+    }
+
+    /// The file's text.
+    pub fn render(&self, id: &str, created: &str) -> String {
+        let mut text = format!("-- id: {id}\n-- parents: {}\n", self.parents.join(" "));
+        let message = self.message.replace(['\r', '\n'], " ");
+        text.push_str(&format!("-- message: {}\n-- created: {created}\n", message.trim()));
+        if !self.labels.is_empty() {
+            text.push_str(&format!("-- labels: {}\n", self.labels.join(" ")));
+        }
+        if !self.depends_on.is_empty() {
+            text.push_str(&format!("-- depends-on: {}\n", self.depends_on.join(" ")));
+        }
+        text.push_str(&format!("\n{UP_MARKER}\n{}\n\n{DOWN_MARKER}\n{}\n", self.up.trim_end(), self.down.trim_end()));
+        text
+    }
+}
+
+/// Now, UTC, RFC 3339 to the second.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
+/// `add users table` → `add_users_table`, at most 40 characters.
+pub fn slug(message: &str) -> String {
+    let mut slug = String::new();
+    for c in message.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('_') && !slug.is_empty() {
+            slug.push('_');
+        }
+        if slug.len() >= 40 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('_');
+    if slug.is_empty() {
+        "revision".to_string()
+    } else {
+        slug.to_string()
+    }
+}
+
+/// Writes `text` as `<dir>/<id>_<slug>.sql`, refusing to overwrite, and
+/// returns the path. The file appears whole or not at all (written to a
+/// temporary file in the same directory, then linked into place).
+pub fn write_revision_file(dir: &Path, id: &str, message: &str, text: &str) -> Result<PathBuf, SourceError> {
+    let path = dir.join(format!("{id}_{}.sql", slug(message)));
+    if path.exists() {
+        return Err(SourceError::Exists(path));
+    }
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| SourceError::io(dir, e))?;
+    temp.write_all(text.as_bytes()).map_err(|e| SourceError::io(&path, e))?;
+    temp.persist_noclobber(&path).map_err(|e| SourceError::io(&path, e.error))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendered_file_parses_back() {
+        let new = NewRevision {
+            id: None,
+            parents: vec!["aaa".into(), "bbb".into()],
+            message: "merge\nbranches".into(),
+            labels: vec!["x".into()],
+            depends_on: vec!["ccc".into()],
+            up: String::new(),
+            down: String::new(),
+        };
+        let created = now_rfc3339();
+        let id = new.resolve_id(&created);
+        assert_eq!(id.len(), 12);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(id, new.resolve_id(&created), "the salt makes each id unique");
+        let r = Revision::parse(Path::new("x.sql"), &new.render(&id, &created)).unwrap();
+        assert_eq!(r.id, id);
+        assert_eq!(r.parents, ["aaa", "bbb"]);
+        assert_eq!(r.message, "merge branches");
+        assert_eq!(r.labels, ["x"]);
+        assert_eq!(r.depends_on, ["ccc"]);
+        assert_eq!(r.down.as_deref(), Some("\n"));
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Add users table!"), "add_users_table");
+        assert_eq!(slug("  ??  "), "revision");
+        assert!(slug(&"x".repeat(100)).len() <= 40);
+    }
+
+    #[test]
+    fn walks_nested_dirs_and_survives_symlink_loops() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        fs::write(dir.path().join("a/b/one.sql"), "-- id: one\n-- parents:\n-- migrate:up\n").unwrap();
+        fs::write(dir.path().join("two.sql"), "-- id: two\n-- parents: one\n-- migrate:up\n").unwrap();
+        fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
+        let loaded = load_dir(dir.path()).unwrap();
+        let mut ids: Vec<_> = loaded.revisions.iter().map(|r| r.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["one", "two"]);
+        assert!(loaded.errors.is_empty());
+        assert!(matches!(load_dir(&dir.path().join("nope")), Err(SourceError::Missing(_))));
+    }
+}
