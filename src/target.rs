@@ -22,6 +22,7 @@ use petgraph::Direction::{Incoming, Outgoing};
 use thiserror::Error;
 
 use crate::graph::{RevisionGraph, Via};
+use crate::revision::Revision;
 
 /// A target resolved to node numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub enum TargetError {
     BranchNotApplied { target: String, label: String },
     #[error("the graph has no revisions, so `{target}` names nothing")]
     Empty { target: String },
+    #[error("`{target}` is the empty state, not a revision")]
+    Base { target: String },
     #[error("`{target}` names several revisions where one is needed")]
     NotSingle { target: String },
     #[error("invalid target `{target}`: {why}")]
@@ -315,6 +318,22 @@ impl Resolver<'_> {
         }
         Ok(from.map_or(Resolved::Base, |node| Resolved::Revisions(vec![node])))
     }
+}
+
+/// Resolves `text` without a database to exactly one revision (`+N` and
+/// `-N` count from `head`).
+pub fn resolve_revision<'g>(graph: &'g RevisionGraph, text: &str) -> Result<&'g Revision, TargetError> {
+    match (Resolver { graph, applied: None }).resolve_one(text)? {
+        Some(node) => Ok(graph.rev(node)),
+        None => Err(TargetError::Base { target: text.to_string() }),
+    }
+}
+
+/// The revisions of a `history -r` range (see [`range`]), in topological
+/// order; `-N`/`+N` count from `head`.
+pub fn range_revisions<'g>(graph: &'g RevisionGraph, text: &str) -> Result<Vec<&'g Revision>, TargetError> {
+    let nodes = range(&Resolver { graph, applied: None }, text)?;
+    Ok(nodes.into_iter().map(|n| graph.rev(n)).collect())
 }
 
 /// A `history -r` range `a:b`: revisions descending from `a` (inclusive;
