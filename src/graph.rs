@@ -66,6 +66,13 @@ pub enum Problem {
     LabelIsId { label: String, path: PathBuf, line: usize },
 }
 
+/// Reports the copies gathered for `kept`'s ID, if any.
+fn flush_duplicates(copies: &mut Vec<(PathBuf, usize)>, kept: Option<&Revision>, problems: &mut Vec<Problem>) {
+    if let (Some(kept), false) = (kept, copies.is_empty()) {
+        problems.push(Problem::DuplicateId { id: kept.id.clone(), files: std::mem::take(copies) });
+    }
+}
+
 fn relation(depends_on: bool) -> &'static str {
     if depends_on {
         "dependency"
@@ -104,26 +111,35 @@ impl RevisionGraph {
         revisions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path)));
 
         // Duplicate IDs: keep the first, report all.
-        let mut index: HashMap<String, usize> = HashMap::with_capacity(revisions.len());
         let mut unique: Vec<Revision> = Vec::with_capacity(revisions.len());
-        for group in revisions.chunk_by(|a, b| a.id == b.id) {
-            if group.len() > 1 {
-                let files = group.iter().map(|r| (r.path.clone(), r.lines.id)).collect();
-                problems.push(Problem::DuplicateId { id: group[0].id.clone(), files });
+        let mut copies: Vec<(PathBuf, usize)> = Vec::new();
+        for revision in revisions {
+            match unique.last() {
+                Some(kept) if kept.id == revision.id => {
+                    if copies.is_empty() {
+                        copies.push((kept.path.clone(), kept.lines.id));
+                    }
+                    copies.push((revision.path, revision.lines.id));
+                }
+                _ => {
+                    flush_duplicates(&mut copies, unique.last(), &mut problems);
+                    unique.push(revision);
+                }
             }
-            index.insert(group[0].id.clone(), unique.len());
-            unique.push(group[0].clone());
         }
+        flush_duplicates(&mut copies, unique.last(), &mut problems);
         let revisions = unique;
+        let index: HashMap<String, usize> = revisions.iter().enumerate().map(|(n, r)| (r.id.clone(), n)).collect();
 
         let mut graph = DiGraph::with_capacity(revisions.len(), revisions.len() + revisions.len() / 8);
         for _ in &revisions {
             graph.add_node(());
         }
         for (child, r) in revisions.iter().enumerate() {
-            for (ids, kind, line) in
-                [(&r.parents, Edge::Parent, r.lines.parents), (&r.depends_on, Edge::DependsOn, r.lines.depends_on.unwrap_or(0))]
-            {
+            for (ids, kind, line) in [
+                (&r.parents, Edge::Parent, r.lines.parents),
+                (&r.depends_on, Edge::DependsOn, r.lines.depends_on.unwrap_or(0)),
+            ] {
                 for id in ids {
                     match index.get(id) {
                         Some(&parent) => {
@@ -198,7 +214,7 @@ impl RevisionGraph {
             let files = nodes.iter().map(|&n| (self.revisions[n].path.clone(), self.revisions[n].lines.id)).collect();
             problems.push(Problem::Cycle { path, files });
         }
-        problems.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+        problems.sort_by_key(ToString::to_string);
         problems
     }
 
@@ -487,7 +503,10 @@ pub(crate) mod tests {
             problems(&["r:", "a: r c", "b: a", "c: b"]),
             ["cycle through parents/depends-on: a -> b -> c -> a; files: a.sql:1, b.sql:1, c.sql:1"]
         );
-        assert_eq!(problems(&["r:", "a: r | b", "b: a"]), ["cycle through parents/depends-on: a -> b -> a; files: a.sql:1, b.sql:1"]);
+        assert_eq!(
+            problems(&["r:", "a: r | b", "b: a"]),
+            ["cycle through parents/depends-on: a -> b -> a; files: a.sql:1, b.sql:1"]
+        );
         assert_eq!(problems(&["a: a"]), ["cycle through parents/depends-on: a -> a; files: a.sql:1"]);
     }
 
@@ -498,7 +517,8 @@ pub(crate) mod tests {
         revisions[1].lines.labels = Some(4);
         revisions[2].labels = vec!["feat".into(), "a".into()];
         revisions[2].lines.labels = Some(4);
-        let p: Vec<String> = RevisionGraph::new(revisions).unwrap_err().problems.iter().map(ToString::to_string).collect();
+        let p: Vec<String> =
+            RevisionGraph::new(revisions).unwrap_err().problems.iter().map(ToString::to_string).collect();
         assert_eq!(
             p,
             [

@@ -154,7 +154,10 @@ impl State {
         }
         for node in (0..graph.len()).filter(|&n| applied[n]) {
             if let Some(missing) = graph.preds(node, Via::All).filter(|&p| !applied[p]).min() {
-                return Err(PlanError::NotClosed { id: graph.rev(node).id.clone(), missing: graph.rev(missing).id.clone() });
+                return Err(PlanError::NotClosed {
+                    id: graph.rev(node).id.clone(),
+                    missing: graph.rev(missing).id.clone(),
+                });
             }
         }
         Ok(State { applied })
@@ -229,7 +232,8 @@ pub fn plan(graph: &RevisionGraph, state: &State, verb: Verb, targets: &[&str]) 
             ((0..n).map(|i| applied[i] && !wanted[i]).collect(), (0..n).map(|i| wanted[i] && !applied[i]).collect())
         }
         Verb::Downgrade => {
-            let mut missing: Vec<String> = nodes.iter().filter(|&&t| !applied[t]).map(|&t| graph.rev(t).id.clone()).collect();
+            let mut missing: Vec<String> =
+                nodes.iter().filter(|&&t| !applied[t]).map(|&t| graph.rev(t).id.clone()).collect();
             if !missing.is_empty() {
                 missing.sort();
                 missing.dedup();
@@ -286,7 +290,11 @@ mod tests {
         let g = graph(&["a:", "b: a", "c: b"]);
         assert_eq!(run(&g, &[], Verb::Upgrade, &["head"]), Ok("+a +b +c".into()));
         assert_eq!(run(&g, &["a"], Verb::Upgrade, &["b"]), Ok("+b".into()));
-        assert_eq!(run(&g, &["a", "b"], Verb::Upgrade, &["a"]), Ok("".into()), "upgrade to an applied target is a no-op");
+        assert_eq!(
+            run(&g, &["a", "b"], Verb::Upgrade, &["a"]),
+            Ok("".into()),
+            "upgrade to an applied target is a no-op"
+        );
         assert_eq!(run(&g, &["a"], Verb::Upgrade, &["+2"]), Ok("+b +c".into()));
     }
 
@@ -352,7 +360,9 @@ mod tests {
     #[test]
     fn bad_states() {
         let g = graph(&["a:", "b: a"]);
-        assert!(run(&g, &["b"], Verb::Upgrade, &["b"]).unwrap_err().contains("`b` is applied but its ancestor `a` is not"));
+        assert!(run(&g, &["b"], Verb::Upgrade, &["b"])
+            .unwrap_err()
+            .contains("`b` is applied but its ancestor `a` is not"));
         assert!(run(&g, &["zzz"], Verb::Upgrade, &["b"]).unwrap_err().contains("no revision file declares: zzz"));
         assert!(run(&g, &[], Verb::Upgrade, &[]).unwrap_err().contains("at least one target"));
     }

@@ -81,9 +81,8 @@ impl Revision {
     /// Parses raw file content, rejecting invalid UTF-8 and NUL bytes with the line they are on.
     pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Revision, ParseError> {
         let line_of = |offset: usize| 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            ParseError::new(path, Some(line_of(e.valid_up_to())), ParseErrorKind::InvalidUtf8)
-        })?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ParseError::new(path, Some(line_of(e.valid_up_to())), ParseErrorKind::InvalidUtf8))?;
         if let Some(offset) = bytes.iter().position(|&b| b == 0) {
             return Err(ParseError::new(path, Some(line_of(offset)), ParseErrorKind::NulByte));
         }
@@ -489,7 +488,9 @@ mod tests {
     #[test]
     fn header_errors_name_the_line() {
         assert_eq!(kind("-- id: a\n-- parents:\n-- colour: red\n-- migrate:up\n").0, Some(3));
-        assert!(matches!(kind("-- id: a\n-- parents:\n-- colour: red\n").1, ParseErrorKind::UnknownKey(k) if k == "colour"));
+        assert!(
+            matches!(kind("-- id: a\n-- parents:\n-- colour: red\n").1, ParseErrorKind::UnknownKey(k) if k == "colour")
+        );
         assert_eq!(
             kind("-- id: a\n-- parents:\n-- id: b\n-- migrate:up\n"),
             (Some(3), ParseErrorKind::RepeatedKey { key: "id".into(), first: 1 })
@@ -501,15 +502,24 @@ mod tests {
         assert_eq!(kind("-- id: a\n-- parents: b b\n-- migrate:up\n").0, Some(2));
         assert_eq!(kind("-- id: a\n-- parents:\n-- created: yesterday\n-- migrate:up\n").0, Some(3));
         assert_eq!(kind("-- id: a\n-- parents:\n-- transaction: maybe\n-- migrate:up\n").0, Some(3));
-        assert!(matches!(kind("-- id: a\n-- parents:\n-- labels: head\n-- migrate:up\n").1, ParseErrorKind::InvalidLabel { .. }));
-        assert!(matches!(kind("-- id: a\n-- parents:\n-- labels: x@y\n-- migrate:up\n").1, ParseErrorKind::InvalidLabel { .. }));
+        assert!(matches!(
+            kind("-- id: a\n-- parents:\n-- labels: head\n-- migrate:up\n").1,
+            ParseErrorKind::InvalidLabel { .. }
+        ));
+        assert!(matches!(
+            kind("-- id: a\n-- parents:\n-- labels: x@y\n-- migrate:up\n").1,
+            ParseErrorKind::InvalidLabel { .. }
+        ));
     }
 
     #[test]
     fn section_errors() {
         assert_eq!(kind("-- id: a\n-- parents:\n"), (None, ParseErrorKind::MissingUp));
         assert_eq!(kind("-- id: a\n-- parents:\n-- migrate:up\n-- migrate:up\n").0, Some(4));
-        assert_eq!(kind("-- id: a\n-- parents:\nDROP TABLE x;\n-- migrate:up\n"), (Some(3), ParseErrorKind::SqlOutsideSection));
+        assert_eq!(
+            kind("-- id: a\n-- parents:\nDROP TABLE x;\n-- migrate:up\n"),
+            (Some(3), ParseErrorKind::SqlOutsideSection)
+        );
         // Comments between header and sections are fine and end the header.
         let r = parse("-- id: a\n-- parents:\n-- just a note\n-- migrate:up\nSELECT 1;\n").unwrap();
         assert_eq!(r.up, "SELECT 1;\n");

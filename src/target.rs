@@ -243,7 +243,10 @@ impl Resolver<'_> {
                     match tops.as_slice() {
                         [] => self.step(text, None, *n),
                         [top] => self.step(text, Some(*top), *n),
-                        _ => Err(TargetError::DatabaseSeveralHeads { target: target(), heads: describe_all(graph, tops) }),
+                        _ => Err(TargetError::DatabaseSeveralHeads {
+                            target: target(),
+                            heads: describe_all(graph, tops),
+                        }),
                     }
                 }
                 None => self.resolve_syntax(text, &Syntax::Offset(Box::new(Syntax::Head), *n)),
@@ -272,7 +275,10 @@ impl Resolver<'_> {
         match matches.len() {
             0 => Err(TargetError::Unknown { target: name.to_string() }),
             1 => Ok(matches.start),
-            _ => Err(TargetError::AmbiguousPrefix { target: name.to_string(), candidates: describe_all(self.graph, matches) }),
+            _ => Err(TargetError::AmbiguousPrefix {
+                target: name.to_string(),
+                candidates: describe_all(self.graph, matches),
+            }),
         }
     }
 
@@ -342,7 +348,10 @@ pub fn range_revisions<'g>(graph: &'g RevisionGraph, text: &str) -> Result<Vec<&
 pub(crate) fn range(resolver: &Resolver<'_>, text: &str) -> Result<Vec<usize>, TargetError> {
     let graph = resolver.graph;
     let Some((low, high)) = text.split_once(':') else {
-        return Err(TargetError::Syntax { target: text.to_string(), why: "a range is `FROM:TO`, e.g. `base:head` or `-3:`" });
+        return Err(TargetError::Syntax {
+            target: text.to_string(),
+            why: "a range is `FROM:TO`, e.g. `base:head` or `-3:`",
+        });
     };
     let all = || vec![true; graph.len()];
     let above = if low.is_empty() {
@@ -451,7 +460,9 @@ mod tests {
     fn merge_point_step_down_is_ambiguous() {
         let g = graph(&["r:", "x: r", "y: r", "m: x y"]);
         let r = Resolver { graph: &g, applied: None };
-        assert!(matches!(r.resolve("m-1"), Err(TargetError::AmbiguousStep { up: false, choices, .. }) if choices.len() == 2));
+        assert!(
+            matches!(r.resolve("m-1"), Err(TargetError::AmbiguousStep { up: false, choices, .. }) if choices.len() == 2)
+        );
         assert_eq!(ids(&g, r.resolve("-0")), Ok(vec!["m".into()]));
     }
 

@@ -105,18 +105,31 @@ fn revision_options_are_validated_before_writing() {
     let dir = diamond();
     let d = dir.path();
     let before = sql_files(d);
-    migraph(d).args(["revision", "-m", "x", "--id", "t1"]).assert().code(1).stderr(predicate::str::contains("already used"));
-    migraph(d).args(["revision", "-m", "x", "--id", "Bad-Id"]).assert().code(1).stderr(predicate::str::contains("invalid revision ID"));
+    migraph(d)
+        .args(["revision", "-m", "x", "--id", "t1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already used"));
+    migraph(d)
+        .args(["revision", "-m", "x", "--id", "Bad-Id"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("invalid revision ID"));
     migraph(d)
         .args(["revision", "-m", "x", "--label", "feat-a"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("label `feat-a` is used by more than one revision"));
-    migraph(d).args(["revision", "-m", "x", "--parent", "zz"]).assert().code(1).stderr(predicate::str::contains("`zz`"));
+    migraph(d)
+        .args(["revision", "-m", "x", "--parent", "zz"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`zz`"));
     migraph(d).args(["merge", "a1", "t1"]).assert().code(1).stderr(predicate::str::contains("already its ancestor"));
     assert_eq!(sql_files(d), before, "nothing written");
 
-    let out = stdout(migraph(d).args(["revision", "-m", "x", "--id", "x1", "--depends-on", "feat-b", "--parent", "a1"]));
+    let out =
+        stdout(migraph(d).args(["revision", "-m", "x", "--id", "x1", "--depends-on", "feat-b", "--parent", "a1"]));
     assert!(out.contains("x1_x.sql"));
     let shown = json(migraph(d).args(["show", "x1", "--json"]));
     assert_eq!(shown["parents"], serde_json::json!(["a1"]));
@@ -199,8 +212,14 @@ fn global_options_before_or_after_and_config_discovery() {
     assert_eq!(stdout(migraph(&d.join("sub/deeper")).arg("heads")), "t1 (head) msg t1\n");
     let elsewhere = tempfile::tempdir().unwrap();
     let revs = d.join("revisions");
-    assert_eq!(stdout(migraph(elsewhere.path()).args(["--revisions", revs.to_str().unwrap(), "heads"])), "t1 (head) msg t1\n");
-    assert_eq!(stdout(migraph(elsewhere.path()).args(["heads", "--revisions", revs.to_str().unwrap()])), "t1 (head) msg t1\n");
+    assert_eq!(
+        stdout(migraph(elsewhere.path()).args(["--revisions", revs.to_str().unwrap(), "heads"])),
+        "t1 (head) msg t1\n"
+    );
+    assert_eq!(
+        stdout(migraph(elsewhere.path()).args(["heads", "--revisions", revs.to_str().unwrap()])),
+        "t1 (head) msg t1\n"
+    );
     assert!(json(migraph(d).args(["--json", "heads"])).is_array());
     fs::write(d.join("migraph.toml"), "revision = \"x\"\n").unwrap();
     migraph(d).arg("heads").assert().code(1).stderr(predicate::str::contains("migraph.toml:1"));
@@ -221,9 +240,12 @@ fn check_fails(dir: &Path) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// A name, files to write, and lines the error output must contain.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<&'a str>);
+
 #[test]
 fn check_reports_each_validation_error_with_file_and_line() {
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "missing parent",
             vec![("a.sql", "-- id: a\n-- parents: nope\n-- migrate:up\n")],
@@ -231,12 +253,18 @@ fn check_reports_each_validation_error_with_file_and_line() {
         ),
         (
             "duplicate id",
-            vec![("a.sql", "-- id: a\n-- parents:\n-- migrate:up\n"), ("x/a2.sql", "\n-- id: a\n-- parents:\n-- migrate:up\n")],
+            vec![
+                ("a.sql", "-- id: a\n-- parents:\n-- migrate:up\n"),
+                ("x/a2.sql", "\n-- id: a\n-- parents:\n-- migrate:up\n"),
+            ],
             vec!["duplicate revision ID `a` in revisions/a.sql:1, revisions/x/a2.sql:2"],
         ),
         (
             "cycle through parents",
-            vec![("a.sql", "-- id: a\n-- parents: b\n-- migrate:up\n"), ("b.sql", "-- id: b\n-- parents: a\n-- migrate:up\n")],
+            vec![
+                ("a.sql", "-- id: a\n-- parents: b\n-- migrate:up\n"),
+                ("b.sql", "-- id: b\n-- parents: a\n-- migrate:up\n"),
+            ],
             vec!["cycle through parents/depends-on: a -> b -> a; files: revisions/a.sql:1, revisions/b.sql:1"],
         ),
         (
@@ -276,10 +304,17 @@ fn check_reports_each_validation_error_with_file_and_line() {
             vec![("a.sql", "-- id: a\n-- parents:\n\nCREATE TABLE t (id INT);\n")],
             vec!["revisions/a.sql:4: SQL before `-- migrate:up`"],
         ),
-        ("missing up marker", vec![("a.sql", "-- id: a\n-- parents:\n")], vec!["revisions/a.sql: missing `-- migrate:up` section"]),
+        (
+            "missing up marker",
+            vec![("a.sql", "-- id: a\n-- parents:\n")],
+            vec!["revisions/a.sql: missing `-- migrate:up` section"],
+        ),
         (
             "several problems at once",
-            vec![("a.sql", "-- id: a\n-- parents: zz\n-- migrate:up\n"), ("b.sql", "-- id: b\n-- parnts: a\n-- migrate:up\n")],
+            vec![
+                ("a.sql", "-- id: a\n-- parents: zz\n-- migrate:up\n"),
+                ("b.sql", "-- id: b\n-- parnts: a\n-- migrate:up\n"),
+            ],
             vec!["revisions/a.sql:2: revision `a` names parent `zz`", "revisions/b.sql:2: unknown header key `parnts`"],
         ),
     ];

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::config::redact;
 use super::output::to_json;
 use super::{CliError, Context, Result};
 
@@ -14,6 +15,14 @@ struct Report {
 }
 
 pub fn check(cx: &Context) -> Result<String> {
+    if cx.global.verbose > 0 {
+        let settings = &cx.settings;
+        let config = settings.config_file.as_ref().map_or_else(|| "(none)".to_string(), |p| p.display().to_string());
+        eprintln!("config file: {config}");
+        eprintln!("revisions:   {}", settings.revisions.display());
+        eprintln!("database:    {}", settings.database_url.as_deref().map_or_else(|| "(none)".into(), redact));
+        eprintln!("table:       {}", settings.table);
+    }
     let (report, error) = match migraph::load(&cx.settings.revisions) {
         Ok(graph) => {
             let heads = graph.heads().iter().map(|r| r.id.clone()).collect();

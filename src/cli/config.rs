@@ -34,7 +34,8 @@ pub struct Settings {
 
 impl Settings {
     pub fn resolve(global: &Global) -> Result<Settings> {
-        let cwd = std::env::current_dir().map_err(|e| CliError::new(format!("cannot read the current directory: {e}")))?;
+        let cwd =
+            std::env::current_dir().map_err(|e| CliError::new(format!("cannot read the current directory: {e}")))?;
         let config_file = find_config(&cwd);
         let file = match &config_file {
             Some(path) => read_config(path)?,
@@ -60,13 +61,12 @@ fn find_config(dir: &Path) -> Option<PathBuf> {
 }
 
 fn read_config(path: &Path) -> Result<File> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::new(format!("cannot read {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CliError::new(format!("cannot read {}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|span| 1 + text[..span.start.min(text.len())].matches('\n').count());
         let place = line.map_or_else(|| path.display().to_string(), |l| format!("{}:{l}", path.display()));
-        CliError::new(format!("{place}: {}", e.message()))
-            .hint("known keys: revisions, database_url, table")
+        CliError::new(format!("{place}: {}", e.message())).hint("known keys: revisions, database_url, table")
     })
 }
 
@@ -83,5 +83,35 @@ pub fn check_table_name(name: &str) -> Result<()> {
     } else {
         Err(CliError::new(format!("invalid table name `{name}`"))
             .hint("a table name is 1 to 63 letters, digits or `_`, not starting with a digit"))
+    }
+}
+
+/// The URL with any password replaced by `***`, for every message and log.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("mysql://root:p@ss@h/db?x=1"), "mysql://root:***@h/db?x=1");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
+        assert!(check_table_name("migraph_revisions").is_ok());
+        assert!(check_table_name("x\"; DROP TABLE y").is_err());
+        assert!(check_table_name("1abc").is_err());
     }
 }

@@ -172,7 +172,10 @@ fn write(cx: &Context, graph: RevisionGraph, new: NewRevision) -> Result<String>
     RevisionGraph::new(revisions)?;
     let written = write_revision_file(dir, &id, &new.message, &text)?;
     if !cx.global.quiet {
-        eprintln!("created revision {id} with parent(s) {}", if new.parents.is_empty() { "none (a root)".to_string() } else { new.parents.join(", ") });
+        eprintln!(
+            "created revision {id} with parent(s) {}",
+            if new.parents.is_empty() { "none (a root)".to_string() } else { new.parents.join(", ") }
+        );
     }
     Ok(format!("{}\n", written.display()))
 }
