@@ -308,7 +308,6 @@ impl<'p> Parser<'p> {
                 }
             }
         }
-        let up = up.ok_or_else(|| self.err(None, ParseErrorKind::MissingUp))?;
         self.finish(up, down)
     }
 
@@ -355,13 +354,14 @@ impl<'p> Parser<'p> {
         Ok(ids)
     }
 
-    fn finish(self, up: String, down: Option<String>) -> Result<Revision, ParseError> {
+    fn finish(self, up: Option<String>, down: Option<String>) -> Result<Revision, ParseError> {
         let (id, id_line) = self.value(Key::Id);
         let id_line = id_line.ok_or_else(|| self.err(None, ParseErrorKind::MissingId))?;
         if !is_valid_id(id) {
             return Err(self.err(Some(id_line), ParseErrorKind::InvalidId(id.to_string())));
         }
         let parents_line = self.value(Key::Parents).1.ok_or_else(|| self.err(None, ParseErrorKind::MissingParents))?;
+        let up = up.ok_or_else(|| self.err(None, ParseErrorKind::MissingUp))?;
         let parents = self.ids(Key::Parents)?;
         let depends_on = self.ids(Key::DependsOn)?;
         let (labels_text, labels_line) = self.value(Key::Labels);

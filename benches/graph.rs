@@ -1,0 +1,354 @@
+//! Benchmark: `migraph heads` and `migraph history` on synthetic team
+//! histories (see `examples/synth/mod.rs`) of N = 1,000, 10,000 and 100,000
+//! revisions, side by side with the floor of reading the same files with
+//! `cat`.
+//!
+//! ```text
+//! cargo bench --bench graph
+//! MIGRAPH_BENCH_SIZES=1000,10000 cargo bench --bench graph
+//! ```
+//!
+//! Every figure is the wall time of a whole process (start-up, reading and
+//! parsing the files, building the graph, printing to /dev/null), best of 5
+//! runs after one warm-up. Peak memory is the maximum resident set size of
+//! one extra run of each migraph command (see [`rss`] for how it is read).
+//! Exits non-zero if any migraph command fails.
+//!
+//! Without `--bench` (e.g. `cargo test --benches`) it runs a quick smoke test:
+//! N = 1,000 (unless `MIGRAPH_BENCH_SIZES` is set) and a single timed run.
+
+#[path = "../examples/synth/mod.rs"]
+mod synth;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const MIGRAPH: &str = env!("CARGO_BIN_EXE_migraph");
+/// First argument that makes this binary act as the peak-RSS helper.
+const RSS_HELPER: &str = "--migraph-bench-rss-helper";
+const DEFAULT_SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+const SEED: u64 = 42;
+
+/// How the `cat` floor reads the files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Floor {
+    /// `sh -c 'cat <dir>/*.sql > /dev/null'`
+    Glob,
+    /// `sh -c 'find <dir> -name "*.sql" -exec cat {} + > /dev/null'`, used for
+    /// every size when the glob exceeds ARG_MAX.
+    Find,
+}
+
+impl Floor {
+    fn command(self, dir: &Path) -> Command {
+        let script = match self {
+            Floor::Glob => r#"cat "$1"/*.sql > /dev/null"#,
+            Floor::Find => r#"find "$1" -name '*.sql' -exec cat {} + > /dev/null"#,
+        };
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script).arg("sh").arg(dir);
+        cmd
+    }
+}
+
+/// What one command measured: best wall time and peak RSS in KiB, or why it
+/// failed.
+type Measured = Result<(Duration, Option<u64>), String>;
+
+struct Row {
+    n: usize,
+    floor: Duration,
+    heads: Measured,
+    history: Measured,
+}
+
+/// Removes the benchmark's scratch directory however `main` ends.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(RSS_HELPER) {
+        return rss::helper(&args[2..]);
+    }
+    let bench_mode = args.iter().any(|a| a == "--bench");
+    let runs = if bench_mode { 5 } else { 1 };
+
+    let mut sizes: Vec<usize> = match std::env::var("MIGRAPH_BENCH_SIZES") {
+        Ok(list) => {
+            match list.split(',').map(|s| s.trim().replace('_', "").parse::<usize>()).collect::<Result<Vec<_>, _>>() {
+                Ok(sizes) if !sizes.is_empty() => sizes,
+                _ => {
+                    eprintln!("MIGRAPH_BENCH_SIZES must be a comma-separated list of sizes, got {list:?}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Err(_) if bench_mode => DEFAULT_SIZES.to_vec(),
+        Err(_) => vec![1_000],
+    };
+    // Largest first: if its glob is too long for one `cat` command line, the
+    // floor switches to `find` before any size is measured, so all sizes use
+    // the same floor. The table is printed in ascending order.
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    sizes.dedup();
+
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let scratch = Scratch(std::env::temp_dir().join(format!("migraph-bench-{}-{nanos}", std::process::id())));
+    std::fs::create_dir_all(&scratch.0).expect("creating the benchmark's scratch directory");
+
+    println!("migraph: {MIGRAPH}");
+    println!(
+        "wall time of whole processes, best of {runs} run(s) after 1 warm-up; \
+         peak RSS from one extra run of each command"
+    );
+    let mut floor = Floor::Glob;
+    let mut floor_note = None;
+    let mut rows = Vec::new();
+    for &n in &sizes {
+        let dir = scratch.0.join(format!("n{n}"));
+        let started = Instant::now();
+        let summary = synth::generate(&dir, n, SEED).expect("generating a synthetic history");
+        eprintln!("N = {n}: generated in {:.2} s: {summary}", started.elapsed().as_secs_f64());
+
+        if floor == Floor::Glob {
+            if let Err(e) = run(floor.command(&dir), &scratch.0) {
+                floor = Floor::Find;
+                floor_note = Some(format!(
+                    "the glob `cat <dir>/*.sql` failed at N = {n} ({}), so the floor is \
+                     `find <dir> -name '*.sql' -exec cat {{}} +` for all sizes",
+                    e.lines().next().unwrap_or("").trim()
+                ));
+            }
+        }
+        let floor_time = match best_of(runs, || floor.command(&dir), &scratch.0) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: the cat floor failed at N = {n}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+
+        let migraph = |command: &str| {
+            let dir = dir.clone();
+            let command = command.to_string();
+            move || {
+                let mut cmd = Command::new(MIGRAPH);
+                cmd.arg("--revisions").arg(&dir).arg(&command).env_remove("DATABASE_URL");
+                cmd
+            }
+        };
+        let measure = |command: &str| -> Measured {
+            let make = migraph(command);
+            let time = best_of(runs, &make, &scratch.0)?;
+            let rss = rss::peak_kib(make(), &scratch.0)?;
+            Ok((time, rss))
+        };
+        let heads = measure("heads");
+        let history = measure("history");
+        rows.push(Row { n, floor: floor_time, heads, history });
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            eprintln!("warning: removing {}: {e}", dir.display());
+        }
+    }
+
+    println!(
+        "floor: {}",
+        match floor {
+            Floor::Glob => "`sh -c 'cat <dir>/*.sql > /dev/null'`",
+            Floor::Find => "`sh -c \"find <dir> -name '*.sql' -exec cat {} + > /dev/null\"`",
+        }
+    );
+    if let Some(note) = floor_note {
+        println!("note: {note}");
+    }
+    println!();
+    println!("| N | cat floor | heads | history | heads/cat | history/cat | peak RSS heads | peak RSS history |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    rows.sort_by_key(|r| r.n);
+    let mut failed = false;
+    for row in &rows {
+        let time = |m: &Measured| match m {
+            Ok((t, _)) => fmt_duration(*t),
+            Err(_) => "FAILED".to_string(),
+        };
+        let ratio = |m: &Measured| match m {
+            Ok((t, _)) => format!("{:.1}x", t.as_secs_f64() / row.floor.as_secs_f64()),
+            Err(_) => "-".to_string(),
+        };
+        let rss = |m: &Measured| match m {
+            Ok((_, Some(kib))) => format!("{:.1} MiB", *kib as f64 / 1024.0),
+            Ok((_, None)) => "n/a".to_string(),
+            Err(_) => "-".to_string(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.n,
+            fmt_duration(row.floor),
+            time(&row.heads),
+            time(&row.history),
+            ratio(&row.heads),
+            ratio(&row.history),
+            rss(&row.heads),
+            rss(&row.history),
+        );
+        for (name, m) in [("heads", &row.heads), ("history", &row.history)] {
+            if let Err(e) = m {
+                failed = true;
+                eprintln!("error: `migraph {name}` at N = {}: {e}", row.n);
+            }
+        }
+    }
+    drop(scratch);
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs `cmd` once (stdin and stdout from/to /dev/null) in `cwd`; its
+/// wall time, or its exit status and the start of its stderr.
+fn run(mut cmd: Command, cwd: &Path) -> Result<Duration, String> {
+    cmd.current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let output = cmd.output().map_err(|e| format!("cannot run: {e}"))?;
+    let elapsed = started.elapsed();
+    if output.status.success() {
+        Ok(elapsed)
+    } else {
+        Err(failure(&output.status, &output.stderr))
+    }
+}
+
+/// One warm-up run, then the best of `runs` timed runs.
+fn best_of<F: Fn() -> Command>(runs: usize, make: F, cwd: &Path) -> Result<Duration, String> {
+    run(make(), cwd)?;
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        best = best.min(run(make(), cwd)?);
+    }
+    Ok(best)
+}
+
+fn failure(status: &std::process::ExitStatus, stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr);
+    let detail: Vec<&str> = stderr.lines().take(5).collect();
+    format!("{status}: {}", detail.join(" / "))
+}
+
+fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 1_000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{:.2} s", ms / 1e3)
+    }
+}
+
+/// Peak resident set size of a child process, without the `libc` crate.
+///
+/// `getrusage(RUSAGE_CHILDREN)` reports the largest `ru_maxrss` of all
+/// children the calling process has waited for, so in this process it would
+/// be the maximum over every command run so far (the cat floor, other sizes,
+/// ...), not the figure of one command. Therefore each measured command is run
+/// under a fresh helper process — this same binary, started with
+/// [`RSS_HELPER`] — that spawns the command, waits for it and then calls
+/// `getrusage(RUSAGE_CHILDREN)`: its only child is that command, so the value
+/// is exactly that command's peak RSS (including any processes it waited for
+/// itself). The helper exits with the command's status and prints the figure
+/// in KiB on stdout.
+mod rss {
+    use super::{failure, RSS_HELPER};
+    use std::path::Path;
+    use std::process::{Command, ExitCode, Stdio};
+
+    /// Runs `cmd` under the helper; its peak RSS in KiB, `None` where the
+    /// platform gives none.
+    pub fn peak_kib(cmd: Command, cwd: &Path) -> Result<Option<u64>, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let mut helper = Command::new(exe);
+        helper
+            .arg(RSS_HELPER)
+            .arg(cmd.get_program())
+            .args(cmd.get_args())
+            .current_dir(cwd)
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let output = helper.output().map_err(|e| format!("cannot run the RSS helper: {e}"))?;
+        if !output.status.success() {
+            return Err(failure(&output.status, &output.stderr));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().parse().ok())
+    }
+
+    /// The helper's `main`: run `args` (stdout to /dev/null), print the peak
+    /// RSS of that child in KiB (or `n/a`), exit with its status.
+    pub fn helper(args: &[String]) -> ExitCode {
+        let Some((program, rest)) = args.split_first() else {
+            eprintln!("{RSS_HELPER} needs a command");
+            return ExitCode::from(2);
+        };
+        let status = match Command::new(program).args(rest).stdin(Stdio::null()).stdout(Stdio::null()).status() {
+            Ok(status) => status,
+            Err(e) => {
+                eprintln!("cannot run {program}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        match children_max_rss_kib() {
+            Some(kib) => println!("{kib}"),
+            None => println!("n/a"),
+        }
+        if status.success() {
+            ExitCode::SUCCESS
+        } else {
+            eprintln!("{program} exited with {status}");
+            ExitCode::from(1)
+        }
+    }
+
+    /// `struct rusage` as laid out on 64-bit Linux and macOS: two `struct
+    /// timeval` (16 bytes each) followed by 14 `long`s, `ru_maxrss` first.
+    #[cfg(all(any(target_os = "linux", target_os = "macos"), target_pointer_width = "64"))]
+    #[repr(C)]
+    #[allow(dead_code)] // only ru_maxrss is read
+    struct Rusage {
+        ru_utime: [i64; 2],
+        ru_stime: [i64; 2],
+        ru_maxrss: i64,
+        rest: [i64; 13],
+    }
+
+    #[cfg(all(any(target_os = "linux", target_os = "macos"), target_pointer_width = "64"))]
+    extern "C" {
+        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+    }
+
+    #[cfg(all(any(target_os = "linux", target_os = "macos"), target_pointer_width = "64"))]
+    fn children_max_rss_kib() -> Option<u64> {
+        const RUSAGE_CHILDREN: i32 = -1;
+        let mut usage = Rusage { ru_utime: [0; 2], ru_stime: [0; 2], ru_maxrss: 0, rest: [0; 13] };
+        // SAFETY: `usage` is a writable struct with the C layout of `struct
+        // rusage` on this platform, which getrusage fills in.
+        if unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) } != 0 {
+            return None;
+        }
+        let maxrss = u64::try_from(usage.ru_maxrss).ok()?;
+        // Linux reports KiB, macOS bytes.
+        Some(if cfg!(target_os = "macos") { maxrss / 1024 } else { maxrss })
+    }
+
+    #[cfg(not(all(any(target_os = "linux", target_os = "macos"), target_pointer_width = "64")))]
+    fn children_max_rss_kib() -> Option<u64> {
+        None
+    }
+}
