@@ -311,6 +311,12 @@ impl RevisionGraph {
         self.labels.get(label).copied()
     }
 
+    /// The revision with `id`, which must be in the graph (plans only name
+    /// revisions of the graph they were made on).
+    pub(crate) fn rev_by_id(&self, id: &str) -> &Revision {
+        &self.revisions[self.index[id]]
+    }
+
     pub(crate) fn rev(&self, node: usize) -> &Revision {
         &self.revisions[node]
     }

@@ -48,11 +48,15 @@
 //! assert_eq!(ids, ["b", "m"]);
 //! ```
 
+pub mod backend;
 pub mod graph;
 pub mod plan;
 pub mod render;
 pub mod revision;
+pub mod runner;
+pub mod script;
 pub mod source;
+pub mod status;
 pub mod target;
 
 use std::path::Path;

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use super::config::redact;
 use super::output::to_json;
 use super::{CliError, Context, Result};
+use migraph::backend::redact;
 
 #[derive(Serialize)]
 struct Report {

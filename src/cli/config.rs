@@ -4,6 +4,7 @@
 //! tool works the same from any subdirectory of a project.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -11,6 +12,8 @@ use super::{CliError, Global, Result};
 
 /// The name of the configuration file.
 pub const CONFIG_FILE: &str = "migraph.toml";
+/// Seconds to wait for another run's lock.
+pub const DEFAULT_LOCK_TIMEOUT: u64 = 60;
 /// The default version table.
 pub const DEFAULT_TABLE: &str = "migraph_revisions";
 
@@ -21,6 +24,7 @@ struct File {
     revisions: Option<PathBuf>,
     database_url: Option<String>,
     table: Option<String>,
+    lock_timeout: Option<u64>,
 }
 
 /// Settings after applying precedence.
@@ -29,6 +33,7 @@ pub struct Settings {
     pub revisions: PathBuf,
     pub database_url: Option<String>,
     pub table: String,
+    pub lock_timeout: Duration,
     pub config_file: Option<PathBuf>,
 }
 
@@ -48,10 +53,31 @@ impl Settings {
             (None, None) => PathBuf::from("revisions"),
         };
         let env_url = std::env::var("DATABASE_URL").ok().filter(|url| !url.is_empty());
-        let database_url = global.database_url.clone().or(env_url).or(file.database_url);
+        let file_url = file.database_url.map(|url| relative_to(&base, &url));
+        let database_url = global.database_url.clone().or(env_url).or(file_url);
         let table = global.table.clone().or(file.table).unwrap_or_else(|| DEFAULT_TABLE.to_string());
         check_table_name(&table)?;
-        Ok(Settings { revisions, database_url, table, config_file })
+        let lock_timeout =
+            Duration::from_secs(global.lock_timeout.or(file.lock_timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT));
+        Ok(Settings { revisions, database_url, table, lock_timeout, config_file })
+    }
+}
+
+/// A relative SQLite path in `migraph.toml` is relative to the file.
+fn relative_to(base: &Path, url: &str) -> String {
+    if migraph::backend::dialect_of(url) != Ok(migraph::backend::Dialect::Sqlite) {
+        return url.to_string();
+    }
+    match migraph::backend::sqlite_path(url) {
+        Some(path) if Path::new(&path).is_relative() => {
+            let joined = base.join(&path).display().to_string();
+            if url.starts_with("sqlite:") {
+                format!("sqlite://{joined}")
+            } else {
+                joined
+            }
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -66,37 +92,18 @@ fn read_config(path: &Path) -> Result<File> {
     toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|span| 1 + text[..span.start.min(text.len())].matches('\n').count());
         let place = line.map_or_else(|| path.display().to_string(), |l| format!("{}:{l}", path.display()));
-        CliError::new(format!("{place}: {}", e.message())).hint("known keys: revisions, database_url, table")
+        CliError::new(format!("{place}: {}", e.message()))
+            .hint("known keys: revisions, database_url, table, lock_timeout")
     })
 }
 
-/// Table names are identifiers: letters, digits and `_`, not starting with a
-/// digit, at most 63 characters (PostgreSQL's limit). Anything else is
-/// rejected rather than quoted, so the same name works on every backend.
+/// See [`migraph::backend::sql::valid_table_name`].
 pub fn check_table_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !name.as_bytes()[0].is_ascii_digit();
-    if ok {
+    if migraph::backend::sql::valid_table_name(name) {
         Ok(())
     } else {
         Err(CliError::new(format!("invalid table name `{name}`"))
-            .hint("a table name is 1 to 63 letters, digits or `_`, not starting with a digit"))
-    }
-}
-
-/// The URL with any password replaced by `***`, for every message and log.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+            .hint("a table name is 1 to 55 ASCII letters, digits or `_`, not starting with a digit"))
     }
 }
 
@@ -105,13 +112,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact("mysql://root:p@ss@h/db?x=1"), "mysql://root:***@h/db?x=1");
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
+    fn table_names() {
         assert!(check_table_name("migraph_revisions").is_ok());
         assert!(check_table_name("x\"; DROP TABLE y").is_err());
         assert!(check_table_name("1abc").is_err());
+        assert!(check_table_name(&"t".repeat(56)).is_err());
+    }
+
+    #[test]
+    fn relative_sqlite_urls_follow_the_config_file() {
+        let base = Path::new("/project");
+        assert_eq!(relative_to(base, "sqlite://app.db"), "sqlite:///project/app.db");
+        assert_eq!(relative_to(base, "data/app.db"), "/project/data/app.db");
+        assert_eq!(relative_to(base, "sqlite:///abs.db"), "sqlite:///abs.db");
+        assert_eq!(relative_to(base, "sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(relative_to(base, "postgres://h/db"), "postgres://h/db");
     }
 }

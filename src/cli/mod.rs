@@ -7,10 +7,12 @@
 
 mod check;
 mod config;
+mod db;
 mod history;
 mod inspect;
 mod new;
 mod output;
+mod run;
 
 use std::fmt;
 use std::io::Write as _;
@@ -52,6 +54,9 @@ pub struct Global {
     /// Print more detail
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Seconds to wait for another run's lock [default: 60]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub lock_timeout: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +79,18 @@ pub enum Command {
     Graph(history::GraphArgs),
     /// Validate the revision graph; exit 1 listing every problem
     Check,
+    /// Print the database's applied heads
+    Current,
+    /// Applied heads, pending revisions, checksum drift, failed revisions
+    Status,
+    /// Apply revisions up to the target(s)
+    Upgrade(run::UpgradeArgs),
+    /// Unapply the revisions that descend from the target(s)
+    Downgrade(run::RunArgs),
+    /// Switch to exactly the target(s): down to the common ancestor, then up
+    Migrate(run::RunArgs),
+    /// Record the target(s) as the applied state without running SQL
+    Stamp(run::StampArgs),
 }
 
 /// An error the binary reports: message lines, hints, exit code.
@@ -113,6 +130,14 @@ macro_rules! lib_error {
     )*};
 }
 lib_error!(migraph::SourceError, migraph::GraphError, migraph::TargetError, migraph::PlanError);
+
+impl From<migraph::runner::RunError> for CliError {
+    fn from(error: migraph::runner::RunError) -> Self {
+        let mut e = CliError::new(&error);
+        e.hints.extend(error.hint());
+        e
+    }
+}
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
@@ -167,17 +192,35 @@ fn run(cli: Cli) -> Result<String> {
         return new::init(&cli.global, args);
     }
     let settings = Settings::resolve(&cli.global)?;
+    let password = settings.database_url.as_deref().and_then(migraph::backend::password);
     let cx = Context { global: cli.global, settings };
-    match &cli.command {
+    dispatch(&cx, &cli.command).map_err(|mut e| {
+        if let Some(password) = &password {
+            for line in e.lines.iter_mut().chain(e.hints.iter_mut()) {
+                *line = line.replace(password.as_str(), "***");
+            }
+        }
+        e
+    })
+}
+
+fn dispatch(cx: &Context, command: &Command) -> Result<String> {
+    match command {
         Command::Init(args) => new::init(&cx.global, args),
-        Command::Revision(args) => new::revision(&cx, args),
-        Command::Merge(args) => new::merge(&cx, args),
-        Command::Heads => inspect::heads(&cx),
-        Command::Branches => inspect::branches(&cx),
-        Command::History(args) => history::history(&cx, args),
-        Command::Show(args) => inspect::show(&cx, args),
-        Command::Graph(args) => history::graph(&cx, args),
-        Command::Check => check::check(&cx),
+        Command::Revision(args) => new::revision(cx, args),
+        Command::Merge(args) => new::merge(cx, args),
+        Command::Heads => inspect::heads(cx),
+        Command::Branches => inspect::branches(cx),
+        Command::History(args) => history::history(cx, args),
+        Command::Show(args) => inspect::show(cx, args),
+        Command::Graph(args) => history::graph(cx, args),
+        Command::Check => check::check(cx),
+        Command::Current => db::current(cx),
+        Command::Status => db::status(cx),
+        Command::Upgrade(args) => run::upgrade(cx, args),
+        Command::Downgrade(args) => run::downgrade(cx, args),
+        Command::Migrate(args) => run::migrate(cx, args),
+        Command::Stamp(args) => run::stamp(cx, args),
     }
 }
 

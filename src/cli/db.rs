@@ -1,0 +1,141 @@
+//! `current` and `status`: what the database has, compared with the files.
+
+use serde::Serialize;
+
+use migraph::backend::redact;
+use migraph::status::Analysis;
+use migraph::{Revision, RevisionGraph, Verb};
+
+use super::output::{json, line, to_json, RevisionJson};
+use super::run::{read_state, url};
+use super::{CliError, Context, Result};
+
+/// The database state, interpreted; the graph it was interpreted on.
+struct Seen {
+    db: migraph::status::DbState,
+    analysis: Analysis,
+}
+
+fn look(cx: &Context, graph: &RevisionGraph) -> Result<Seen> {
+    let db = read_state(url(cx)?, &cx.settings.table)?;
+    let analysis = Analysis::new(graph, &db).map_err(|e| CliError::new(e.to_string()))?;
+    Ok(Seen { db, analysis })
+}
+
+fn warn_pending(cx: &Context, seen: &Seen) {
+    if cx.global.quiet {
+        return;
+    }
+    for p in &seen.db.pending {
+        eprintln!(
+            "warning: revision {} failed or was interrupted going {} (started {}){}",
+            p.id,
+            p.direction,
+            p.started_at,
+            p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+        );
+    }
+}
+
+pub fn current(cx: &Context) -> Result<String> {
+    let files = cx.graph()?;
+    let seen = look(cx, &files)?;
+    let graph = seen.analysis.graph(&files);
+    let heads = seen.analysis.state.heads(graph);
+    warn_pending(cx, &seen);
+    if cx.global.json {
+        return Ok(to_json(&heads.iter().map(|r| json(graph, r)).collect::<Vec<_>>()));
+    }
+    if heads.is_empty() && !cx.global.quiet {
+        eprintln!("(no revisions applied)");
+    }
+    Ok(heads.iter().map(|r| line(graph, r) + "\n").collect())
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    database: String,
+    table: &'a str,
+    applied: Vec<&'a str>,
+    heads: Vec<RevisionJson<'a>>,
+    pending: Vec<RevisionJson<'a>>,
+    drift: Vec<DriftJson>,
+    missing_files: &'a [String],
+    failed: &'a [migraph::backend::PendingRow],
+}
+
+#[derive(Serialize)]
+struct DriftJson {
+    id: String,
+    path: String,
+    recorded: String,
+    current: String,
+}
+
+pub fn status(cx: &Context) -> Result<String> {
+    let files = cx.graph()?;
+    let seen = look(cx, &files)?;
+    let graph = seen.analysis.graph(&files);
+    let state = &seen.analysis.state;
+    let applied = state.applied(graph);
+    let heads = state.heads(graph);
+    // Everything in the files that is not applied, in the order `upgrade heads` would apply it.
+    let pending: Vec<&Revision> = migraph::plan(graph, state, Verb::Upgrade, &["heads"])
+        .map(|plan| plan.steps.iter().filter_map(|s| graph.get(&s.id)).collect())
+        .unwrap_or_default();
+    let drift = &seen.analysis.drift;
+    if cx.global.json {
+        let report = StatusJson {
+            database: redact(url(cx)?),
+            table: &cx.settings.table,
+            applied: applied.iter().map(|r| r.id.as_str()).collect(),
+            heads: heads.iter().map(|r| json(graph, r)).collect(),
+            pending: pending.iter().map(|r| json(graph, r)).collect(),
+            drift: drift
+                .iter()
+                .map(|d| DriftJson {
+                    id: d.id.clone(),
+                    path: d.path.display().to_string(),
+                    recorded: d.recorded.clone(),
+                    current: d.current.clone(),
+                })
+                .collect(),
+            missing_files: &seen.analysis.stored,
+            failed: &seen.db.pending,
+        };
+        return Ok(to_json(&report));
+    }
+    let mut out = format!("database: {} (table {})\n", redact(url(cx)?), cx.settings.table);
+    out += &format!("applied:  {} of {} revision(s)\n", applied.len(), files.len());
+    if heads.is_empty() {
+        out += "heads:    (none: nothing applied)\n";
+    }
+    for head in &heads {
+        out += &format!("head:     {}\n", line(graph, head));
+    }
+    if pending.is_empty() {
+        out += "pending:  none, up to date with every head\n";
+    } else {
+        out +=
+            &format!("pending:  {} revision(s) (`migraph upgrade heads` applies them in this order)\n", pending.len());
+        for r in &pending {
+            out += &format!("  {}\n", line(graph, r));
+        }
+    }
+    for d in drift {
+        out += &format!("drift:    {} ({}) changed since it was applied\n", d.id, d.path.display());
+    }
+    for id in &seen.analysis.stored {
+        out += &format!("missing:  {id} is applied but has no file (the database is ahead of these files)\n");
+    }
+    for p in &seen.db.pending {
+        out += &format!(
+            "FAILED:   {} going {} (started {}){}; repair the schema, then `migraph stamp`\n",
+            p.id,
+            p.direction,
+            p.started_at,
+            p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,287 @@
+//! `upgrade`, `downgrade`, `migrate` and `stamp`: plans run on a database,
+//! shown with `--dry-run`, or written as a script with `--sql`.
+//!
+//! Progress goes to stderr (one line per revision, then a summary); stdout
+//! carries only what scripts consume: `--dry-run --json` plans, `--sql`
+//! scripts, and the `--backup` path.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+
+use migraph::backend::{dialect_of, sqlite_path, AnyConnection, Dialect};
+use migraph::runner::{self, Event, RunOptions};
+use migraph::status::DbState;
+use migraph::{Direction, Plan, RevisionGraph, State, Step, Verb};
+
+use super::output::to_json;
+use super::{CliError, Context, Result};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Target(s): `heads`, `head`, an ID prefix, a label, `<label>@head`, `+N`, `-N`, `<rev>±N`, `base`
+    #[arg(required = true, value_name = "TARGET", allow_negative_numbers = true)]
+    pub targets: Vec<String>,
+    /// Print the plan without running it
+    #[arg(long, conflicts_with = "sql")]
+    pub dry_run: bool,
+    /// Print the SQL script for the URL's dialect without connecting
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: the starting state (repeatable) [default: empty]
+    #[arg(long, value_name = "REV", requires = "sql")]
+    pub from: Vec<String>,
+    /// Run the whole plan in one transaction (SQLite, PostgreSQL)
+    #[arg(long, conflicts_with_all = ["sql", "dry_run"])]
+    pub single_transaction: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// SQLite: copy the database file beside it before the first change
+    #[arg(long, conflicts_with_all = ["sql", "dry_run"])]
+    pub backup: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StampArgs {
+    /// Target(s) whose closure becomes the recorded state (`base` for none)
+    #[arg(required = true, value_name = "TARGET", allow_negative_numbers = true)]
+    pub targets: Vec<String>,
+    /// Print the rows that would change without changing them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Record the files' current checksums for applied revisions that drifted
+    #[arg(long)]
+    pub accept_drift: bool,
+}
+
+fn targets(list: &[String]) -> Vec<&str> {
+    list.iter().map(String::as_str).collect()
+}
+
+/// The database URL, or an error saying where to set one.
+pub fn url(cx: &Context) -> Result<&str> {
+    cx.settings.database_url.as_deref().ok_or_else(|| {
+        CliError::new("no database URL")
+            .hint("pass --database-url URL, set DATABASE_URL, or set database_url in migraph.toml")
+    })
+}
+
+/// Opens the database, or `None` for a SQLite file that does not exist yet
+/// (read-only commands must not create it).
+pub fn connect_existing(url: &str) -> Result<Option<AnyConnection>> {
+    if dialect_of(url).map_err(CliError::new)? == Dialect::Sqlite {
+        if let Some(path) = sqlite_path(url) {
+            if !std::path::Path::new(&path).exists() {
+                return Ok(None);
+            }
+        }
+    }
+    AnyConnection::connect(url).map(Some).map_err(CliError::new)
+}
+
+/// Reads the version table without creating anything.
+pub fn read_state(url: &str, table: &str) -> Result<DbState> {
+    match connect_existing(url)? {
+        Some(mut conn) => DbState::read(&mut conn, table)
+            .map_err(|e| CliError::new(format!("cannot read the version table `{table}`: {e}"))),
+        None => Ok(DbState::default()),
+    }
+}
+
+pub fn upgrade(cx: &Context, args: &UpgradeArgs) -> Result<String> {
+    execute(cx, Verb::Upgrade, &args.run, args.backup)
+}
+
+pub fn downgrade(cx: &Context, args: &RunArgs) -> Result<String> {
+    execute(cx, Verb::Downgrade, args, false)
+}
+
+pub fn migrate(cx: &Context, args: &RunArgs) -> Result<String> {
+    execute(cx, Verb::Migrate, args, false)
+}
+
+pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
+    let graph = cx.graph()?;
+    let url = url(cx)?;
+    let targets = targets(&args.targets);
+    if args.dry_run {
+        return dry_run(cx, &graph, url, Verb::Stamp, &targets);
+    }
+    let options = RunOptions { accept_drift: args.accept_drift, ..options(cx, false) };
+    let mut conn = AnyConnection::connect(url).map_err(CliError::new)?;
+    let report = runner::run(&mut conn, &graph, Verb::Stamp, &targets, &options, &mut |_| {})?;
+    if !cx.global.quiet {
+        let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
+        let downs = report.done.len() - ups;
+        eprintln!("stamped: {ups} row(s) added, {downs} row(s) removed; no SQL was run");
+    }
+    Ok(String::new())
+}
+
+fn options(cx: &Context, single_transaction: bool) -> RunOptions {
+    RunOptions {
+        table: cx.settings.table.clone(),
+        lock_timeout: cx.settings.lock_timeout,
+        single_transaction,
+        accept_drift: false,
+    }
+}
+
+fn execute(cx: &Context, verb: Verb, args: &RunArgs, backup: bool) -> Result<String> {
+    let graph = cx.graph()?;
+    let targets = targets(&args.targets);
+    if args.sql {
+        return offline_script(cx, &graph, verb, &targets, &args.from);
+    }
+    let url = url(cx)?;
+    if args.dry_run {
+        return dry_run(cx, &graph, url, verb, &targets);
+    }
+    let mut stdout = String::new();
+    if backup {
+        if let Some(path) = backup_first(cx, &graph, url, verb, &targets)? {
+            stdout.push_str(&format!("{}\n", path.display()));
+        }
+    }
+    let mut conn = AnyConnection::connect(url).map_err(CliError::new)?;
+    let quiet = cx.global.quiet;
+    let started = Instant::now();
+    let mut progress = |event: Event<'_>| {
+        if quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = match event {
+            Event::WaitingForLock => writeln!(err, "waiting for another migraph run to release the lock..."),
+            Event::Planned(plan) if plan.steps.len() > 1 => writeln!(err, "{verb}: {} step(s)", plan.steps.len()),
+            Event::Finished { step, ms } => {
+                writeln!(err, "  {:<4} {}{} ({ms} ms)", step.direction, step.id, spaced(&step.message))
+            }
+            Event::Skipped(step) => writeln!(err, "  skip {} (done by a concurrent run)", step.id),
+            Event::UsingStoredDown(step) => writeln!(
+                err,
+                "  note: the file of {} is missing; unapplying it with the down section stored when it was applied",
+                step.id
+            ),
+            _ => Ok(()),
+        };
+    };
+    let report = runner::run(&mut conn, &graph, verb, &targets, &options(cx, args.single_transaction), &mut progress)?;
+    if !quiet {
+        let ms = started.elapsed().as_millis();
+        let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
+        let downs = report.done.len() - ups;
+        if report.done.is_empty() && report.skipped.is_empty() {
+            eprintln!("{verb}: nothing to do");
+        } else {
+            eprintln!("{verb}: {ups} applied, {downs} unapplied in {ms} ms");
+        }
+    }
+    Ok(stdout)
+}
+
+/// The plan against the database's current state, checked like a real run.
+fn planned(cx: &Context, graph: &RevisionGraph, url: &str, verb: Verb, targets: &[&str]) -> Result<Plan> {
+    let db = read_state(url, &cx.settings.table)?;
+    let analysis = runner::checked(graph, &db, verb)?;
+    Ok(migraph::plan(analysis.graph(graph), &analysis.state, verb, targets)?)
+}
+
+#[derive(Serialize)]
+struct StepJson<'a> {
+    id: &'a str,
+    direction: Direction,
+    message: &'a str,
+}
+
+fn dry_run(cx: &Context, graph: &RevisionGraph, url: &str, verb: Verb, targets: &[&str]) -> Result<String> {
+    let plan = planned(cx, graph, url, verb, targets)?;
+    if cx.global.json {
+        let steps: Vec<StepJson> =
+            plan.steps.iter().map(|s| StepJson { id: &s.id, direction: s.direction, message: &s.message }).collect();
+        return Ok(to_json(&steps));
+    }
+    if plan.is_empty() {
+        return Ok(format!("{verb}: nothing to do\n"));
+    }
+    Ok(plan.steps.iter().map(|s: &Step| format!("{:<4} {}{}\n", s.direction, s.id, spaced(&s.message))).collect())
+}
+
+/// ` message`, or nothing for an empty message.
+fn spaced(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(" {message}")
+    }
+}
+
+fn offline_script(
+    cx: &Context,
+    graph: &RevisionGraph,
+    verb: Verb,
+    targets: &[&str],
+    from: &[String],
+) -> Result<String> {
+    let dialect = match cx.settings.database_url.as_deref() {
+        Some(url) => dialect_of(url).map_err(CliError::new)?,
+        None => Dialect::Sqlite,
+    };
+    let state = if from.is_empty() { State::empty(graph) } else { State::at(graph, &self::targets(from))? };
+    let plan = migraph::plan(graph, &state, verb, targets)?;
+    let start = if from.is_empty() { "base".to_string() } else { from.join(" ") };
+    let title = format!("migraph {verb} {} from {start}", targets.join(" "));
+    Ok(migraph::script::script(graph, &plan, dialect, &cx.settings.table, &title))
+}
+
+/// `--backup`: before the first change, a consistent copy of the SQLite
+/// file beside it (SQLite's online backup API, so a concurrent writer
+/// cannot tear it). Nothing is copied when there is nothing to change.
+fn backup_first(
+    cx: &Context,
+    graph: &RevisionGraph,
+    url: &str,
+    verb: Verb,
+    targets: &[&str],
+) -> Result<Option<PathBuf>> {
+    if dialect_of(url).map_err(CliError::new)? != Dialect::Sqlite {
+        return Err(CliError::new("--backup works with SQLite databases only")
+            .hint("back up PostgreSQL with pg_dump and MySQL with mysqldump"));
+    }
+    let Some(path) = sqlite_path(url).filter(|p| std::path::Path::new(p).exists()) else {
+        return Ok(None); // a new or in-memory database has nothing to lose
+    };
+    if planned(cx, graph, url, verb, targets)?.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let stamp = time::OffsetDateTime::now_utc().format(&format).unwrap_or_default();
+    let target = PathBuf::from(format!("{path}.{stamp}.backup"));
+    if target.exists() {
+        return Err(CliError::new(format!("{} already exists; not overwriting it", target.display())));
+    }
+    backup_sqlite(&path, &target)
+        .map_err(|e| CliError::new(format!("cannot back up {path} to {}: {e}", target.display())))?;
+    if !cx.global.quiet {
+        eprintln!("backup: {}", target.display());
+    }
+    Ok(Some(target))
+}
+
+#[cfg(feature = "sqlite")]
+fn backup_sqlite(from: &str, to: &std::path::Path) -> rusqlite::Result<()> {
+    let source = rusqlite::Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    source.backup(rusqlite::MAIN_DB, to, None)
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn backup_sqlite(_from: &str, _to: &std::path::Path) -> std::result::Result<(), &'static str> {
+    Err("this migraph was built without SQLite support")
+}
