@@ -5,9 +5,13 @@
 //!
 //! 1. The run lock (PostgreSQL advisory lock, polled so that a `CREATE
 //!    INDEX CONCURRENTLY` revision cannot deadlock with a waiting run; MySQL
-//!    `GET_LOCK`) is held by a guard and released on every exit path. SQLite
-//!    has no session lock: each revision's `BEGIN IMMEDIATE` takes the write
-//!    lock and checks the revision's row again inside it.
+//!    `GET_LOCK`; on SQLite an OS lock on the database's directory) is held
+//!    by a guard and released on every exit path, and by the server or the
+//!    kernel when the process dies. The directory, not the database file, is
+//!    locked because closing a second descriptor of the database file would
+//!    drop SQLite's own POSIX locks. Each SQLite revision's `BEGIN IMMEDIATE`
+//!    also checks the revision's row again inside the write lock, so an
+//!    application that shares the file without migraph's lock stays safe.
 //! 2. The state is read after the lock is taken and the plan computed from
 //!    it, so concurrent runs apply each revision exactly once.
 //! 3. Everything is checked before the first statement: a leftover marker of
@@ -80,6 +84,8 @@ pub struct Report {
     pub done: Vec<(Step, u64)>,
     /// Steps another concurrent run did first.
     pub skipped: Vec<Step>,
+    /// `stamp --accept-drift`: revisions whose new checksums were recorded.
+    pub accepted: Vec<String>,
 }
 
 /// Why a run stopped. Nothing after the failing revision ran.
@@ -87,8 +93,19 @@ pub struct Report {
 pub enum RunError {
     #[error("{context}: {source}")]
     Db { context: String, source: DbError },
-    #[error("revision {id} ({message}) failed while going {direction}: {source}")]
-    Revision { id: String, message: String, direction: Direction, source: DbError, done: usize, marked: bool },
+    #[error("revision {id}{} failed while going {direction}: {source}", if .message.is_empty() { String::new() } else { format!(" ({})", .message) })]
+    Revision {
+        id: String,
+        message: String,
+        direction: Direction,
+        source: DbError,
+        /// Revisions of this run that stay applied before it.
+        done: usize,
+        /// Whether a marker was left (the revision may be half applied).
+        marked: bool,
+        /// Whether the whole plan was rolled back (`--single-transaction`).
+        rolled_back: bool,
+    },
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]
@@ -132,6 +149,9 @@ impl RunError {
             RunError::Revision { marked: true, .. } => {
                 Some("the revision ran outside a transaction and may be half applied; see `migraph status`".into())
             }
+            RunError::Revision { rolled_back: true, .. } => {
+                Some("the whole plan ran in one transaction and was rolled back: nothing changed".into())
+            }
             RunError::Revision { done, .. } => Some(format!(
                 "the {done} revision(s) before it stay applied; the failing one left no trace; fix it and run again"
             )),
@@ -149,6 +169,8 @@ fn db(context: &str) -> impl Fn(DbError) -> RunError + '_ {
 struct Locked<'b> {
     backend: &'b mut dyn Backend,
     release: Option<(&'static str, Arg)>,
+    /// SQLite: the locked directory (the kernel unlocks it on close or death).
+    _directory: Option<std::fs::File>,
 }
 
 impl Drop for Locked<'_> {
@@ -168,14 +190,28 @@ fn lock<'b>(
     let Some(take) = dialect.try_lock() else {
         let ms = options.lock_timeout.as_millis().min(i32::MAX as u128);
         backend.batch(&format!("PRAGMA busy_timeout = {ms}")).map_err(db("cannot set the SQLite busy timeout"))?;
-        return Ok(Locked { backend, release: None });
+        let directory = lock_sqlite_directory(backend, options, on_event)?;
+        return Ok(Locked { backend, release: None, _directory: directory });
     };
     let arg = dialect.lock_arg(&options.table);
+    let taken = wait_for(options, on_event, || {
+        let got = backend.int(take, std::slice::from_ref(&arg)).map_err(db("cannot take the run lock"))?;
+        Ok((got == Some(1)).then_some(()))
+    });
+    taken.map(|()| Locked { backend, release: dialect.unlock().map(|sql| (sql, arg)), _directory: None })
+}
+
+/// Polls `try_take` every 100 ms until it succeeds or the timeout passes.
+fn wait_for<T>(
+    options: &RunOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+    mut try_take: impl FnMut() -> Result<Option<T>, RunError>,
+) -> Result<T, RunError> {
     let deadline = Instant::now() + options.lock_timeout;
     let mut told = false;
     loop {
-        if backend.int(take, std::slice::from_ref(&arg)).map_err(db("cannot take the run lock"))? == Some(1) {
-            return Ok(Locked { backend, release: dialect.unlock().map(|sql| (sql, arg)) });
+        if let Some(taken) = try_take()? {
+            return Ok(taken);
         }
         if Instant::now() >= deadline {
             return Err(RunError::LockTimeout(options.lock_timeout.as_secs()));
@@ -186,6 +222,32 @@ fn lock<'b>(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Locks the directory of the SQLite database file (none for `:memory:`).
+fn lock_sqlite_directory(
+    backend: &mut dyn Backend,
+    options: &RunOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Option<std::fs::File>, RunError> {
+    let sql = "SELECT file AS v FROM pragma_database_list WHERE name = 'main'";
+    let file = backend.text(sql, &[]).map_err(db("cannot find the SQLite database file"))?.unwrap_or_default();
+    let Some(directory) = std::path::Path::new(&file).parent().filter(|_| !file.is_empty()) else {
+        return Ok(None);
+    };
+    let handle = std::fs::File::open(directory).map_err(|e| RunError::Db {
+        context: format!("cannot open {} to lock it", directory.display()),
+        source: DbError::Query(e.to_string()),
+    })?;
+    wait_for(options, on_event, || match handle.try_lock() {
+        Ok(()) => Ok(Some(())),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(RunError::Db {
+            context: format!("cannot lock {}", directory.display()),
+            source: DbError::Query(e.to_string()),
+        }),
+    })?;
+    Ok(Some(handle))
 }
 
 /// Creates the version table and the marker table if they do not exist.
@@ -301,6 +363,7 @@ impl Executor<'_> {
 
     fn stamp(&mut self, plan: Plan, drift: &[Drift]) -> Result<Report, RunError> {
         let table = self.options.table.clone();
+        let mut accepted = Vec::new();
         let result = (|| -> Result<(), DbError> {
             self.sql(self.dialect.begin())?;
             for step in &plan.steps {
@@ -308,8 +371,11 @@ impl Executor<'_> {
             }
             if self.options.accept_drift {
                 for d in drift.iter().filter(|d| plan.steps.iter().all(|s| s.id != d.id)) {
-                    self.backend.exec(&self.dialect.delete_row(&table), &[Arg::Text(d.id.clone())])?;
-                    self.record(self.graph.rev_by_id(&d.id), Direction::Up, 0)?;
+                    accepted.push(d.id.clone());
+                    let r = self.graph.rev_by_id(&d.id);
+                    let args =
+                        [Arg::Text(r.checksum.clone()), Arg::NullableText(r.down.clone()), Arg::Text(r.id.clone())];
+                    self.backend.exec(&self.dialect.update_checksum(&table), &args)?;
                 }
             }
             self.backend.exec(&self.dialect.clear_pending(&table), &[])?;
@@ -320,7 +386,7 @@ impl Executor<'_> {
             return Err(RunError::Db { context: "cannot stamp".into(), source });
         }
         let done = plan.steps.iter().map(|s| (s.clone(), 0)).collect();
-        Ok(Report { plan, done, skipped: Vec::new() })
+        Ok(Report { plan, done, skipped: Vec::new(), accepted })
     }
 
     fn execute(&mut self, plan: Plan, stored: &[String]) -> Result<Report, RunError> {
@@ -328,8 +394,12 @@ impl Executor<'_> {
         if single {
             self.sql(self.dialect.begin()).map_err(db("cannot start the transaction"))?;
         }
-        let mut report =
-            Report { plan: Plan { verb: plan.verb, steps: Vec::new() }, done: Vec::new(), skipped: Vec::new() };
+        let mut report = Report {
+            plan: Plan { verb: plan.verb, steps: Vec::new() },
+            done: Vec::new(),
+            skipped: Vec::new(),
+            accepted: Vec::new(),
+        };
         for step in &plan.steps {
             let revision = self.graph.rev_by_id(&step.id);
             if stored.contains(&step.id) {
@@ -344,6 +414,7 @@ impl Executor<'_> {
                 source,
                 done,
                 marked,
+                rolled_back: single,
             };
             let outcome = if single {
                 self.in_open_transaction(revision, step.direction).map(Some).map_err(|e| {

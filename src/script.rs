@@ -35,10 +35,8 @@ pub fn script(graph: &RevisionGraph, plan: &Plan, dialect: Dialect, table: &str,
         };
         if !sql.is_empty() {
             out.push_str(sql);
-            if !sql.ends_with(';') {
-                out.push(';');
-            }
-            out.push('\n');
+            // On its own line: the last line may end with a `--` comment.
+            out.push_str(if sql.ends_with(';') { "\n" } else { "\n;\n" });
         }
         let row = match step.direction {
             Direction::Up => format!(

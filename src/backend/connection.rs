@@ -12,6 +12,12 @@ struct IntRow {
     v: Option<i64>,
 }
 
+#[derive(QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    v: Option<String>,
+}
+
 /// Implements [`Backend`] for one Diesel connection type: the same code,
 /// compiled against each backend's concrete types.
 macro_rules! diesel_backend {
@@ -40,6 +46,11 @@ macro_rules! diesel_backend {
 
             fn int(&mut self, sql: &str, args: &[Arg]) -> Result<Option<i64>, DbError> {
                 let rows = bind(diesel::sql_query(sql).into_boxed::<$db>(), args).load::<IntRow>(self)?;
+                Ok(rows.into_iter().next().and_then(|row| row.v))
+            }
+
+            fn text(&mut self, sql: &str, args: &[Arg]) -> Result<Option<String>, DbError> {
+                let rows = bind(diesel::sql_query(sql).into_boxed::<$db>(), args).load::<TextRow>(self)?;
                 Ok(rows.into_iter().next().and_then(|row| row.v))
             }
         }
@@ -164,5 +175,9 @@ impl Backend for AnyConnection {
 
     fn int(&mut self, sql: &str, args: &[Arg]) -> Result<Option<i64>, DbError> {
         self.inner().int(sql, args)
+    }
+
+    fn text(&mut self, sql: &str, args: &[Arg]) -> Result<Option<String>, DbError> {
+        self.inner().text(sql, args)
     }
 }

@@ -98,6 +98,8 @@ pub trait Backend {
     fn pending_rows(&mut self, sql: &str) -> Result<Vec<PendingRow>, DbError>;
     /// Loads one integer, selected as `v` (NULL is `None`).
     fn int(&mut self, sql: &str, args: &[Arg]) -> Result<Option<i64>, DbError>;
+    /// Loads one text value, selected as `v` (NULL is `None`).
+    fn text(&mut self, sql: &str, args: &[Arg]) -> Result<Option<String>, DbError>;
 }
 
 /// Which kind of database a URL names.

@@ -166,6 +166,17 @@ impl Dialect {
         )
     }
 
+    /// Records a new checksum and down section: checksum, down_sql, id.
+    pub fn update_checksum(self, table: &str) -> String {
+        format!(
+            "UPDATE {} SET checksum = {}, down_sql = {} WHERE id = {}",
+            self.ident(table),
+            self.placeholder(1),
+            self.placeholder(2),
+            self.placeholder(3)
+        )
+    }
+
     pub fn delete_row(self, table: &str) -> String {
         format!("DELETE FROM {} WHERE id = {}", self.ident(table), self.placeholder(1))
     }
@@ -198,7 +209,8 @@ impl Dialect {
     }
 
     /// Tries to take the run lock without waiting, selected as `v` (1 taken, 0 busy).
-    /// SQLite has none: each revision's `BEGIN IMMEDIATE` takes the write lock.
+    /// SQLite has none in SQL: the runner locks the database's directory
+    /// (see `runner.rs`), and each revision's `BEGIN IMMEDIATE` takes the write lock.
     pub fn try_lock(self) -> Option<&'static str> {
         match self {
             Dialect::Sqlite => None,

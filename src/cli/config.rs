@@ -50,6 +50,7 @@ impl Settings {
         let revisions = match (&global.revisions, &file.revisions) {
             (Some(dir), _) => dir.clone(),
             (None, Some(dir)) => base.join(dir),
+            (None, None) if config_file.is_some() => base.join("revisions"),
             (None, None) => PathBuf::from("revisions"),
         };
         let env_url = std::env::var("DATABASE_URL").ok().filter(|url| !url.is_empty());

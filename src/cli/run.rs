@@ -121,6 +121,9 @@ pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
         let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
         let downs = report.done.len() - ups;
         eprintln!("stamped: {ups} row(s) added, {downs} row(s) removed; no SQL was run");
+        if !report.accepted.is_empty() {
+            eprintln!("recorded new checksums for: {}", report.accepted.join(", "));
+        }
     }
     Ok(String::new())
 }
@@ -261,12 +264,14 @@ fn backup_first(
     if planned(cx, graph, url, verb, targets)?.is_empty() {
         return Ok(None);
     }
-    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second].[subsecond digits:6]Z");
     let stamp = time::OffsetDateTime::now_utc().format(&format).unwrap_or_default();
-    let target = PathBuf::from(format!("{path}.{stamp}.backup"));
-    if target.exists() {
-        return Err(CliError::new(format!("{} already exists; not overwriting it", target.display())));
-    }
+    let target = (0..)
+        .map(|n| {
+            PathBuf::from(if n == 0 { format!("{path}.{stamp}.backup") } else { format!("{path}.{stamp}-{n}.backup") })
+        })
+        .find(|candidate| !candidate.exists())
+        .unwrap_or_else(|| PathBuf::from(format!("{path}.backup")));
     backup_sqlite(&path, &target)
         .map_err(|e| CliError::new(format!("cannot back up {path} to {}: {e}", target.display())))?;
     if !cx.global.quiet {
