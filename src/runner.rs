@@ -153,7 +153,7 @@ impl RunError {
                 Some("the whole plan ran in one transaction and was rolled back: nothing changed".into())
             }
             RunError::Revision { done, .. } => Some(format!(
-                "the {done} revision(s) before it stay applied; the failing one left no trace; fix it and run again"
+                "the {done} revision(s) before it stay applied; the failing one left no trace; fix the cause and run again"
             )),
             RunError::LockTimeout(_) => Some("wait for the other run to finish, or raise --lock-timeout".into()),
             _ => None,

@@ -4,7 +4,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::{dialect_of, redact, sqlite_path, Arg, Backend, DbError, Dialect, PendingRow, VersionRow};
+use super::{dialect_of, redact, scrub, sqlite_path, Arg, Backend, DbError, Dialect, PendingRow, VersionRow};
 
 #[derive(QueryableByName)]
 struct IntRow {
@@ -101,6 +101,9 @@ impl AnyConnection {
             url: redact(url),
             message: scrub(&e.to_string(), url).trim_end().to_string(),
         };
+        // Drivers want the scheme in lower case (`POSTGRES://` is valid URL syntax).
+        let scheme_len = url.find("://").unwrap_or(0);
+        let url = &format!("{}{}", url[..scheme_len].to_ascii_lowercase(), &url[scheme_len..]);
         match dialect_of(url)? {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => {
@@ -134,14 +137,6 @@ pub fn not_compiled(dialect: Dialect) -> DbError {
         Dialect::Sqlite => DbError::NotCompiled { backend: "SQLite", feature: "sqlite" },
         Dialect::Postgres => DbError::NotCompiled { backend: "PostgreSQL", feature: "postgres" },
         Dialect::Mysql => DbError::NotCompiled { backend: "MySQL", feature: "mysql" },
-    }
-}
-
-/// Removes the URL's password from a driver message.
-fn scrub(message: &str, url: &str) -> String {
-    match super::password(url) {
-        Some(password) => message.replace(&password, "***"),
-        None => message.to_string(),
     }
 }
 

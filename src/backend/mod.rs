@@ -107,7 +107,7 @@ pub fn dialect_of(url: &str) -> Result<Dialect, DbError> {
     let lower = url.to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
         Ok(Dialect::Postgres)
-    } else if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
+    } else if lower.starts_with("mysql://") {
         Ok(Dialect::Mysql)
     } else if lower.starts_with("sqlite:") || !url.contains("://") {
         Ok(Dialect::Sqlite)
@@ -123,27 +123,54 @@ pub fn sqlite_path(url: &str) -> Option<String> {
     (path != ":memory:" && !path.is_empty()).then(|| path.to_string())
 }
 
-/// The URL with any password replaced by `***`, for every message and log.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+/// Where a URL keeps secrets: the userinfo password (everything between the
+/// first `:` and the last `@` before the path, so `#`, `?` and `@` inside a
+/// password stay inside it) and `password=` query parameters.
+fn secret_spans(url: &str) -> Vec<std::ops::Range<usize>> {
+    let mut spans = Vec::new();
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return spans };
+    let rest = &url[scheme_end..];
+    let path = rest.find('/').unwrap_or(rest.len());
+    let mut query_from = scheme_end;
+    if let Some(at) = rest[..path].rfind('@') {
+        if let Some(colon) = rest[..at].find(':') {
+            spans.push(scheme_end + colon + 1..scheme_end + at);
+        }
+        query_from = scheme_end + at;
     }
+    if let Some(q) = url[query_from..].find('?').map(|q| query_from + q + 1) {
+        let mut start = q;
+        for pair in url[q..].split('&') {
+            if let Some((key, value)) = pair.split_once('=') {
+                if key.eq_ignore_ascii_case("password") && !value.is_empty() {
+                    let from = start + key.len() + 1;
+                    spans.push(from..from + value.len());
+                }
+            }
+            start += pair.len() + 1;
+        }
+    }
+    spans.retain(|span| !span.is_empty());
+    spans
 }
 
-/// The password in a URL, if any (to scrub it from driver messages).
-pub fn password(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let (userinfo, _) = authority.rsplit_once('@')?;
-    let (_, password) = userinfo.split_once(':')?;
-    (!password.is_empty()).then(|| password.to_string())
+/// The URL with any password replaced by `***`, for every message and log.
+pub fn redact(url: &str) -> String {
+    let mut out = url.to_string();
+    for span in secret_spans(url).into_iter().rev() {
+        out.replace_range(span, "***");
+    }
+    out
+}
+
+/// The secrets in a URL (to scrub them from driver messages).
+pub fn secrets(url: &str) -> Vec<String> {
+    secret_spans(url).into_iter().map(|span| url[span].to_string()).collect()
+}
+
+/// Replaces every secret of `url` in `text` with `***`.
+pub fn scrub(text: &str, url: &str) -> String {
+    secrets(url).iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
 }
 
 impl fmt::Display for Dialect {
@@ -183,7 +210,18 @@ mod tests {
         assert_eq!(redact("mysql://root:p@ss@h/db?x=1"), "mysql://root:***@h/db?x=1");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
-        assert_eq!(password("mysql://root:p@ss@h/db"), Some("p@ss".into()));
-        assert_eq!(password("mysql://root@h/db"), None);
+        assert_eq!(secrets("mysql://root:p@ss@h/db"), ["p@ss"]);
+        assert!(secrets("mysql://root@h/db").is_empty());
+        assert_eq!(redact("postgres://u:s3cr3t#pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://u:a?b@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact("postgres://u@h/db?sslmode=require&password=pw1&x=2"),
+            "postgres://u@h/db?sslmode=require&password=***&x=2"
+        );
+        assert_eq!(redact("postgres://u:pw@h/db?PASSWORD=pw2"), "postgres://u:***@h/db?PASSWORD=***");
+        assert_eq!(
+            scrub("failed for u:pw@h with pw2", "postgres://u:pw@h/db?password=pw2"),
+            "failed for u:***@h with ***"
+        );
     }
 }

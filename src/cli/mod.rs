@@ -192,13 +192,11 @@ fn run(cli: Cli) -> Result<String> {
         return new::init(&cli.global, args);
     }
     let settings = Settings::resolve(&cli.global)?;
-    let password = settings.database_url.as_deref().and_then(migraph::backend::password);
+    let url = settings.database_url.clone().unwrap_or_default();
     let cx = Context { global: cli.global, settings };
     dispatch(&cx, &cli.command).map_err(|mut e| {
-        if let Some(password) = &password {
-            for line in e.lines.iter_mut().chain(e.hints.iter_mut()) {
-                *line = line.replace(password.as_str(), "***");
-            }
+        for line in e.lines.iter_mut().chain(e.hints.iter_mut()) {
+            *line = migraph::backend::scrub(line, &url);
         }
         e
     })
