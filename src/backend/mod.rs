@@ -170,7 +170,9 @@ pub fn secrets(url: &str) -> Vec<String> {
 
 /// Replaces every secret of `url` in `text` with `***`.
 pub fn scrub(text: &str, url: &str) -> String {
-    secrets(url).iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
+    let mut secrets = secrets(url);
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len())); // `pw2` before its prefix `pw`
+    secrets.iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
 }
 
 impl fmt::Display for Dialect {
