@@ -268,8 +268,12 @@ pub fn run(
 ) -> Result<Report, RunError> {
     let locked = lock(backend, options, on_event)?;
     let backend = &mut *locked.backend;
-    ensure_tables(backend, &options.table).map_err(db("cannot create the version table"))?;
-    let state = DbState::read(backend, &options.table).map_err(db("cannot read the version table"))?;
+    let mut state = DbState::read(backend, &options.table).map_err(db("cannot read the version table"))?;
+    if !state.exists || !state.pending_exists {
+        // Under the lock: no concurrent run can be creating them too.
+        ensure_tables(backend, &options.table).map_err(db("cannot create the version table"))?;
+        state = DbState::read(backend, &options.table).map_err(db("cannot read the version table"))?;
+    }
     let analysis = checked(files, &state, verb)?;
     let graph = analysis.graph(files);
     let plan = plan(graph, &analysis.state, verb, targets)?;

@@ -20,6 +20,8 @@ use crate::revision::{HeaderLines, Revision};
 pub struct DbState {
     /// Whether the version table exists yet.
     pub exists: bool,
+    /// Whether the marker table exists yet.
+    pub pending_exists: bool,
     pub rows: Vec<VersionRow>,
     pub pending: Vec<PendingRow>,
 }
@@ -35,12 +37,9 @@ impl DbState {
             return Ok(DbState::default());
         }
         let rows = backend.version_rows(&dialect.select_rows(table))?;
-        let pending = if count(backend, format!("{table}{PENDING_SUFFIX}"))? {
-            backend.pending_rows(&dialect.select_pending(table))?
-        } else {
-            Vec::new()
-        };
-        Ok(DbState { exists: true, rows, pending })
+        let pending_exists = count(backend, format!("{table}{PENDING_SUFFIX}"))?;
+        let pending = if pending_exists { backend.pending_rows(&dialect.select_pending(table))? } else { Vec::new() };
+        Ok(DbState { exists: true, pending_exists, rows, pending })
     }
 }
 

@@ -82,6 +82,10 @@ diesel_backend!("sqlite", diesel::SqliteConnection, diesel::sqlite::Sqlite, Dial
 diesel_backend!("postgres", diesel::PgConnection, diesel::pg::Pg, Dialect::Postgres);
 diesel_backend!("mysql", diesel::MysqlConnection, diesel::mysql::Mysql, Dialect::Mysql);
 
+/// How long a fresh SQLite connection waits for another writer.
+#[cfg(feature = "sqlite")]
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 60_000;
+
 /// A connection to whichever database a URL names.
 pub enum AnyConnection {
     #[cfg(feature = "sqlite")]
@@ -108,7 +112,11 @@ impl AnyConnection {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => {
                 let target = sqlite_path(url).unwrap_or_else(|| ":memory:".to_string());
-                diesel::SqliteConnection::establish(&target).map(AnyConnection::Sqlite).map_err(fail)
+                let mut conn = diesel::SqliteConnection::establish(&target).map_err(fail)?;
+                // Wait for other writers instead of failing with "database is
+                // locked" (the runner sets its own lock timeout later).
+                conn.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))?;
+                Ok(AnyConnection::Sqlite(conn))
             }
             #[cfg(feature = "postgres")]
             Dialect::Postgres => diesel::PgConnection::establish(url).map(AnyConnection::Postgres).map_err(fail),

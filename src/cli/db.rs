@@ -16,10 +16,12 @@ struct Seen {
     analysis: Analysis,
 }
 
-fn look(cx: &Context, graph: &RevisionGraph) -> Result<Seen> {
-    let db = read_state(url(cx)?, &cx.settings.table)?;
-    let analysis = Analysis::new(graph, &db).map_err(|e| CliError::new(e.to_string()))?;
-    Ok(Seen { db, analysis })
+/// Loads the files and reads the database at the same time.
+fn look(cx: &Context) -> Result<(RevisionGraph, Seen)> {
+    let url = url(cx)?;
+    let (graph, db) = cx.graph_while(|| read_state(url, &cx.settings.table))?;
+    let analysis = Analysis::new(&graph, &db).map_err(|e| CliError::new(e.to_string()))?;
+    Ok((graph, Seen { db, analysis }))
 }
 
 fn warn_pending(cx: &Context, seen: &Seen) {
@@ -38,8 +40,7 @@ fn warn_pending(cx: &Context, seen: &Seen) {
 }
 
 pub fn current(cx: &Context) -> Result<String> {
-    let files = cx.graph()?;
-    let seen = look(cx, &files)?;
+    let (files, seen) = look(cx)?;
     let graph = seen.analysis.graph(&files);
     let heads = seen.analysis.state.heads(graph);
     warn_pending(cx, &seen);
@@ -73,8 +74,7 @@ struct DriftJson {
 }
 
 pub fn status(cx: &Context) -> Result<String> {
-    let files = cx.graph()?;
-    let seen = look(cx, &files)?;
+    let (files, seen) = look(cx)?;
     let graph = seen.analysis.graph(&files);
     let state = &seen.analysis.state;
     let applied = state.applied(graph);

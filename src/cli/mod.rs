@@ -152,6 +152,18 @@ impl Context {
     pub fn graph(&self) -> Result<RevisionGraph> {
         Ok(migraph::load(&self.settings.revisions)?)
     }
+
+    /// Loads the graph on another thread while `work` runs on this one, so
+    /// reading thousands of files overlaps with connecting to the database
+    /// (and SQLite parsing a large schema). File errors come first.
+    pub fn graph_while<T>(&self, work: impl FnOnce() -> Result<T>) -> Result<(RevisionGraph, T)> {
+        std::thread::scope(|scope| {
+            let files = scope.spawn(|| self.graph());
+            let done = work();
+            let graph = files.join().map_err(|_| CliError::new("loading the revision files failed"))??;
+            Ok((graph, done?))
+        })
+    }
 }
 
 /// Runs the program and returns its exit code.

@@ -12,7 +12,7 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use migraph::backend::{dialect_of, sqlite_path, AnyConnection, Dialect};
+use migraph::backend::{dialect_of, sqlite_path, AnyConnection, Backend, Dialect};
 use migraph::runner::{self, Event, RunOptions};
 use migraph::status::DbState;
 use migraph::{Direction, Plan, RevisionGraph, State, Step, Verb};
@@ -71,6 +71,16 @@ pub fn url(cx: &Context) -> Result<&str> {
         CliError::new("no database URL")
             .hint("pass --database-url URL, set DATABASE_URL, or set database_url in migraph.toml")
     })
+}
+
+/// Opens the database and makes SQLite read its schema now (any statement
+/// does), so that this overlaps with loading the revision files.
+fn connect_warm(url: &str) -> Result<AnyConnection> {
+    let mut conn = AnyConnection::connect(url).map_err(CliError::new)?;
+    if conn.dialect() == Dialect::Sqlite {
+        conn.int("SELECT COUNT(*) AS v FROM sqlite_master", &[]).map_err(CliError::new)?;
+    }
+    Ok(conn)
 }
 
 /// Opens the database, or `None` for a SQLite file that does not exist yet
@@ -138,22 +148,21 @@ fn options(cx: &Context, single_transaction: bool) -> RunOptions {
 }
 
 fn execute(cx: &Context, verb: Verb, args: &RunArgs, backup: bool) -> Result<String> {
-    let graph = cx.graph()?;
     let targets = targets(&args.targets);
     if args.sql {
-        return offline_script(cx, &graph, verb, &targets, &args.from);
+        return offline_script(cx, &cx.graph()?, verb, &targets, &args.from);
     }
     let url = url(cx)?;
     if args.dry_run {
-        return dry_run(cx, &graph, url, verb, &targets);
+        return dry_run(cx, &cx.graph()?, url, verb, &targets);
     }
     let mut stdout = String::new();
     if backup {
-        if let Some(path) = backup_first(cx, &graph, url, verb, &targets)? {
+        if let Some(path) = backup_first(cx, &cx.graph()?, url, verb, &targets)? {
             stdout.push_str(&format!("{}\n", path.display()));
         }
     }
-    let mut conn = AnyConnection::connect(url).map_err(CliError::new)?;
+    let (graph, mut conn) = cx.graph_while(|| connect_warm(url))?;
     let quiet = cx.global.quiet;
     let started = Instant::now();
     let mut progress = |event: Event<'_>| {
