@@ -49,12 +49,15 @@
 //! Without `--bench` (e.g. `cargo test --benches`) it runs a quick smoke test:
 //! N = 1,000 (unless `MIGRAPH_BENCH_EXEC_SIZES` is set) and a single timed run.
 
+mod support;
 #[path = "../examples/synth/mod.rs"]
 mod synth;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use support::{failure, fmt_duration};
 
 use migraph::backend::{AnyConnection, Backend};
 
@@ -513,22 +516,6 @@ fn version(program: &str, args: &[&str]) -> String {
     }
 }
 
-fn failure(status: &std::process::ExitStatus, stderr: &[u8]) -> String {
-    let stderr = String::from_utf8_lossy(stderr);
-    let detail: Vec<&str> = stderr.lines().take(5).collect();
-    format!("{status}: {}", detail.join(" / "))
-}
-
-fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1e3;
-    if ms < 1_000.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{:.2} s", ms / 1e3)
-    }
-}
-
-/// `10000` as `10,000`.
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let groups: Vec<&str> =

@@ -17,12 +17,15 @@
 //! Without `--bench` (e.g. `cargo test --benches`) it runs a quick smoke test:
 //! N = 1,000 (unless `MIGRAPH_BENCH_SIZES` is set) and a single timed run.
 
+mod support;
 #[path = "../examples/synth/mod.rs"]
 mod synth;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use support::{failure, fmt_duration};
 
 const MIGRAPH: &str = env!("CARGO_BIN_EXE_migraph");
 /// First argument that makes this binary act as the peak-RSS helper.
@@ -235,21 +238,6 @@ fn best_of<F: Fn() -> Command>(runs: usize, make: F, cwd: &Path) -> Result<Durat
         best = best.min(run(make(), cwd)?);
     }
     Ok(best)
-}
-
-fn failure(status: &std::process::ExitStatus, stderr: &[u8]) -> String {
-    let stderr = String::from_utf8_lossy(stderr);
-    let detail: Vec<&str> = stderr.lines().take(5).collect();
-    format!("{status}: {}", detail.join(" / "))
-}
-
-fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1e3;
-    if ms < 1_000.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{:.2} s", ms / 1e3)
-    }
 }
 
 /// Peak resident set size of a child process, without the `libc` crate.

@@ -1584,23 +1584,7 @@ fn sql_script_trailing_comment(server: Server) {
     script_equals_real_run(server, d);
 }
 
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_sql_script_trailing_comment() {
-    sql_script_trailing_comment(Server::Postgres);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_sql_script_trailing_comment() {
-    sql_script_trailing_comment(Server::Mysql);
-}
+on_both_servers!(sql_script_trailing_comment, postgres_sql_script_trailing_comment, mysql_sql_script_trailing_comment);
 
 // ---------------------------------------------------------------------------
 // Passwords in unusual places of the URL
@@ -1655,23 +1639,11 @@ fn password_with_hash_never_printed(server: Server) {
     }
 }
 
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_password_with_hash_never_printed() {
-    password_with_hash_never_printed(Server::Postgres);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_password_with_hash_never_printed() {
-    password_with_hash_never_printed(Server::Mysql);
-}
+on_both_servers!(
+    password_with_hash_never_printed,
+    postgres_password_with_hash_never_printed,
+    mysql_password_with_hash_never_printed
+);
 
 /// `stamp` on a fresh database creates the version table and records rows
 /// without running any SQL.
