@@ -30,7 +30,7 @@
 //!    URL; the bench creates and drops `migraph_bench_<pid>` for migraph and
 //!    `migraph_bench_<pid>_psql` for the floor on that server, so migraph and
 //!    this bench need `--features postgres`): the upgrade of
-//!    N = 1,000 into a fresh database against `psql -X -q -v ON_ERROR_STOP=1
+//!    each N into a fresh database against `psql -X -q -v ON_ERROR_STOP=1
 //!    -f script.sql`, the script being `migraph upgrade heads --sql` for
 //!    PostgreSQL (`BEGIN; <up SQL>; INSERT ...; COMMIT;` per revision).
 //!
@@ -64,7 +64,6 @@ use migraph::backend::{AnyConnection, Backend};
 const MIGRAPH: &str = env!("CARGO_BIN_EXE_migraph");
 const DEFAULT_SIZES: [usize; 2] = [1_000, 10_000];
 /// The history size of the PostgreSQL comparison.
-const POSTGRES_SIZE: usize = 1_000;
 const POSTGRES_VAR: &str = "MIGRAPH_TEST_POSTGRES_URL";
 const SEED: u64 = 42;
 /// The version table (migraph's default).
@@ -265,12 +264,17 @@ fn main() -> ExitCode {
         }
     }
     if let Some(admin_url) = &postgres {
-        let dir = scratch.0.join(format!("pg{POSTGRES_SIZE}"));
-        let summary = synth::generate(&dir, POSTGRES_SIZE, SEED).expect("generating a synthetic history");
-        eprintln!("PostgreSQL, N = {POSTGRES_SIZE}: {summary}");
-        match postgres_row(admin_url, &dir, &scratch.0, runs) {
-            Ok(row) => rows.push(row),
-            Err(e) => errors.push(format!("PostgreSQL, N = {POSTGRES_SIZE}: {e}")),
+        for &n in &sizes {
+            let dir = scratch.0.join(format!("pg{n}"));
+            let summary = synth::generate(&dir, n, SEED).expect("generating a synthetic history");
+            eprintln!("PostgreSQL, N = {n}: {summary}");
+            match postgres_row(admin_url, n, &dir, &scratch.0, runs) {
+                Ok(row) => rows.push(row),
+                Err(e) => errors.push(format!("PostgreSQL, N = {n}: {e}")),
+            }
+            if let Err(e) = std::fs::remove_dir_all(&dir) {
+                eprintln!("warning: removing {}: {e}", dir.display());
+            }
         }
     }
 
@@ -407,10 +411,9 @@ fn sqlite_rows(n: usize, dir: &Path, scratch: &Path, runs: usize) -> Result<Vec<
     Ok(rows)
 }
 
-/// The PostgreSQL upgrade of [`POSTGRES_SIZE`] revisions against the `psql`
+/// The PostgreSQL upgrade of `n` revisions against the `psql`
 /// floor. `Err` when the floor cannot be measured (or the server used).
-fn postgres_row(admin_url: &str, dir: &Path, scratch: &Path, runs: usize) -> Result<Row, String> {
-    let n = POSTGRES_SIZE;
+fn postgres_row(admin_url: &str, n: usize, dir: &Path, scratch: &Path, runs: usize) -> Result<Row, String> {
     let script = scratch.join(format!("upgrade-postgres-{n}.sql"));
     write_script(dir, admin_url, "BEGIN;", n, &script)?;
     let floor_db = PgDb::new(admin_url, "_psql");

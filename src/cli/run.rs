@@ -156,13 +156,15 @@ fn execute(cx: &Context, verb: Verb, args: &RunArgs, backup: bool) -> Result<Str
     if args.dry_run {
         return dry_run(cx, &cx.graph()?, url, verb, &targets);
     }
+    // Decided before connecting: opening a SQLite file that does not exist creates it.
+    let backup_source = if backup { existing_sqlite_file(url)? } else { None };
+    let (graph, mut conn) = cx.graph_while(|| connect_warm(url))?;
     let mut stdout = String::new();
-    if backup {
-        if let Some(path) = backup_first(cx, &cx.graph()?, url, verb, &targets)? {
+    if let Some(source) = backup_source {
+        if let Some(path) = backup_first(cx, &graph, &source, url, verb, &targets)? {
             stdout.push_str(&format!("{}\n", path.display()));
         }
     }
-    let (graph, mut conn) = cx.graph_while(|| connect_warm(url))?;
     let quiet = cx.global.quiet;
     let started = Instant::now();
     let mut progress = |event: Event<'_>| {
@@ -253,23 +255,27 @@ fn offline_script(
     Ok(migraph::script::script(graph, &plan, dialect, &cx.settings.table, &title))
 }
 
+/// `--backup` works on SQLite only; a new or in-memory database has
+/// nothing to lose, so there is nothing to copy (`None`).
+fn existing_sqlite_file(url: &str) -> Result<Option<String>> {
+    if dialect_of(url).map_err(CliError::new)? != Dialect::Sqlite {
+        return Err(CliError::new("--backup works with SQLite databases only")
+            .hint("back up PostgreSQL with pg_dump and MySQL with mysqldump"));
+    }
+    Ok(sqlite_path(url).filter(|p| std::path::Path::new(p).exists()))
+}
+
 /// `--backup`: before the first change, a consistent copy of the SQLite
 /// file beside it (SQLite's online backup API, so a concurrent writer
 /// cannot tear it). Nothing is copied when there is nothing to change.
 fn backup_first(
     cx: &Context,
     graph: &RevisionGraph,
+    path: &str,
     url: &str,
     verb: Verb,
     targets: &[&str],
 ) -> Result<Option<PathBuf>> {
-    if dialect_of(url).map_err(CliError::new)? != Dialect::Sqlite {
-        return Err(CliError::new("--backup works with SQLite databases only")
-            .hint("back up PostgreSQL with pg_dump and MySQL with mysqldump"));
-    }
-    let Some(path) = sqlite_path(url).filter(|p| std::path::Path::new(p).exists()) else {
-        return Ok(None); // a new or in-memory database has nothing to lose
-    };
     if planned(cx, graph, url, verb, targets)?.is_empty() {
         return Ok(None);
     }
@@ -281,7 +287,7 @@ fn backup_first(
         })
         .find(|candidate| !candidate.exists())
         .unwrap_or_else(|| PathBuf::from(format!("{path}.backup")));
-    backup_sqlite(&path, &target)
+    backup_sqlite(path, &target)
         .map_err(|e| CliError::new(format!("cannot back up {path} to {}: {e}", target.display())))?;
     if !cx.global.quiet {
         eprintln!("backup: {}", target.display());
