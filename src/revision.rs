@@ -341,11 +341,12 @@ impl<'p> Parser<'p> {
     fn ids(&self, key: Key) -> Result<Vec<String>, ParseError> {
         let (value, line) = self.value(key);
         let mut ids: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for id in value.split_whitespace() {
             if !is_valid_id(id) {
                 return Err(self.err(line, ParseErrorKind::InvalidId(id.to_string())));
             }
-            if ids.iter().any(|seen| seen == id) {
+            if !seen.insert(id) {
                 let kind = ParseErrorKind::DuplicateReference { key: key.name(), id: id.to_string() };
                 return Err(self.err(line, kind));
             }

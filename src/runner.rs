@@ -24,6 +24,7 @@
 //!    that `status` reports and the next run refuses to pass until the user
 //!    repairs the schema and runs `migraph stamp`.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -374,7 +375,8 @@ impl Executor<'_> {
                 self.record(self.graph.rev_by_id(&step.id), step.direction, 0)?;
             }
             if self.options.accept_drift {
-                for d in drift.iter().filter(|d| plan.steps.iter().all(|s| s.id != d.id)) {
+                let planned: HashSet<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
+                for d in drift.iter().filter(|d| !planned.contains(d.id.as_str())) {
                     accepted.push(d.id.clone());
                     let r = self.graph.rev_by_id(&d.id);
                     let args =
@@ -394,6 +396,7 @@ impl Executor<'_> {
     }
 
     fn execute(&mut self, plan: Plan, stored: &[String]) -> Result<Report, RunError> {
+        let stored: HashSet<&str> = stored.iter().map(String::as_str).collect();
         let single = self.options.single_transaction;
         if single {
             self.sql(self.dialect.begin()).map_err(db("cannot start the transaction"))?;
@@ -406,7 +409,7 @@ impl Executor<'_> {
         };
         for step in &plan.steps {
             let revision = self.graph.rev_by_id(&step.id);
-            if stored.contains(&step.id) {
+            if stored.contains(step.id.as_str()) {
                 (self.on_event)(Event::UsingStoredDown(step));
             }
             (self.on_event)(Event::Starting(step));

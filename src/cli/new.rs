@@ -136,12 +136,19 @@ pub fn merge(cx: &Context, args: &MergeArgs) -> Result<String> {
         ))
         .hint("with no arguments `migraph merge` joins all heads; `migraph heads` lists them"));
     }
-    for parent in &parents {
-        let ancestors = graph.closure([parent.as_str()]);
-        if let Some(other) = parents.iter().find(|p| *p != parent && ancestors.iter().any(|a| &a.id == *p)) {
-            return Err(CliError::new(format!("cannot merge `{other}` with `{parent}`: it is already its ancestor"))
-                .hint("merge only revisions on different branches"));
-        }
+    // One walk for all: a parent that is a strict ancestor of any parent is redundant.
+    let above = parents.iter().filter_map(|p| graph.get(p)).flat_map(|r| r.parents.iter().chain(&r.depends_on));
+    let strict: std::collections::HashSet<&str> =
+        graph.closure(above.map(String::as_str)).iter().map(|r| r.id.as_str()).collect();
+    if let Some(ancestor) = parents.iter().find(|p| strict.contains(p.as_str())) {
+        let descendant = parents
+            .iter()
+            .find(|p| *p != ancestor && graph.closure([p.as_str()]).iter().any(|a| &a.id == ancestor))
+            .map_or("another of them", String::as_str);
+        return Err(CliError::new(format!(
+            "cannot merge `{ancestor}` with `{descendant}`: it is already its ancestor"
+        ))
+        .hint("merge only revisions on different branches"));
     }
     let short: Vec<&str> = parents.iter().map(|p| &p[..p.len().min(12)]).collect();
     let new = NewRevision {
