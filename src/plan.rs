@@ -194,6 +194,16 @@ impl State {
             .collect()
     }
 
+    /// This state with `id` applied or not (its ancestors and descendants
+    /// untouched; used to spell out recovery commands).
+    pub fn with(&self, graph: &RevisionGraph, id: &str, applied: bool) -> State {
+        let mut next = self.clone();
+        if let Some(node) = graph.node(id) {
+            next.applied[node] = applied;
+        }
+        next
+    }
+
     /// The state after `plan` runs.
     pub fn after(&self, graph: &RevisionGraph, plan: &Plan) -> State {
         let mut next = self.clone();

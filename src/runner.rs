@@ -32,7 +32,7 @@ use thiserror::Error;
 use crate::backend::split::statements;
 use crate::backend::{Arg, Backend, DbError, Dialect, PendingRow};
 use crate::graph::RevisionGraph;
-use crate::plan::{plan, Direction, Plan, PlanError, Step, Verb};
+use crate::plan::{plan, Direction, Plan, PlanError, State, Step, Verb};
 use crate::revision::Revision;
 use crate::status::{Analysis, DbState, Drift, StateError};
 
@@ -115,8 +115,8 @@ pub enum RunError {
     Drift(Vec<Drift>),
     #[error("the database is ahead of these files: applied revision(s) {} have no file", .0.join(", "))]
     Ahead(Vec<String>),
-    #[error("revision {} failed or was interrupted while going {} (started {}){}; the schema may be half changed", .0.id, .0.direction, .0.started_at, .0.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
-    Interrupted(PendingRow),
+    #[error("revision {} failed or was interrupted while going {} (started {}){}; the schema may be half changed", .0.pending.id, .0.pending.direction, .0.pending.started_at, .0.pending.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    Interrupted(Box<Interruption>),
     #[error("another migraph run held the lock for more than {0} s")]
     LockTimeout(u64),
     #[error("--single-transaction is not possible here: {0}")]
@@ -142,11 +142,14 @@ impl RunError {
                  which uses the down sections stored when they were applied"
                     .into(),
             ),
-            RunError::Interrupted(p) => Some(format!(
-                "inspect the schema and finish or undo revision {}'s statements by hand, then record the truth with \
-                 `migraph stamp {}` (if it is now fully applied) or `migraph stamp {}-1` (if fully undone)",
-                p.id, p.id, p.id
-            )),
+            RunError::Interrupted(i) => Some(match &i.recovery {
+                Some(r) => r.advice(&i.pending.id),
+                None => format!(
+                    "inspect the schema, finish or undo revision {}'s statements by hand, then record the true \
+                     state with `migraph stamp <the applied heads>`",
+                    i.pending.id
+                ),
+            }),
             RunError::Revision { marked: true, .. } => {
                 Some("the revision ran outside a transaction and may be half applied; see `migraph status`".into())
             }
@@ -293,12 +296,63 @@ pub fn run(
     Ok(report)
 }
 
+/// A leftover marker, with the commands that repair it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interruption {
+    pub pending: PendingRow,
+    pub recovery: Option<Recovery>,
+}
+
+/// How to record the truth after a revision was interrupted half-way: the
+/// `stamp` targets for either outcome. `stamp T...` sets the state to the
+/// closure of the targets, so they are the heads of the whole applied state
+/// with or without the interrupted revision; every other branch stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Targets if the revision's statements all took effect.
+    pub if_done: Vec<String>,
+    /// Targets if none of them did.
+    pub if_not_done: Vec<String>,
+}
+
+impl Recovery {
+    /// `None` when the revision is not in the graph.
+    pub fn new(graph: &RevisionGraph, state: &State, pending: &PendingRow) -> Option<Recovery> {
+        graph.get(&pending.id)?;
+        let heads = |applied: bool| {
+            let ids: Vec<String> =
+                state.with(graph, &pending.id, applied).heads(graph).iter().map(|r| r.id.clone()).collect();
+            if ids.is_empty() {
+                vec!["base".to_string()]
+            } else {
+                ids
+            }
+        };
+        // Going up, "done" means applied; going down, it means unapplied.
+        let up = pending.direction == Direction::Up.to_string();
+        Some(Recovery { if_done: heads(up), if_not_done: heads(!up) })
+    }
+
+    /// The hint: both commands, spelled out.
+    pub fn advice(&self, id: &str) -> String {
+        format!(
+            "inspect the schema; if all of revision {id}'s statements took effect, run `migraph stamp {}`; \
+             if none did, run `migraph stamp {}`; if only some did, finish or undo them by hand first \
+             (stamp records the state without running SQL and clears the failure)",
+            self.if_done.join(" "),
+            self.if_not_done.join(" ")
+        )
+    }
+}
+
 /// Interprets the database state and applies the checks that come before
 /// any plan: markers, drift, and files missing for applied revisions.
 pub fn checked(files: &RevisionGraph, state: &DbState, verb: Verb) -> Result<Analysis, RunError> {
     if verb != Verb::Stamp {
         if let Some(pending) = state.pending.first() {
-            return Err(RunError::Interrupted(pending.clone()));
+            let recovery =
+                Analysis::new(files, state).ok().and_then(|a| Recovery::new(a.graph(files), &a.state, pending));
+            return Err(RunError::Interrupted(Box::new(Interruption { pending: pending.clone(), recovery })));
         }
     }
     let analysis = Analysis::new(files, state)?;

@@ -130,12 +130,15 @@ pub fn status(cx: &Context) -> Result<String> {
     }
     for p in &seen.db.pending {
         out += &format!(
-            "FAILED:   {} going {} (started {}){}; repair the schema, then `migraph stamp`\n",
+            "FAILED:   {} going {} (started {}){}\n",
             p.id,
             p.direction,
             p.started_at,
             p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
         );
+        if let Some(recovery) = migraph::runner::Recovery::new(graph, state, p) {
+            out += &format!("  repair: {}\n", recovery.advice(&p.id));
+        }
     }
     Ok(out)
 }
