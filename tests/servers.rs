@@ -1123,11 +1123,12 @@ fn failure_going_down(server: Server) {
                 status.stdout.lines().any(|l| l.starts_with("FAILED") && l.contains("r1") && l.contains("down")),
                 "{status}"
             );
-            // r1 is fully undone now: record that with `stamp r1-1`, as the hint says.
+            // r1's down took effect (t_x is gone): the hint's first command records that.
             let refused = mg(d, url, &["downgrade", "base"]).failed();
-            assert!(refused.stderr.contains("migraph stamp r1-1"), "{refused}");
+            assert!(refused.stderr.contains("took effect, run `migraph stamp r0`"), "{refused}");
+            assert!(refused.stderr.contains("none did, run `migraph stamp r1`"), "{refused}");
             assert_eq!(db.applied(), strings(&["r0", "r1"]), "a refused run changes nothing");
-            mg(d, url, &["stamp", "r1-1"]).ok();
+            mg(d, url, &["stamp", "r0"]).ok();
             assert_eq!(markers(&db), 0);
             assert_eq!(db.applied(), ["r0"]);
             write_revision(d, "r1", "r0", "CREATE TABLE t_x (id INTEGER);", Some("DROP TABLE t_x;"), "");
