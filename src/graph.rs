@@ -191,15 +191,17 @@ impl RevisionGraph {
             return Vec::new();
         }
         let mut problems = Vec::new();
+        // Scratch space shared by all components and reset after each, so
+        // many small cycles cost linear time.
+        let mut members = vec![false; self.len()];
+        let mut seen_at = vec![usize::MAX; self.len()];
         for component in petgraph::algo::kosaraju_scc(&self.graph) {
             let self_loop = component.len() == 1 && self.graph.contains_edge(component[0], component[0]);
             if component.len() < 2 && !self_loop {
                 continue;
             }
-            let mut members = vec![false; self.len()];
             component.iter().for_each(|n| members[n.index()] = true);
             // Walk inside the component until a node repeats: that is a cycle.
-            let mut seen_at = vec![usize::MAX; self.len()];
             let mut walk = Vec::new();
             let mut node = component.iter().map(|n| n.index()).min().unwrap_or(0);
             while seen_at[node] == usize::MAX {
@@ -213,6 +215,8 @@ impl RevisionGraph {
             nodes.sort_unstable();
             let files = nodes.iter().map(|&n| (self.revisions[n].path.clone(), self.revisions[n].lines.id)).collect();
             problems.push(Problem::Cycle { path, files });
+            component.iter().for_each(|n| members[n.index()] = false);
+            walk.iter().for_each(|&n| seen_at[n] = usize::MAX);
         }
         problems.sort_by_key(ToString::to_string);
         problems

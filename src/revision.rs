@@ -210,6 +210,8 @@ pub enum ParseErrorKind {
     RepeatedSection(&'static str),
     #[error("SQL before `{UP_MARKER}`: statements must be inside a section")]
     SqlOutsideSection,
+    #[error("header key `{0}` after the header ended (a comment line ends it): move it up with the other keys")]
+    KeyAfterHeader(String),
 }
 
 /// The header keys a revision file may use.
@@ -311,8 +313,13 @@ impl<'p> Parser<'p> {
         self.finish(up, down)
     }
 
-    /// Lines between the header and the first section may only be comments.
+    /// Lines between the header and the first section may only be comments,
+    /// and not ones that look like a header key: after a comment ends the
+    /// header, a `-- depends-on:` line would otherwise be silently ignored.
     fn preamble(&self, number: usize, trimmed: &str) -> Result<(), ParseError> {
+        if let Some((key, _)) = header_line(trimmed).filter(|(key, _)| Key::ALL.iter().any(|k| k.name() == *key)) {
+            return Err(self.err(Some(number), ParseErrorKind::KeyAfterHeader(key.to_string())));
+        }
         if trimmed.is_empty() || trimmed.starts_with("--") {
             Ok(())
         } else {
@@ -419,7 +426,7 @@ impl<'p> Parser<'p> {
 fn header_line(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix("--")?.trim_start();
     let colon = rest.find(':')?;
-    let key = &rest[..colon];
+    let key = rest[..colon].trim_end(); // `-- transaction : false` is a header line too
     let value = &rest[colon + 1..];
     let key_ok = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     // `key:value` without a space is not a header line (it could be `-- migrate:up`-like text).
@@ -522,8 +529,15 @@ mod tests {
             (Some(3), ParseErrorKind::SqlOutsideSection)
         );
         // Comments between header and sections are fine and end the header.
-        let r = parse("-- id: a\n-- parents:\n-- just a note\n-- migrate:up\nSELECT 1;\n").unwrap();
+        let r = parse("-- id: a\n-- parents:\n-- just a note\n-- Note: fine\n-- migrate:up\nSELECT 1;\n").unwrap();
         assert_eq!(r.up, "SELECT 1;\n");
+        // ... but a known key after such a comment is an error, not a comment.
+        assert_eq!(
+            kind("-- id: a\n-- parents:\n-- a note\n-- depends-on: b\n-- migrate:up\n"),
+            (Some(4), ParseErrorKind::KeyAfterHeader("depends-on".into()))
+        );
+        let r = parse("-- id: a\n-- parents:\n-- transaction : false\n-- migrate:up\n").unwrap();
+        assert!(!r.transactional, "a space before the colon still makes a header line");
     }
 
     #[test]

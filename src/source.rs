@@ -55,8 +55,15 @@ pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
         if !visited.insert(canonical) {
             continue; // a symlink loop or a second link to the same directory
         }
-        for entry in fs::read_dir(&current).map_err(|e| SourceError::io(&current, e))? {
-            let entry = entry.map_err(|e| SourceError::io(&current, e))?;
+        // Sorted, and subdirectories visited in sorted order, so which of two
+        // links to one directory names its files does not depend on the
+        // file system's listing order.
+        let mut entries = fs::read_dir(&current)
+            .and_then(|list| list.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| SourceError::io(&current, e))?;
+        entries.sort_by_key(|entry| entry.file_name());
+        let mut subdirectories = Vec::new();
+        for entry in entries {
             let path = entry.path();
             let mut kind = entry.file_type().map_err(|e| SourceError::io(&path, e))?;
             if kind.is_symlink() {
@@ -66,11 +73,12 @@ pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
                 }
             }
             if kind.is_dir() {
-                pending.push(path);
+                subdirectories.push(path);
             } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
                 files.push(path);
             }
         }
+        pending.extend(subdirectories.into_iter().rev());
     }
     files.sort();
     Ok(files)

@@ -107,7 +107,9 @@ enum Syntax<'a> {
     LabelHead(&'a str),
     LabelRelative(&'a str, i64),
     Relative(i64),
-    Offset(Box<Syntax<'a>>, i64),
+    /// `<target>+N`: the base's text is resolved as a whole (it may be a
+    /// label that itself ends in `-N`).
+    Offset(&'a str, i64),
 }
 
 /// `+N` / `-N` → N with sign.
@@ -151,14 +153,15 @@ fn parse(text: &str) -> Result<Syntax<'_>, TargetError> {
             return Ok(Syntax::LabelRelative(label, n));
         }
         if let Some(n) = rest.strip_prefix("head").and_then(signed) {
-            return Ok(Syntax::Offset(Box::new(Syntax::LabelHead(label)), n));
+            return Ok(Syntax::Offset(&text[..label.len() + 5], n));
         }
         return Err(syntax("after `@` comes `head`, `head+N`, `head-N`, `+N` or `-N`"));
     }
     if let Some(at) = text.rfind(['+', '-']) {
         if let Some(n) = signed(&text[at..]) {
             if at > 0 {
-                return Ok(Syntax::Offset(Box::new(parse(&text[..at])?), n));
+                parse(&text[..at])?;
+                return Ok(Syntax::Offset(&text[..at], n));
             }
         }
     }
@@ -249,10 +252,10 @@ impl Resolver<'_> {
                         }),
                     }
                 }
-                None => self.resolve_syntax(text, &Syntax::Offset(Box::new(Syntax::Head), *n)),
+                None => self.resolve_syntax(text, &Syntax::Offset("head", *n)),
             },
             Syntax::Offset(base, n) => {
-                let from = match self.resolve_syntax(text, base)? {
+                let from = match self.resolve(base)? {
                     Resolved::Base => None,
                     Resolved::Revisions(nodes) if nodes.len() == 1 => Some(nodes[0]),
                     Resolved::Revisions(_) => return Err(TargetError::NotSingle { target: target() }),
@@ -407,6 +410,8 @@ mod tests {
         assert_eq!(ids(&g, r.resolve("base")), Ok(vec!["base".into()]));
         assert_eq!(ids(&g, r.resolve("r0")), Ok(vec!["r00".into()]));
         assert_eq!(ids(&g, r.resolve("feat-a")), Ok(vec!["a1".into()]), "a label ending in -N is a label");
+        assert_eq!(ids(&g, r.resolve("feat-a+1")), Ok(vec!["a2".into()]), "and takes an offset");
+        assert_eq!(ids(&g, r.resolve("feat-a-0")), Ok(vec!["a1".into()]));
         assert_eq!(ids(&g, r.resolve("b")), Ok(vec!["b1".into()]), "a label beats an ID prefix");
         assert_eq!(ids(&g, r.resolve("a")), Err("`a` is ambiguous: it is a prefix of a1 (m a1), a2 (m a2)".into()));
         assert_eq!(ids(&g, r.resolve("zz")), Err("no revision ID, prefix or label matches `zz`".into()));

@@ -137,7 +137,7 @@ pub fn status(cx: &Context) -> Result<String> {
             p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
         );
         if let Some(recovery) = migraph::runner::Recovery::new(graph, state, p) {
-            out += &format!("  repair: {}\n", recovery.advice(&p.id));
+            out += &format!("repair:   {}\n", recovery.advice(&p.id));
         }
     }
     Ok(out)

@@ -79,7 +79,7 @@ pub fn show(cx: &Context, args: &ShowArgs) -> Result<String> {
     if !r.labels.is_empty() {
         out += &format!("Labels:      {}\n", r.labels.join(" "));
     }
-    out += &format!("Message:     {}\n", r.message);
+    out += &format!("Message:     {}\n", super::output::printable(&r.message));
     if let Some(created) = &r.created {
         out += &format!("Created:     {created}\n");
     }

@@ -189,10 +189,10 @@ pub fn main() -> i32 {
         Err(e) => {
             let mut err = std::io::stderr().lock();
             for line in &e.lines {
-                let _ = writeln!(err, "error: {line}");
+                let _ = writeln!(err, "error: {}", output::printable(line));
             }
             for hint in &e.hints {
-                let _ = writeln!(err, "hint: {hint}");
+                let _ = writeln!(err, "hint: {}", output::printable(hint));
             }
             e.code
         }

@@ -59,6 +59,8 @@ pub fn init(global: &Global, args: &InitArgs) -> Result<String> {
     if config.exists() {
         return Err(CliError::new(format!("{} already exists; not overwriting it", config.display())));
     }
+    let table = global.table.as_deref().unwrap_or(DEFAULT_TABLE);
+    super::config::check_table_name(table)?;
     let revisions = global.revisions.clone().unwrap_or_else(|| PathBuf::from("revisions"));
     let create = |path: &Path| {
         std::fs::create_dir_all(path).map_err(|e| CliError::new(format!("cannot create {}: {e}", path.display())))
@@ -74,7 +76,7 @@ pub fn init(global: &Global, args: &InitArgs) -> Result<String> {
          table = {}\n",
         toml_string(&revisions.display().to_string()),
         toml_string(&url),
-        toml_string(global.table.as_deref().unwrap_or(DEFAULT_TABLE)),
+        toml_string(table),
     );
     std::fs::write(&config, text).map_err(|e| CliError::new(format!("cannot write {}: {e}", config.display())))?;
     Ok(format!("created {} and {}/\n", config.display(), dir.join(&revisions).display()))

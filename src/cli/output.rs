@@ -62,6 +62,19 @@ pub fn to_json(value: &impl Serialize) -> String {
     text
 }
 
+/// `text` with control characters (ESC, CR, ...) shown as `\u{1b}` escapes,
+/// so a revision message cannot move the cursor or rewrite the terminal.
+/// Tabs stay; SQL and `--sql` scripts are never passed through this.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect::<String>()
+        .into()
+}
+
 /// `id (head, mergepoint, label) message`.
 pub fn line(graph: &RevisionGraph, r: &Revision) -> String {
     let shape = Shape::of(graph, r);
@@ -82,7 +95,16 @@ pub fn line(graph: &RevisionGraph, r: &Revision) -> String {
     }
     if !r.message.is_empty() {
         text.push(' ');
-        text.push_str(&r.message);
+        text.push_str(&printable(&r.message));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(super::printable("plain\ttext"), "plain\ttext");
+        assert_eq!(super::printable("\u{1b}[2Jx\r"), "\\u{1b}[2Jx\\u{d}");
+    }
 }
