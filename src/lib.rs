@@ -47,9 +47,15 @@
 //! let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
 //! assert_eq!(ids, ["b", "m"]);
 //! ```
+//!
+//! To run migrations from an application, use [`Migrator`]: it loads the
+//! revisions from a directory, or from files embedded into the binary at
+//! compile time with [`embed_revisions!`], and plans and runs them on a
+//! Diesel connection, reporting progress through a callback.
 
 pub mod backend;
 pub mod graph;
+pub mod migrator;
 pub mod plan;
 pub mod render;
 pub mod revision;
@@ -62,6 +68,8 @@ pub mod target;
 use std::path::Path;
 
 pub use graph::{GraphError, Problem, RevisionGraph};
+pub use migraph_macros::embed_revisions;
+pub use migrator::{Embedded, Migrator};
 pub use plan::{plan, Direction, Plan, PlanError, State, Step, Verb};
 pub use revision::{ParseError, Revision};
 pub use source::{NewRevision, SourceError};

@@ -2,7 +2,7 @@
 //! `migraph history --graph`, and Graphviz DOT / Mermaid for `migraph graph`.
 //! Pure functions over plain data: the caller picks rows and text.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// One revision as the drawings need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,7 @@ pub struct DrawNode {
 /// Draws `nodes`, given newest first (every node before all of its parents that are in the list),
 /// as lanes like `git log --graph`: one line starting with its lanes and a `*` per node, followed by
 /// a space and `text(node)`, plus connector lines (`|`, `/`, `\`, `_`) where lanes fork, merge or shift.
+/// [`graph_order`] puts nodes in the order that draws best (each branch in one piece).
 ///
 /// Lane `k` is drawn in character column `2k`. A merge of `n >= 3` parents is drawn like git's
 /// octopus (`*-.`, `*---.`). A node found in no lane (a head) opens a new lane on the right.
@@ -59,6 +60,109 @@ pub fn log_graph(nodes: &[DrawNode], text: impl Fn(&DrawNode) -> String) -> Stri
         lanes = step.lanes;
     }
     out
+}
+
+/// The order in which [`log_graph`] draws `nodes` best, as indices into `nodes`: still newest first
+/// (every node before its parents and the revisions it depends on), but each branch is kept together,
+/// like `git log --graph` (`--topo-order`): after a node come its parents as soon as all their
+/// children are drawn, the last-declared parent first (the merged branch right under its merge, the
+/// main line after it), depth first. The deepest head (longest chain of parents and dependencies
+/// below it) starts, then the others as the drawing needs them, deepest first (ties in the order
+/// `nodes` gives them). Nodes that never become ready (cycles in bad input) follow in their given order.
+///
+/// `nodes` may be in any order; links to IDs absent from `nodes` are ignored; a repeated ID counts
+/// as the same revision for its children (its first occurrence). Iterative, O(nodes + links).
+pub fn graph_order(nodes: &[DrawNode]) -> Vec<usize> {
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        first.entry(node.id.as_str()).or_insert(i);
+    }
+    // Links from each node to its distinct parents and dependencies (in `nodes`, not itself), in
+    // the order they are pushed: dependencies first, then parents as declared, so the last
+    // parent is on top of the stack.
+    let mut seen_by = vec![usize::MAX; nodes.len()];
+    let mut dependencies: Vec<usize> = Vec::with_capacity(nodes.len());
+    let links: Vec<Vec<usize>> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            seen_by[i] = i;
+            let mut pick = |ids: &[String]| -> Vec<usize> {
+                let mut out = Vec::new();
+                for id in ids {
+                    if let Some(&j) = first.get(id.as_str()) {
+                        if seen_by[j] != i {
+                            seen_by[j] = i;
+                            out.push(j);
+                        }
+                    }
+                }
+                out
+            };
+            let parents = pick(&node.parents);
+            let mut out = pick(&node.depends_on);
+            dependencies.push(out.len());
+            out.extend(parents);
+            out
+        })
+        .collect();
+    // Children (and dependents) not yet drawn.
+    let mut waiting = vec![0usize; nodes.len()];
+    for out in &links {
+        for &j in out {
+            waiting[j] += 1;
+        }
+    }
+    // Generations: the longest chain of links below each node (Kahn's order from the heads, reversed).
+    let mut kahn: Vec<usize> = (0..nodes.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut left = waiting.clone();
+    let mut k = 0;
+    while let Some(&i) = kahn.get(k) {
+        k += 1;
+        for &j in &links[i] {
+            left[j] -= 1;
+            if left[j] == 0 {
+                kahn.push(j);
+            }
+        }
+    }
+    let mut depth = vec![0usize; nodes.len()];
+    for &i in kahn.iter().rev() {
+        depth[i] = links[i].iter().map(|&j| depth[j] + 1).max().unwrap_or(0);
+    }
+    // Heads of the lane drawing (no node names them as a parent) wait in `pool` until the
+    // depth-first walk runs dry, then the deepest goes first: when the walk waits for another
+    // head's revisions, the head that joins highest up is usually the deepest one.
+    let mut child_lane = vec![false; nodes.len()];
+    for (out, &deps) in links.iter().zip(&dependencies) {
+        for &j in &out[deps..] {
+            child_lane[j] = true;
+        }
+    }
+    let rank = |i: usize| (depth[i], std::cmp::Reverse(i));
+    let mut pool: BinaryHeap<(usize, std::cmp::Reverse<usize>)> =
+        (0..nodes.len()).filter(|&i| waiting[i] == 0).map(rank).collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    let mut stack: Vec<usize> = Vec::new();
+    while let Some(i) = stack.pop().or_else(|| pool.pop().map(|(_, std::cmp::Reverse(i))| i)) {
+        order.push(i);
+        for &j in &links[i] {
+            waiting[j] -= 1;
+            if waiting[j] == 0 {
+                if child_lane[j] {
+                    stack.push(j);
+                } else {
+                    pool.push(rank(j));
+                }
+            }
+        }
+    }
+    let mut done = vec![false; nodes.len()];
+    for &i in &order {
+        done[i] = true;
+    }
+    order.extend((0..nodes.len()).filter(|&i| !done[i]));
+    order
 }
 
 /// The lines drawn for one node: its own row, the connector rows below it, and the lanes after it.
@@ -186,13 +290,20 @@ fn push_line(out: &mut String, graph: &[u8], width: usize, text: &str) {
 /// one box per revision labelled with its short ID (12 characters), its message and its labels
 /// in brackets; edges parent -> child (solid) and dependency -> dependent (`style=dashed`).
 ///
-/// Convention, without a legend: a head (no child among `nodes`) has a double outline
-/// (`peripheries=2`); a merge point (two or more parents) is a hexagon; an applied revision
-/// (`applied == Some(true)`) is filled light green; a pending one (`Some(false)`) has a dashed
-/// outline; `None` leaves the box plain. Edges to revisions absent from `nodes` are left out.
+/// Convention: a head (no child among `nodes`) has a double outline (`peripheries=2`); a merge
+/// point (two or more parents) is a hexagon; an applied revision (`applied == Some(true)`) is
+/// filled light green; a pending one (`Some(false)`) has a dashed outline; `None` leaves the box
+/// plain. When any node says whether it is applied, a legend line spelling this out is the
+/// graph's label (at the top). Edges to revisions absent from `nodes` are left out.
 pub fn dot(nodes: &[DrawNode]) -> String {
     let graph = Facts::new(nodes);
     let mut out = String::from("digraph migraph {\n    rankdir=BT;\n    node [shape=box, fontname=\"monospace\"];\n");
+    if nodes.iter().any(|n| n.applied.is_some()) {
+        out.push_str(
+            "    label=\"green: applied, dashed: pending, double outline: head, hexagon: merge point\";\n    \
+             labelloc=t;\n    fontname=\"monospace\";\n",
+        );
+    }
     for node in nodes {
         let label = label_lines(node).iter().map(|l| dot_escape(l)).collect::<Vec<_>>().join("\\n");
         let mut attrs = vec![format!("label=\"{label}\"")];
@@ -614,6 +725,127 @@ mod tests {
         }
     }
 
+    fn ordered(nodes: &[DrawNode]) -> Vec<DrawNode> {
+        graph_order(nodes).into_iter().map(|i| nodes[i].clone()).collect()
+    }
+
+    fn ids(nodes: &[DrawNode]) -> Vec<&str> {
+        nodes.iter().map(|n| n.id.as_str()).collect()
+    }
+
+    #[test]
+    fn graph_order_keeps_each_branch_together() {
+        // Newest first by creation, the two branches interleave.
+        let nodes = [
+            node("m", &["a2", "b2"], "merge"),
+            node("a2", &["a1"], ""),
+            node("b2", &["b1"], ""),
+            node("a1", &["r"], ""),
+            node("b1", &["r"], ""),
+            node("r", &[], ""),
+        ];
+        assert_eq!(
+            draw(&nodes),
+            "*   m merge\n|\\\n* | a2\n| * b2\n* | a1\n| * b1\n|/\n* r\n",
+            "the plain order crosses the branches"
+        );
+        let sorted = ordered(&nodes);
+        assert_eq!(ids(&sorted), ["m", "b2", "b1", "a2", "a1", "r"], "the merged branch right under its merge");
+        assert_eq!(draw(&sorted), "*   m merge\n|\\\n| * b2\n| * b1\n* | a2\n* | a1\n|/\n* r\n");
+    }
+
+    #[test]
+    fn graph_order_starts_with_the_deepest_head_and_draws_other_heads_where_they_join() {
+        // Main line r-x1-x2-x3-x4-x5 (head x5); branch p (from x3) and q (from x1), both open.
+        let nodes = [
+            node("q2", &["q1"], "q head"),
+            node("p1", &["x3"], "p head"),
+            node("x5", &["x4"], "main head"),
+            node("x4", &["x3"], ""),
+            node("q1", &["x1"], ""),
+            node("x3", &["x2"], ""),
+            node("x2", &["x1"], ""),
+            node("x1", &["r"], ""),
+            node("r", &[], ""),
+        ];
+        let expected = "\
+* x5 main head
+* x4
+| * p1 p head
+|/
+* x3
+* x2
+| * q2 q head
+| * q1
+|/
+* x1
+* r
+";
+        assert_eq!(draw(&ordered(&nodes)), expected);
+    }
+
+    #[test]
+    fn graph_order_puts_dependents_first_and_survives_bad_input() {
+        // `b` depends on `a2` without descending from it: `b` must come before `a2`.
+        let nodes = [
+            DrawNode { depends_on: vec!["a2".into()], ..node("b", &["r"], "") },
+            node("a2", &["a1"], ""),
+            node("a1", &["r"], ""),
+            node("r", &[], ""),
+        ];
+        let sorted = ids(&ordered(&nodes)).join(" ");
+        assert!(sorted.find('b') < sorted.find("a2"), "{sorted}");
+        // Cycles, self-links, repeated IDs and parents listed first: every index exactly once.
+        let nodes = [
+            node("a", &["b", "b", "a"], ""),
+            node("b", &["a", "zz"], ""),
+            node("a", &["b"], "again"),
+            node("c", &["b", "c"], ""),
+            DrawNode { depends_on: vec!["c".into(), "c".into(), "d".into()], ..node("d", &["c"], "") },
+        ];
+        let mut order = graph_order(&nodes);
+        order.sort_unstable();
+        assert_eq!(order, [0, 1, 2, 3, 4]);
+        assert!(graph_order(&[]).is_empty());
+        // Random DAGs given in random order: a permutation, every node before its parents.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rand = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        };
+        for _ in 0..300 {
+            let len = 1 + rand(40);
+            let mut nodes: Vec<DrawNode> = (0..len)
+                .map(|i| {
+                    let links: Vec<String> = (0..rand(4)).filter(|_| i > 0).map(|_| format!("n{}", rand(i))).collect();
+                    let links: Vec<&str> = links.iter().map(String::as_str).collect();
+                    let (parents, deps) = links.split_at(links.len().min(2));
+                    DrawNode {
+                        depends_on: deps.iter().map(|d| d.to_string()).collect(),
+                        ..node(&format!("n{i}"), parents, "")
+                    }
+                })
+                .collect();
+            for i in (1..nodes.len()).rev() {
+                nodes.swap(i, rand(i + 1));
+            }
+            let order = graph_order(&nodes);
+            let mut seen = vec![false; len];
+            let position: HashMap<&str, usize> =
+                order.iter().enumerate().map(|(k, &i)| (nodes[i].id.as_str(), k)).collect();
+            for (k, &i) in order.iter().enumerate() {
+                assert!(!std::mem::replace(&mut seen[i], true));
+                for p in nodes[i].parents.iter().chain(&nodes[i].depends_on) {
+                    assert!(position[p.as_str()] > k, "{} before its parent {p}", nodes[i].id);
+                }
+            }
+            let sorted = ordered(&nodes);
+            assert_eq!(draw(&sorted).lines().filter(|l| l.contains('*')).count(), len);
+        }
+    }
+
     #[test]
     fn hundred_thousand_nodes_with_side_branches() {
         let mut nodes = Vec::new(); // oldest first, reversed below
@@ -657,6 +889,9 @@ mod tests {
         let expected = r##"digraph migraph {
     rankdir=BT;
     node [shape=box, fontname="monospace"];
+    label="green: applied, dashed: pending, double outline: head, hexagon: merge point";
+    labelloc=t;
+    fontname="monospace";
     "merge_point" [label="merge_point\nsay \"hi\"\\ now\nsecond line\n[billing, v\"2\"]", shape=hexagon, peripheries=2, style=dashed];
     "graph" [label="graph\nkeyword id", style=filled, fillcolor="#c6efce"];
     "0123456789abcdef" [label="0123456789ab", style=filled, fillcolor="#c6efce"];

@@ -1,41 +1,100 @@
-//! `check`: validate the graph and report every problem at once.
+//! `check`: validate the graph (and, with a database, the applied state)
+//! and report every problem at once, one `error:` line each, for CI.
 
+use clap::Args;
 use serde::Serialize;
 
-use migraph::status::Analysis;
+use migraph::backend::{redact, scrub};
+use migraph::runner::Recovery;
+use migraph::status::{Analysis, DbState};
+use migraph::RevisionGraph;
 
 use super::output::to_json;
 use super::run::read_state;
 use super::{CliError, Context, Result};
-use migraph::backend::redact;
 
-enum CheckError {
-    Graph(migraph::Error),
-    Database(CliError),
+#[derive(Debug, Default, Args)]
+pub struct CheckArgs {
+    /// Accept several heads (branches left open on purpose) instead of reporting them
+    #[arg(long)]
+    pub allow_multiple_heads: bool,
+}
+
+/// Problem lines and the hints that go with them (each hint once).
+#[derive(Default)]
+struct Found {
+    problems: Vec<String>,
+    hints: Vec<String>,
+}
+
+impl Found {
+    fn hint(&mut self, hint: impl Into<String>) {
+        let hint = hint.into();
+        if !self.hints.contains(&hint) {
+            self.hints.push(hint);
+        }
+    }
+}
+
+/// Several heads: a deployment of `heads` would leave branches unmerged.
+fn heads_problem(heads: &[String], found: &mut Found) {
+    if heads.len() < 2 {
+        return;
+    }
+    found.problems.push(format!(
+        "the graph has {} heads: {} (branches that were never merged)",
+        heads.len(),
+        heads.join(", ")
+    ));
+    found.hint(
+        "join them with `migraph merge` (a merge revision of every head), \
+         or pass --allow-multiple-heads if the branches are meant to stay open",
+    );
 }
 
 /// With a database: applied revisions whose files changed or are missing,
-/// and revisions that failed half-way.
-fn database_problems(graph: &migraph::RevisionGraph, url: &str, table: &str) -> Result<Vec<String>> {
-    let db = read_state(url, table)?;
-    let analysis = Analysis::new(graph, &db).map_err(CliError::new)?;
-    let mut problems: Vec<String> = analysis
-        .drift
-        .iter()
-        .map(|d| {
-            format!("{}: applied revision `{}` changed since it was applied (checksum drift)", d.path.display(), d.id)
-        })
-        .collect();
-    problems.extend(
-        analysis
-            .stored
-            .iter()
-            .map(|id| format!("applied revision `{id}` has no file (the database is ahead of these files)")),
-    );
-    problems.extend(
-        db.pending.iter().map(|p| format!("revision `{}` failed or was interrupted going {}", p.id, p.direction)),
-    );
-    Ok(problems)
+/// and revisions that failed or were interrupted half-way.
+fn database_problems(graph: &RevisionGraph, db: &DbState, found: &mut Found) {
+    let analysis = match Analysis::new(graph, db) {
+        Ok(analysis) => Some(analysis),
+        Err(e) => {
+            found.problems.push(format!("the database's applied revisions do not fit these files: {e}"));
+            found.hint("`migraph status` shows the applied state");
+            None
+        }
+    };
+    if let Some(analysis) = &analysis {
+        for d in &analysis.drift {
+            found.problems.push(format!(
+                "{}: applied revision `{}` changed since it was applied (checksum drift)",
+                d.path.display(),
+                d.id
+            ));
+            found.hint(
+                "restore edited files, or record intended edits with `migraph stamp --accept-drift heads`; \
+                 `migraph status` shows the whole picture",
+            );
+        }
+        for id in &analysis.stored {
+            found.problems.push(format!("applied revision `{id}` has no file (the database is ahead of these files)"));
+            found.hint(
+                "check out the revision files the database was migrated with, or unapply those revisions \
+                 with `migraph downgrade` (it uses the down SQL stored when they were applied)",
+            );
+        }
+    }
+    for p in &db.pending {
+        let error = p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
+        found.problems.push(format!(
+            "revision `{}` failed or was interrupted going {} (started {}){error}",
+            p.id, p.direction, p.started_at
+        ));
+        let files = analysis.as_ref().map_or(graph, |a| a.graph(graph));
+        match analysis.as_ref().and_then(|a| Recovery::new(files, &a.state, p)) {
+            Some(recovery) => found.hint(recovery.advice(&p.id)),
+            None => found.hint("inspect the schema, then record the truth with `migraph stamp`"),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -46,57 +105,69 @@ struct Report {
     problems: Vec<String>,
 }
 
-pub fn check(cx: &Context) -> Result<String> {
+pub fn check(cx: &Context, args: &CheckArgs) -> Result<String> {
+    let settings = &cx.settings;
     if cx.global.verbose > 0 {
-        let settings = &cx.settings;
         let config = settings.config_file.as_ref().map_or_else(|| "(none)".to_string(), |p| p.display().to_string());
         eprintln!("config file: {config}");
         eprintln!("revisions:   {}", settings.revisions.display());
         eprintln!("database:    {}", settings.database_url.as_deref().map_or_else(|| "(none)".into(), redact));
         eprintln!("table:       {}", settings.table);
     }
-    let (report, error) = match migraph::load(&cx.settings.revisions) {
-        Ok(graph) => {
-            let heads = graph.heads().iter().map(|r| r.id.clone()).collect();
-            let problems = match &cx.settings.database_url {
-                Some(url) => database_problems(&graph, url, &cx.settings.table)?,
-                None => Vec::new(),
-            };
-            let report = Report { ok: problems.is_empty(), revisions: graph.len(), heads, problems };
-            let error = (!report.ok).then(|| CliError { lines: report.problems.clone(), hints: Vec::new(), code: 1 });
-            (report, error.map(CheckError::Database))
-        }
+    let graph = match migraph::load(&settings.revisions) {
+        Ok(graph) => graph,
+        // Files that do not parse or do not form a DAG: every problem, as every command reports them.
         Err(migraph::Error::Graph(e)) => {
-            let problems = e.problems.iter().map(ToString::to_string).collect();
-            (
-                Report { ok: false, revisions: 0, heads: Vec::new(), problems },
-                Some(CheckError::Graph(migraph::Error::Graph(e))),
-            )
+            let problems: Vec<String> = e.problems.iter().map(ToString::to_string).collect();
+            let count = problems.len();
+            if cx.global.json {
+                print!("{}", to_json(&Report { ok: false, revisions: 0, heads: Vec::new(), problems }));
+            }
+            let mut error = CliError::from(migraph::Error::Graph(e));
+            error.hints.insert(0, format!("{count} problem(s) found"));
+            return Err(error);
         }
         Err(other) => return Err(other.into()),
     };
-    match (error, cx.global.json) {
-        (None, false) => Ok(format!(
-            "ok: {} revisions, {} head(s): {}\n",
+    let heads: Vec<String> = graph.heads().iter().map(|r| r.id.clone()).collect();
+    let mut found = Found::default();
+    if !args.allow_multiple_heads {
+        heads_problem(&heads, &mut found);
+    }
+    let mut applied = None;
+    if let Some(url) = settings.url()? {
+        match read_state(url, &settings.table) {
+            Ok(db) => {
+                database_problems(&graph, &db, &mut found);
+                applied = Some(db.rows.len());
+            }
+            Err(e) => {
+                found.problems.push(format!("cannot read the database {}: {}", redact(url), e.lines.join(" ")));
+                found.hint("check the database URL (--database-url, DATABASE_URL or migraph.toml) and the server");
+            }
+        }
+        // The report goes to stdout too: no password in it.
+        for line in found.problems.iter_mut() {
+            *line = scrub(line, url);
+        }
+    }
+    let report = Report { ok: found.problems.is_empty(), revisions: graph.len(), heads, problems: found.problems };
+    if report.ok {
+        if cx.global.json {
+            return Ok(to_json(&report));
+        }
+        let database = applied.map(|n| format!("; database: {n} applied, checksums match")).unwrap_or_default();
+        return Ok(format!(
+            "ok: {} revisions, {} head(s): {}{database}\n",
             report.revisions,
             report.heads.len(),
             report.heads.join(", ")
-        )),
-        (None, true) => Ok(to_json(&report)),
-        (Some(error), json) => {
-            if json {
-                print!("{}", to_json(&report));
-            }
-            let count = report.problems.len();
-            let mut e = match error {
-                CheckError::Graph(error) => CliError::from(error),
-                CheckError::Database(error) => error.hint(
-                    "restore edited files, or record intended edits with `migraph stamp --accept-drift heads`; \
-                     `migraph status` shows the whole picture",
-                ),
-            };
-            e.hints.insert(0, format!("{count} problem(s) found"));
-            Err(e)
-        }
+        ));
     }
+    if cx.global.json {
+        print!("{}", to_json(&report));
+    }
+    let mut hints = vec![format!("{} problem(s) found", report.problems.len())];
+    hints.extend(found.hints);
+    Err(CliError { lines: report.problems, hints, code: 1 })
 }

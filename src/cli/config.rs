@@ -1,7 +1,8 @@
-//! Where settings come from: a flag, else the environment, else
-//! `migraph.toml` (found in the current directory or its parents), else a
-//! default. Paths in `migraph.toml` are relative to the file itself, so the
-//! tool works the same from any subdirectory of a project.
+//! Where settings come from: a flag, else the environment (including a
+//! `.env` file, loaded at start-up), else `migraph.toml` (found in the
+//! current directory or its parents), else a default. Paths in
+//! `migraph.toml` are relative to the file itself, so the tool works the
+//! same from any subdirectory of a project.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub table: String,
     pub lock_timeout: Duration,
     pub config_file: Option<PathBuf>,
+    /// Why `database_url` from the file could not be used.
+    url_error: Option<CliError>,
 }
 
 impl Settings {
@@ -54,14 +57,77 @@ impl Settings {
             (None, None) => PathBuf::from("revisions"),
         };
         let env_url = std::env::var("DATABASE_URL").ok().filter(|url| !url.is_empty());
-        let file_url = file.database_url.map(|url| relative_to(&base, &url));
-        let database_url = global.database_url.clone().or(env_url).or(file_url);
+        let mut url_error = None;
+        let database_url = match (global.database_url.clone().or(env_url), &file.database_url, &config_file) {
+            (Some(url), _, _) => Some(url),
+            (None, Some(url), Some(path)) => match expand(url, path, |name| std::env::var(name).ok()) {
+                Ok(url) => Some(relative_to(&base, &url)),
+                Err(e) => {
+                    // Reported by the commands that need the URL, so `heads` still works.
+                    url_error = Some(e);
+                    None
+                }
+            },
+            _ => None,
+        };
         let table = global.table.clone().or(file.table).unwrap_or_else(|| DEFAULT_TABLE.to_string());
         check_table_name(&table)?;
         let lock_timeout =
             Duration::from_secs(global.lock_timeout.or(file.lock_timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT));
-        Ok(Settings { revisions, database_url, table, lock_timeout, config_file })
+        Ok(Settings { revisions, database_url, table, lock_timeout, config_file, url_error })
     }
+
+    /// The database URL: `Ok(None)` when none is set anywhere, an error when
+    /// the one in `migraph.toml` names an unset variable.
+    pub fn url(&self) -> Result<Option<&str>> {
+        match &self.url_error {
+            Some(e) => Err(e.clone()),
+            None => Ok(self.database_url.as_deref()),
+        }
+    }
+}
+
+/// `database_url` in `migraph.toml` with `${VAR}` replaced by the variable's
+/// value (from the environment, which includes `.env`). `$$` is a literal
+/// `$`; a `$` not followed by `{` or `$` stays as it is. An unset variable
+/// is an error naming it and the file. Only the file is expanded: a flag or
+/// `DATABASE_URL` is used exactly as given.
+fn expand(url: &str, file: &Path, var: impl Fn(&str) -> Option<String>) -> Result<String> {
+    let place = || format!("{}: database_url", file.display());
+    let mut out = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix('{') {
+            let Some(end) = tail.find('}') else {
+                return Err(CliError::new(format!("{}: `${{` without a closing `}}`", place()))
+                    .hint("write `${NAME}` to use an environment variable, `$$` for a literal `$`"));
+            };
+            let name = &tail[..end];
+            let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(CliError::new(format!("{}: `${{{name}}}` is not a variable name", place())).hint(
+                    "a name is ASCII letters, digits and `_`, not starting with a digit; `$$` is a literal `$`",
+                ));
+            }
+            let Some(value) = var(name) else {
+                return Err(CliError::new(format!("{}: environment variable `{name}` is not set", place()))
+                    .hint(format!("set {name} in the environment or in a .env file, or pass --database-url URL")));
+            };
+            out.push_str(&value);
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// A relative SQLite path in `migraph.toml` is relative to the file.
@@ -118,6 +184,28 @@ mod tests {
         assert!(check_table_name("x\"; DROP TABLE y").is_err());
         assert!(check_table_name("1abc").is_err());
         assert!(check_table_name(&"t".repeat(56)).is_err());
+    }
+
+    #[test]
+    fn variables_expand_in_the_file_url() {
+        let file = Path::new("/p/migraph.toml");
+        let var = |name: &str| match name {
+            "USER" => Some("ann".to_string()),
+            "PASS" => Some("s$cret".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        let ok = |url: &str| expand(url, file, var).map_err(|e| e.lines.join("\n")).unwrap();
+        assert_eq!(ok("postgres://${USER}:${PASS}@h/db"), "postgres://ann:s$cret@h/db");
+        assert_eq!(ok("x${EMPTY}y"), "xy");
+        assert_eq!(ok("pa$$word$${USER}"), "pa$word${USER}");
+        assert_eq!(ok("a$b$ $"), "a$b$ $");
+        assert_eq!(ok("${USER}${USER}"), "annann");
+        let err = |url: &str| expand(url, file, var).unwrap_err().lines.join("\n");
+        assert_eq!(err("x${NOPE}"), "/p/migraph.toml: database_url: environment variable `NOPE` is not set");
+        assert!(err("x${USER").contains("without a closing"));
+        assert!(err("x${1A}").contains("`${1A}` is not a variable name"));
+        assert!(err("x${}").contains("not a variable name"));
     }
 
     #[test]

@@ -6,8 +6,9 @@ use migraph::backend::redact;
 use migraph::status::Analysis;
 use migraph::{Revision, RevisionGraph, Verb};
 
-use super::output::{json, line, to_json, RevisionJson};
+use super::output::{head_line, json, line, to_json, RevisionJson};
 use super::run::{read_state, url};
+use super::style::Style;
 use super::{CliError, Context, Result};
 
 /// The database state, interpreted; the graph it was interpreted on.
@@ -28,9 +29,10 @@ fn warn_pending(cx: &Context, seen: &Seen) {
     if cx.global.quiet {
         return;
     }
+    let warning = cx.global.stderr_paint().paint(Style::Warning, "warning:");
     for p in &seen.db.pending {
         eprintln!(
-            "warning: revision {} failed or was interrupted going {} (started {}){}",
+            "{warning} revision {} failed or was interrupted going {} (started {}){}",
             p.id,
             p.direction,
             p.started_at,
@@ -50,7 +52,8 @@ pub fn current(cx: &Context) -> Result<String> {
     if heads.is_empty() && !cx.global.quiet {
         eprintln!("(no revisions applied)");
     }
-    Ok(heads.iter().map(|r| line(graph, r) + "\n").collect())
+    let paint = cx.global.stdout_paint();
+    Ok(heads.iter().map(|r| head_line(graph, r, paint) + "\n").collect())
 }
 
 #[derive(Serialize)]
@@ -105,13 +108,14 @@ pub fn status(cx: &Context) -> Result<String> {
         };
         return Ok(to_json(&report));
     }
+    let paint = cx.global.stdout_paint();
     let mut out = format!("database: {} (table {})\n", redact(url(cx)?), cx.settings.table);
     out += &format!("applied:  {} of {} revision(s)\n", applied.len(), files.len());
     if heads.is_empty() {
         out += "heads:    (none: nothing applied)\n";
     }
     for head in &heads {
-        out += &format!("head:     {}\n", line(graph, head));
+        out += &format!("head:     {}\n", head_line(graph, head, paint));
     }
     if pending.is_empty() {
         out += "pending:  none, up to date with every head\n";
@@ -123,14 +127,20 @@ pub fn status(cx: &Context) -> Result<String> {
         }
     }
     for d in drift {
-        out += &format!("drift:    {} ({}) changed since it was applied\n", d.id, d.path.display());
+        out += &format!(
+            "{}    {} ({}) changed since it was applied\n",
+            paint.paint(Style::Alert, "drift:"),
+            d.id,
+            d.path.display()
+        );
     }
     for id in &seen.analysis.stored {
         out += &format!("missing:  {id} is applied but has no file (the database is ahead of these files)\n");
     }
     for p in &seen.db.pending {
         out += &format!(
-            "FAILED:   {} going {} (started {}){}\n",
+            "{}   {} going {} (started {}){}\n",
+            paint.paint(Style::Alert, "FAILED:"),
             p.id,
             p.direction,
             p.started_at,

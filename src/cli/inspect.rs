@@ -3,7 +3,7 @@
 use clap::Args;
 use serde::Serialize;
 
-use super::output::{json, line, to_json, RevisionJson};
+use super::output::{head_line, json, line, to_json, RevisionJson};
 use super::{Context, Result};
 
 #[derive(Debug, Args)]
@@ -19,7 +19,8 @@ pub fn heads(cx: &Context) -> Result<String> {
     if cx.global.json {
         return Ok(to_json(&heads.iter().map(|r| json(&graph, r)).collect::<Vec<_>>()));
     }
-    Ok(heads.iter().map(|r| line(&graph, r) + "\n").collect())
+    let paint = cx.global.stdout_paint();
+    Ok(heads.iter().map(|r| head_line(&graph, r, paint) + "\n").collect())
 }
 
 #[derive(Serialize)]

@@ -13,19 +13,29 @@ mod inspect;
 mod new;
 mod output;
 mod run;
+mod style;
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum as _};
 
 use config::Settings;
 use migraph::RevisionGraph;
+use style::{ColorWhen, Paint, Style};
 
 /// Database migrations whose history is a Git-style DAG.
 #[derive(Debug, Parser)]
-#[command(name = "migraph", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "migraph",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "Examples:\n  migraph init\n  migraph revision -m \"add users table\"\n  migraph upgrade heads\n  migraph status\n\n\
+                  Settings: a flag, else the environment (a .env file counts), else migraph.toml."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -39,7 +49,7 @@ pub struct Global {
     /// Revisions directory [default: from migraph.toml, else ./revisions]
     #[arg(long, global = true, value_name = "DIR")]
     pub revisions: Option<PathBuf>,
-    /// Database URL [default: $DATABASE_URL, else migraph.toml]
+    /// Database URL [default: $DATABASE_URL (also from .env), else migraph.toml]
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// Version table name [default: migraph_revisions]
@@ -57,44 +67,150 @@ pub struct Global {
     /// Seconds to wait for another run's lock [default: 60]
     #[arg(long, global = true, value_name = "SECS")]
     pub lock_timeout: Option<u64>,
+    /// When to color decorations (auto: on a terminal, unless NO_COLOR is set)
+    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]
+    pub color: ColorWhen,
+}
+
+impl Global {
+    /// Colors for stdout.
+    pub fn stdout_paint(&self) -> Paint {
+        Paint::stdout(self.color)
+    }
+
+    /// Colors for stderr.
+    pub fn stderr_paint(&self) -> Paint {
+        Paint::stderr(self.color)
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create migraph.toml and a revisions/ directory
+    #[command(
+        after_help = "Examples:\n  migraph init\n  migraph init backend --database-url postgres://localhost/app"
+    )]
     Init(new::InitArgs),
     /// Write a new revision file whose parent is the single head
+    #[command(after_help = "Examples:\n  \
+        migraph revision -m \"add users table\"\n  \
+        migraph revision -m \"billing tables\" --parent ae10 --label billing\n  \
+        migraph revision -m \"backfill invoices\" --depends-on billing@head")]
     Revision(new::RevisionArgs),
     /// Write a merge revision whose parents are the given revisions (default: all heads)
+    #[command(
+        after_help = "Examples:\n  migraph merge\n  migraph merge billing@head auth@head -m \"join billing and auth\""
+    )]
     Merge(new::MergeArgs),
     /// List the heads of the graph
+    #[command(after_help = "Examples:\n  migraph heads\n  migraph heads --json")]
     Heads,
     /// List branch points with their children
+    #[command(after_help = "Examples:\n  migraph branches\n  migraph branches --json")]
     Branches,
     /// List revisions, newest first
+    #[command(
+        after_help = "Examples:\n  migraph history\n  migraph history -r -3:\n  migraph history -r base:billing@head --graph"
+    )]
     History(history::HistoryArgs),
     /// Show one revision in full
+    #[command(after_help = "Examples:\n  migraph show ae10\n  migraph show billing@head --json")]
     Show(inspect::ShowArgs),
     /// Print the whole DAG as Graphviz DOT or Mermaid
+    #[command(after_help = "Examples:\n  migraph graph | dot -Tsvg > history.svg\n  migraph graph --format mermaid")]
     Graph(history::GraphArgs),
     /// Validate the revision graph; exit 1 listing every problem
-    Check,
+    #[command(after_help = "Examples:\n  migraph check\n  migraph check --database-url sqlite://app.db --json")]
+    Check(check::CheckArgs),
     /// Print the database's applied heads
+    #[command(
+        after_help = "Examples:\n  migraph current\n  migraph current --database-url postgres://localhost/app --json"
+    )]
     Current,
     /// Applied heads, pending revisions, checksum drift, failed revisions
+    #[command(after_help = "Examples:\n  migraph status\n  migraph status --json")]
     Status,
     /// Apply revisions up to the target(s)
+    #[command(after_help = "Examples:\n  \
+        migraph upgrade heads\n  \
+        migraph upgrade billing@head --dry-run\n  \
+        migraph upgrade +2\n  \
+        migraph upgrade heads --backup\n  \
+        migraph upgrade heads --sql > upgrade.sql")]
     Upgrade(run::UpgradeArgs),
     /// Unapply the revisions that descend from the target(s)
+    #[command(after_help = "Examples:\n  \
+        migraph downgrade -1\n  \
+        migraph downgrade base --dry-run\n  \
+        migraph downgrade ae10 --sql --from heads > downgrade.sql")]
     Downgrade(run::RunArgs),
     /// Switch to exactly the target(s): down to the common ancestor, then up
+    #[command(after_help = "Examples:\n  migraph migrate feature@head\n  migraph migrate ae10 --dry-run")]
     Migrate(run::RunArgs),
     /// Record the target(s) as the applied state without running SQL
+    #[command(
+        after_help = "Examples:\n  migraph stamp heads\n  migraph stamp base\n  migraph stamp --accept-drift heads"
+    )]
     Stamp(run::StampArgs),
+    /// Print a shell completion script on stdout
+    #[command(after_help = "Examples:\n  \
+        migraph completions bash > ~/.local/share/bash-completion/completions/migraph\n  \
+        migraph completions zsh > ~/.zfunc/_migraph\n  \
+        migraph completions fish > ~/.config/fish/completions/migraph.fish")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `migraph completions SHELL`.
+fn completions(args: &CompletionsArgs) -> String {
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "migraph", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
+}
+
+/// The last `--color WHEN` of the raw arguments, before clap parses them.
+fn color_flag(args: &[OsString]) -> Option<ColorWhen> {
+    let mut found = None;
+    let mut words = args.iter().skip(1).map(|a| a.to_str());
+    while let Some(word) = words.next() {
+        let value = match word {
+            Some("--") => break,
+            Some("--color") => words.next().flatten(),
+            Some(other) => other.strip_prefix("--color="),
+            None => None,
+        };
+        found = value.and_then(|v| ColorWhen::from_str(v, true).ok()).or(found);
+    }
+    found
+}
+
+/// Loads `.env` from the current directory or its nearest parent that has
+/// one, as Diesel and sqlx do: variables already set in the environment
+/// win. Returns a warning when the file cannot be read or parsed (the
+/// variables before the bad line are loaded).
+fn load_dotenv() -> Option<String> {
+    // An empty DATABASE_URL counts as unset, so .env may give one.
+    if std::env::var_os("DATABASE_URL").is_some_and(|url| url.is_empty()) {
+        std::env::remove_var("DATABASE_URL");
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let path = cwd.ancestors().map(|d| d.join(".env")).find(|p| p.is_file())?;
+    let problem = match dotenvy::from_path(&path).err()? {
+        // The parse error quotes the line, which may hold a password.
+        dotenvy::Error::LineParse(..) => "a line cannot be parsed; it and the lines after it were ignored".to_string(),
+        other => other.to_string(),
+    };
+    Some(format!("{}: {problem}", path.display()))
 }
 
 /// An error the binary reports: message lines, hints, exit code.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CliError {
     pub lines: Vec<String>,
     pub hints: Vec<String>,
@@ -168,19 +284,35 @@ impl Context {
 
 /// Runs the program and returns its exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    // First of all: .env may set NO_COLOR as well as DATABASE_URL.
+    let dotenv_problem = load_dotenv();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let mut command = Cli::command();
+    // clap's own help and usage errors follow --color too.
+    match color_flag(&args) {
+        Some(ColorWhen::Always) => command = command.color(clap::ColorChoice::Always),
+        Some(ColorWhen::Never) => command = command.color(clap::ColorChoice::Never),
+        _ => {}
+    }
+    let parsed = command.try_get_matches_from_mut(&args).and_then(|mut m| Cli::from_arg_matches_mut(&mut m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
+            let e = e.format(&mut command);
             let _ = e.print();
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    let paint = cli.global.stderr_paint();
+    if let Some(problem) = dotenv_problem.filter(|_| !cli.global.quiet) {
+        eprintln!("{} {}", paint.paint(Style::Warning, "warning:"), output::printable(&problem));
+    }
     match run(cli) {
         Ok(stdout) => {
             let mut out = std::io::stdout().lock();
             match out.write_all(stdout.as_bytes()).and_then(|()| out.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    eprintln!("error: cannot write output: {e}");
+                    eprintln!("{} cannot write output: {e}", paint.paint(Style::Error, "error:"));
                     1
                 }
                 _ => 0,
@@ -189,10 +321,10 @@ pub fn main() -> i32 {
         Err(e) => {
             let mut err = std::io::stderr().lock();
             for line in &e.lines {
-                let _ = writeln!(err, "error: {}", output::printable(line));
+                let _ = writeln!(err, "{} {}", paint.paint(Style::Error, "error:"), output::printable(line));
             }
             for hint in &e.hints {
-                let _ = writeln!(err, "hint: {}", output::printable(hint));
+                let _ = writeln!(err, "{} {}", paint.paint(Style::Hint, "hint:"), output::printable(hint));
             }
             e.code
         }
@@ -200,11 +332,17 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> Result<String> {
-    if let Command::Init(args) = &cli.command {
-        return new::init(&cli.global, args);
+    match &cli.command {
+        Command::Init(args) => return new::init(&cli.global, args),
+        Command::Completions(args) => return Ok(completions(args)),
+        _ => {}
     }
     let settings = Settings::resolve(&cli.global)?;
     let url = settings.database_url.clone().unwrap_or_default();
+    if matches!(cli.command, Command::Check(_)) {
+        // `check` reads the URL itself; an unset `${VAR}` must not make it skip the database.
+        settings.url()?;
+    }
     let cx = Context { global: cli.global, settings };
     dispatch(&cx, &cli.command).map_err(|mut e| {
         for line in e.lines.iter_mut().chain(e.hints.iter_mut()) {
@@ -224,13 +362,14 @@ fn dispatch(cx: &Context, command: &Command) -> Result<String> {
         Command::History(args) => history::history(cx, args),
         Command::Show(args) => inspect::show(cx, args),
         Command::Graph(args) => history::graph(cx, args),
-        Command::Check => check::check(cx),
+        Command::Check(args) => check::check(cx, args),
         Command::Current => db::current(cx),
         Command::Status => db::status(cx),
         Command::Upgrade(args) => run::upgrade(cx, args),
         Command::Downgrade(args) => run::downgrade(cx, args),
         Command::Migrate(args) => run::migrate(cx, args),
         Command::Stamp(args) => run::stamp(cx, args),
+        Command::Completions(args) => Ok(completions(args)),
     }
 }
 
@@ -241,5 +380,17 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_color_flag_is_found_before_parsing() {
+        use super::{color_flag, ColorWhen};
+        let args = |line: &str| line.split(' ').map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(color_flag(&args("migraph heads")), None);
+        assert_eq!(color_flag(&args("migraph --color never heads")), Some(ColorWhen::Never));
+        assert_eq!(color_flag(&args("migraph heads --color=always")), Some(ColorWhen::Always));
+        assert_eq!(color_flag(&args("migraph --color=never heads --color always")), Some(ColorWhen::Always));
+        assert_eq!(color_flag(&args("migraph --color bogus heads")), None);
+        assert_eq!(color_flag(&args("migraph show -- --color=always")), None);
     }
 }

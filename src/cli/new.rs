@@ -70,7 +70,8 @@ pub fn init(global: &Global, args: &InitArgs) -> Result<String> {
     let url = global.database_url.clone().unwrap_or_else(|| "sqlite://migraph.db".to_string());
     let text = format!(
         "# migraph configuration. Paths are relative to this file.\n\
-         # Precedence: command-line flags, then environment (DATABASE_URL), then this file.\n\
+         # Precedence: command-line flags, then environment (DATABASE_URL, also from .env), then this file.\n\
+         # database_url may use ${{VAR}} for an environment variable, and $$ for a literal $.\n\
          revisions = {}\n\
          database_url = {}\n\
          table = {}\n",

@@ -4,6 +4,8 @@ use serde::Serialize;
 
 use migraph::{Revision, RevisionGraph};
 
+use super::style::{Paint, Style};
+
 /// A revision as `--json` prints it.
 #[derive(Debug, Serialize)]
 pub struct RevisionJson<'a> {
@@ -98,6 +100,15 @@ pub fn line(graph: &RevisionGraph, r: &Revision) -> String {
         text.push_str(&printable(&r.message));
     }
     text
+}
+
+/// [`line`] with the ID in bold when `paint` is on, for heads.
+pub fn head_line(graph: &RevisionGraph, r: &Revision, paint: Paint) -> String {
+    let text = line(graph, r);
+    match text.strip_prefix(r.id.as_str()) {
+        Some(rest) => paint.paint(Style::Head, &r.id) + rest,
+        None => text,
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! `upgrade`, `downgrade`, `migrate` and `stamp`: plans run on a database,
 //! shown with `--dry-run`, or written as a script with `--sql`.
 //!
-//! Progress goes to stderr (one line per revision, then a summary); stdout
-//! carries only what scripts consume: `--dry-run --json` plans, `--sql`
-//! scripts, and the `--backup` path.
+//! Progress goes to stderr (one line per revision, then a summary; on a
+//! terminal, a plan of more than [`LIVE_ABOVE`] steps shows one updating
+//! line instead); stdout carries only what scripts consume: `--dry-run
+//! --json` plans, `--sql` scripts, and the `--backup` path.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -17,7 +18,8 @@ use migraph::runner::{self, Event, RunOptions};
 use migraph::status::DbState;
 use migraph::{Direction, Plan, RevisionGraph, State, Step, Verb};
 
-use super::output::to_json;
+use super::output::{printable, to_json};
+use super::style::{Paint, Style};
 use super::{CliError, Context, Result};
 
 #[derive(Debug, Args)]
@@ -67,9 +69,11 @@ fn targets(list: &[String]) -> Vec<&str> {
 
 /// The database URL, or an error saying where to set one.
 pub fn url(cx: &Context) -> Result<&str> {
-    cx.settings.database_url.as_deref().ok_or_else(|| {
-        CliError::new("no database URL")
-            .hint("pass --database-url URL, set DATABASE_URL, or set database_url in migraph.toml")
+    cx.settings.url()?.ok_or_else(|| {
+        CliError::new("no database URL").hint(
+            "pass --database-url URL, set DATABASE_URL (in the environment or a .env file), \
+             or set database_url in migraph.toml",
+        )
     })
 }
 
@@ -167,27 +171,15 @@ fn execute(cx: &Context, verb: Verb, args: &RunArgs, backup: bool) -> Result<Str
     }
     let quiet = cx.global.quiet;
     let started = Instant::now();
-    let mut progress = |event: Event<'_>| {
-        if quiet {
-            return;
+    let terminal = std::io::stderr().is_terminal() && cx.global.verbose == 0;
+    let mut progress = Progress::new(verb, cx.global.stderr_paint(), terminal);
+    let report = runner::run(&mut conn, &graph, verb, &targets, &options(cx, args.single_transaction), &mut |event| {
+        if !quiet {
+            progress.event(event);
         }
-        let mut err = std::io::stderr().lock();
-        let _ = match event {
-            Event::WaitingForLock => writeln!(err, "waiting for another migraph run to release the lock..."),
-            Event::Planned(plan) if plan.steps.len() > 1 => writeln!(err, "{verb}: {} step(s)", plan.steps.len()),
-            Event::Finished { step, ms } => {
-                writeln!(err, "  {:<4} {}{} ({ms} ms)", step.direction, step.id, spaced(&step.message))
-            }
-            Event::Skipped(step) => writeln!(err, "  skip {} (done by a concurrent run)", step.id),
-            Event::UsingStoredDown(step) => writeln!(
-                err,
-                "  note: the file of {} is missing; unapplying it with the down section stored when it was applied",
-                step.id
-            ),
-            _ => Ok(()),
-        };
-    };
-    let report = runner::run(&mut conn, &graph, verb, &targets, &options(cx, args.single_transaction), &mut progress)?;
+    });
+    progress.end(report.is_ok());
+    let report = report?;
     if !quiet {
         let ms = started.elapsed().as_millis();
         let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
@@ -199,6 +191,114 @@ fn execute(cx: &Context, verb: Verb, args: &RunArgs, backup: bool) -> Result<Str
         }
     }
     Ok(stdout)
+}
+
+/// Plans of more than this many steps get one updating line on a terminal.
+pub const LIVE_ABOVE: usize = 3;
+
+/// Progress of a run on stderr: one line per revision, or, on a terminal
+/// and for a long plan, one line rewritten in place (`\r`) as revisions run.
+struct Progress {
+    verb: Verb,
+    paint: Paint,
+    terminal: bool,
+    /// Steps in the plan; whether the updating line is used.
+    total: usize,
+    live: bool,
+    /// Steps started so far.
+    started: usize,
+    /// Characters of the updating line on the screen (0: none).
+    drawn: usize,
+}
+
+impl Progress {
+    fn new(verb: Verb, paint: Paint, terminal: bool) -> Progress {
+        Progress { verb, paint, terminal, total: 0, live: false, started: 0, drawn: 0 }
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        let paint = self.paint;
+        let line = match event {
+            Event::WaitingForLock => "waiting for another migraph run to release the lock...".to_string(),
+            Event::Planned(plan) => {
+                self.total = plan.steps.len();
+                self.live = self.terminal && self.total > LIVE_ABOVE;
+                if self.total <= 1 {
+                    return;
+                }
+                format!("{}: {} step(s)", self.verb, self.total)
+            }
+            Event::Starting(step) => {
+                self.started += 1;
+                if self.live {
+                    let width =
+                        terminal_size::terminal_size_of(std::io::stderr()).map_or(80, |(w, _)| usize::from(w.0));
+                    let (text, visible) = live_line(self.started, self.total, step, paint, width);
+                    let pad = " ".repeat(self.drawn.saturating_sub(visible));
+                    let mut err = std::io::stderr().lock();
+                    let _ = write!(err, "\r{text}{pad}").and_then(|()| err.flush());
+                    self.drawn = visible;
+                }
+                return;
+            }
+            Event::Finished { step, ms } if !self.live => format!(
+                "  {} {}{} ({ms} ms)",
+                verb_column(step.direction, paint),
+                step.id,
+                spaced(&printable(&step.message))
+            ),
+            Event::Finished { .. } => return,
+            Event::Skipped(step) => format!("  skip {} (done by a concurrent run)", step.id),
+            Event::UsingStoredDown(step) => format!(
+                "  note: the file of {} is missing; unapplying it with the down section stored when it was applied",
+                step.id
+            ),
+        };
+        self.clear();
+        eprintln!("{line}");
+    }
+
+    /// Erases the updating line, so a message can take its place.
+    fn clear(&mut self) {
+        if self.drawn > 0 {
+            eprint!("\r{}\r", " ".repeat(self.drawn));
+            self.drawn = 0;
+        }
+    }
+
+    /// After the run: the updating line is erased when all went well, and
+    /// kept (it names the failing revision) when the run failed.
+    fn end(&mut self, ok: bool) {
+        if ok {
+            self.clear();
+        } else if self.drawn > 0 {
+            eprintln!();
+            self.drawn = 0;
+        }
+    }
+}
+
+/// `up  ` / `down`: the direction, colored, padded to four columns.
+fn verb_column(direction: Direction, paint: Paint) -> String {
+    let word = direction.to_string();
+    let pad = " ".repeat(4usize.saturating_sub(word.len()));
+    paint.paint(Style::of(direction), &word) + &pad
+}
+
+/// `[ 12/300] up   5f1c0e9a2b7d add users table`, cut to fit in `width`
+/// columns (one spare, so the terminal never wraps it); the text and its
+/// width on the screen.
+fn live_line(position: usize, total: usize, step: &Step, paint: Paint, width: usize) -> (String, usize) {
+    let digits = total.to_string().len();
+    let counter = format!("[{position:>digits$}/{total}] ");
+    let fixed = counter.chars().count() + 5;
+    let room = width.saturating_sub(fixed + 1).max(12);
+    let mut rest = format!("{}{}", step.id, spaced(&printable(&step.message)));
+    if rest.chars().count() > room {
+        rest = rest.chars().take(room - 1).chain(['…']).collect();
+    }
+    let visible = fixed + rest.chars().count();
+    (format!("{counter}{} {rest}", verb_column(step.direction, paint)), visible)
 }
 
 /// The plan against the database's current state, checked like a real run.
@@ -244,7 +344,7 @@ fn offline_script(
     targets: &[&str],
     from: &[String],
 ) -> Result<String> {
-    let dialect = match cx.settings.database_url.as_deref() {
+    let dialect = match cx.settings.url()? {
         Some(url) => dialect_of(url).map_err(CliError::new)?,
         None => Dialect::Sqlite,
     };
@@ -304,4 +404,35 @@ fn backup_sqlite(from: &str, to: &std::path::Path) -> rusqlite::Result<()> {
 #[cfg(not(feature = "sqlite"))]
 fn backup_sqlite(_from: &str, _to: &std::path::Path) -> std::result::Result<(), &'static str> {
     Err("this migraph was built without SQLite support")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(direction: Direction, id: &str, message: &str) -> Step {
+        Step { id: id.to_string(), direction, message: message.to_string() }
+    }
+
+    #[test]
+    fn the_live_progress_line() {
+        let off = Paint { on: false };
+        let up = step(Direction::Up, "5f1c0e9a2b7d", "add users table");
+        let (text, visible) = live_line(12, 300, &up, off, 100);
+        assert_eq!(text, "[ 12/300] up   5f1c0e9a2b7d add users table");
+        assert_eq!(visible, text.chars().count());
+        let down = step(Direction::Down, "a1", "");
+        assert_eq!(live_line(4, 5, &down, off, 100).0, "[4/5] down a1");
+
+        let (cut, visible) = live_line(1, 9, &up, off, 30);
+        assert_eq!(cut, "[1/9] up   5f1c0e9a2b7d add …");
+        assert_eq!(visible, 29, "one column spare");
+
+        let evil = step(Direction::Up, "x1", "a\rb\x1b[2J");
+        assert_eq!(live_line(1, 9, &evil, off, 100).0, "[1/9] up   x1 a\\u{d}b\\u{1b}[2J");
+
+        let (colored, visible) = live_line(2, 9, &up, Paint { on: true }, 100);
+        assert_eq!(colored, "[2/9] \x1b[32mup\x1b[0m   5f1c0e9a2b7d add users table");
+        assert_eq!(visible, "[2/9] up   5f1c0e9a2b7d add users table".len());
+    }
 }

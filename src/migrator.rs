@@ -1,0 +1,513 @@
+//! migraph as a library: run the migrations of an application from its own
+//! code, typically once at start-up.
+//!
+//! A [`Migrator`] holds a validated [`RevisionGraph`], loaded from a
+//! directory ([`Migrator::from_dir`]) or from files embedded into the binary
+//! at compile time ([`Migrator::from_embedded`] with
+//! [`embed_revisions!`](crate::embed_revisions)), and the run options. It
+//! plans and runs on any [`Backend`]: Diesel's `SqliteConnection`,
+//! `PgConnection` and `MysqlConnection` (with the `sqlite`, `postgres` and
+//! `mysql` features) are backends as they are, so an application passes the
+//! connection it already holds. Runs are exactly the command line's runs
+//! ([`runner::run`]): the same lock, checks, transactions and version table.
+//!
+//! Nothing here prints. Progress arrives through a callback
+//! ([`Migrator::run`]) and every outcome is a value: a [`Report`] of what
+//! ran, or an error whose `hint()` says what to do next.
+//!
+//! # Start-up
+//!
+//! ```
+//! use diesel::Connection;
+//! use migraph::Migrator;
+//!
+//! let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+//! let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+//! let report = migrator.upgrade_heads(&mut conn)?;
+//! assert_eq!(report.done.len(), 11); // the sample history: 11 revisions
+//!
+//! // Running again is a no-op.
+//! assert!(migrator.upgrade_heads(&mut conn)?.done.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Embedding the revision files
+//!
+//! ```
+//! use diesel::Connection;
+//! use migraph::{Embedded, Migrator};
+//!
+//! // Every `.sql` file below `revisions/` (relative to Cargo.toml), read at compile time.
+//! static REVISIONS: &[Embedded] = migraph::embed_revisions!("revisions");
+//!
+//! let migrator = Migrator::from_embedded(REVISIONS)?;
+//! let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+//! migrator.upgrade_heads(&mut conn)?;
+//! assert!(migrator.status(&mut conn)?.is_up_to_date());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `include_str!` recompiles the application when an embedded file changes;
+//! for a **new** file to be picked up, add a `build.rs` that prints
+//! `cargo:rerun-if-changed=revisions`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::backend::sql::valid_table_name;
+use crate::backend::{Backend, PendingRow};
+use crate::graph::RevisionGraph;
+use crate::plan::{plan as make_plan, Plan, Verb};
+use crate::revision::Revision;
+use crate::runner::{self, Event, Report, RunError, RunOptions};
+use crate::status::{Analysis, DbState, Drift};
+use crate::Error;
+
+/// One revision file embedded into the binary, as produced by
+/// [`embed_revisions!`](crate::embed_revisions).
+///
+/// ```
+/// static REVISIONS: &[migraph::Embedded] = migraph::embed_revisions!("revisions");
+///
+/// assert_eq!(REVISIONS.len(), 11);
+/// assert_eq!(REVISIONS[0].path, "revisions/01db6cf0cc54_create_payments.sql");
+/// assert!(REVISIONS[0].text.starts_with("-- id: 01db6cf0cc54"));
+/// ```
+///
+/// Literal values work too, e.g. for tests:
+///
+/// ```
+/// use migraph::{Embedded, Migrator};
+///
+/// static FILES: &[Embedded] = &[Embedded {
+///     path: "revisions/a.sql",
+///     text: "-- id: a\n-- parents:\n-- migrate:up\nCREATE TABLE t (x INT);\n-- migrate:down\nDROP TABLE t;\n",
+/// }];
+/// let migrator = Migrator::from_embedded(FILES)?;
+/// assert_eq!(migrator.graph().heads()[0].id, "a");
+/// # Ok::<(), migraph::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Embedded {
+    /// The file's path, as named in messages (`revisions/<relative path>`).
+    pub path: &'static str,
+    /// The file's content.
+    pub text: &'static str,
+}
+
+/// Plans and runs an application's revisions. See the [module](self) docs.
+#[derive(Debug)]
+pub struct Migrator {
+    graph: RevisionGraph,
+    options: RunOptions,
+}
+
+/// A version table name that [`Migrator::table`] refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid version table name `{0}`: use 1 to 55 ASCII letters, digits or `_`, not starting with a digit")]
+pub struct InvalidTableName(pub String);
+
+/// The database compared with the revisions ([`Migrator::status`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Applied revision IDs, in apply order.
+    pub applied: Vec<String>,
+    /// Applied revisions with no applied child, sorted by ID.
+    pub heads: Vec<String>,
+    /// Revisions not applied yet, in the order `upgrade heads` applies them.
+    pub pending: Vec<String>,
+    /// Applied revisions whose SQL changed since (runs refuse to start).
+    pub drift: Vec<Drift>,
+    /// Applied revisions that these revisions do not have (the database is
+    /// ahead: upgrades refuse to start; downgrades use the stored down SQL).
+    pub missing_files: Vec<String>,
+    /// Revisions that failed or were interrupted half-way (runs refuse to
+    /// start until the state is repaired with `stamp`).
+    pub failed: Vec<PendingRow>,
+}
+
+impl Status {
+    /// Nothing pending and nothing wrong.
+    pub fn is_up_to_date(&self) -> bool {
+        self.pending.is_empty() && self.drift.is_empty() && self.missing_files.is_empty() && self.failed.is_empty()
+    }
+}
+
+impl Migrator {
+    /// Loads and validates every revision file below `dir` (like the command
+    /// line's `--revisions DIR`).
+    ///
+    /// ```
+    /// let missing = migraph::Migrator::from_dir("no/such/dir").unwrap_err();
+    /// assert_eq!(missing.to_string(), "revisions directory no/such/dir does not exist");
+    /// ```
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Migrator, Error> {
+        Ok(Migrator::from_graph(crate::load(dir.as_ref())?))
+    }
+
+    /// Parses and validates embedded files exactly as [`Migrator::from_dir`]
+    /// reads files on disk: the same parser, checks and messages, naming
+    /// each file by its [`Embedded::path`].
+    ///
+    /// ```
+    /// use migraph::{Embedded, Migrator};
+    ///
+    /// static BROKEN: &[Embedded] = &[Embedded { path: "revisions/b.sql", text: "-- id: b\n-- parnts: a\n" }];
+    /// let error = Migrator::from_embedded(BROKEN).unwrap_err();
+    /// assert!(error.to_string().starts_with("revisions/b.sql:2: unknown header key `parnts`"));
+    /// ```
+    pub fn from_embedded(files: &[Embedded]) -> Result<Migrator, Error> {
+        // Path order, as the directory walk gives, so every list of problems
+        // comes out as it would for the same files on disk.
+        let mut files: Vec<&Embedded> = files.iter().collect();
+        files.sort_by(|a, b| Path::new(a.path).cmp(Path::new(b.path)));
+        let mut revisions = Vec::with_capacity(files.len());
+        let mut errors = Vec::new();
+        for file in files {
+            match Revision::parse_bytes(Path::new(file.path), file.text.as_bytes()) {
+                Ok(revision) => revisions.push(revision),
+                Err(error) => errors.push(error),
+            }
+        }
+        Ok(Migrator::from_graph(RevisionGraph::with_parse_errors(revisions, errors)?))
+    }
+
+    /// Wraps a graph built some other way, with the default options.
+    pub fn from_graph(graph: RevisionGraph) -> Migrator {
+        Migrator { graph, options: RunOptions::default() }
+    }
+
+    /// The revisions.
+    pub fn graph(&self) -> &RevisionGraph {
+        &self.graph
+    }
+
+    /// The options runs use.
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    /// Uses `name` as the version table (default `migraph_revisions`; the
+    /// failure markers live in `<name>_pending`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migraph::Migrator;
+    ///
+    /// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?
+    ///     .table("schema_history")?
+    ///     .lock_timeout(Duration::from_secs(10));
+    /// assert_eq!(migrator.options().table, "schema_history");
+    ///
+    /// let refused = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?.table("x; DROP TABLE y");
+    /// assert!(refused.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn table(mut self, name: &str) -> Result<Migrator, InvalidTableName> {
+        if !valid_table_name(name) {
+            return Err(InvalidTableName(name.to_string()));
+        }
+        self.options.table = name.to_string();
+        Ok(self)
+    }
+
+    /// How long a run waits for another run's lock (default 60 s) before
+    /// failing with [`RunError::LockTimeout`].
+    pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
+        self.options.lock_timeout = timeout;
+        self
+    }
+
+    /// Runs each plan in one transaction, all or nothing (SQLite and
+    /// PostgreSQL; refused for MySQL and `transaction: false` revisions).
+    pub fn single_transaction(mut self, single: bool) -> Migrator {
+        self.options.single_transaction = single;
+        self
+    }
+
+    /// What [`Migrator::run`] would do now: reads the database without
+    /// creating or changing anything and checks it like a real run
+    /// (failure markers, checksum drift, a database ahead of the files).
+    /// A concurrent run may change the state before the real run, which
+    /// plans again under its lock.
+    ///
+    /// ```
+    /// use diesel::Connection;
+    /// use migraph::{Migrator, Verb};
+    ///
+    /// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+    /// let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+    /// let plan = migrator.plan(&mut conn, Verb::Upgrade, &["billing"])?;
+    /// let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
+    /// assert_eq!(ids, ["39d3b87c81ca", "c5b223edf0bd", "70934d49a34c", "d795e90cb440"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn plan(&self, backend: &mut dyn Backend, verb: Verb, targets: &[&str]) -> Result<Plan, RunError> {
+        let db = self.read(backend)?;
+        let analysis = runner::checked(&self.graph, &db, verb)?;
+        Ok(make_plan(analysis.graph(&self.graph), &analysis.state, verb, targets)?)
+    }
+
+    /// Runs `verb` to `targets` (the targets of the command line: `heads`,
+    /// `head`, `base`, IDs, prefixes, labels, `label@head`, `+1`, ...),
+    /// calling `on_event` as it goes: [`Event::Planned`] once the plan is
+    /// made under the lock, then [`Event::Starting`] and [`Event::Finished`]
+    /// for each revision. Nothing after a failing revision runs; the error
+    /// says what stays applied.
+    ///
+    /// ```
+    /// use diesel::Connection;
+    /// use migraph::runner::Event;
+    /// use migraph::{Migrator, Verb};
+    ///
+    /// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+    /// let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+    ///
+    /// let mut log = Vec::new();
+    /// migrator.run(&mut conn, Verb::Upgrade, &["search"], |event| match event {
+    ///     Event::Planned(plan) => log.push(format!("{} step(s)", plan.steps.len())),
+    ///     Event::Finished { step, ms } => log.push(format!("{} {} ({ms} ms)", step.direction, step.id)),
+    ///     _ => {}
+    /// })?;
+    /// assert_eq!(log[0], "4 step(s)");
+    /// assert!(log[1].starts_with("up 39d3b87c81ca ("));
+    /// assert!(log[4].starts_with("up b276e67b9c34 ("));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// The [`Report`] lists what ran:
+    ///
+    /// ```
+    /// use diesel::Connection;
+    /// use migraph::{Direction, Migrator, Verb};
+    ///
+    /// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+    /// let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+    /// migrator.upgrade_heads(&mut conn)?;
+    ///
+    /// // Back to the billing branch's payments revision: the four revisions
+    /// // built on it are unapplied, newest first, ending with the merge.
+    /// let report = migrator.run(&mut conn, Verb::Downgrade, &["01db6cf0cc54"], |_| {})?;
+    /// assert_eq!(report.plan.verb, Verb::Downgrade);
+    /// assert!(report.done.iter().all(|(step, _ms)| step.direction == Direction::Down));
+    /// let ids: Vec<&str> = report.done.iter().map(|(step, _)| step.id.as_str()).collect();
+    /// assert_eq!(ids.len(), 4);
+    /// assert_eq!(ids.last(), Some(&"6f5b0dbe1cf1"));
+    /// assert!(report.skipped.is_empty()); // done by a concurrent run first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run(
+        &self,
+        backend: &mut dyn Backend,
+        verb: Verb,
+        targets: &[&str],
+        mut on_event: impl FnMut(Event<'_>),
+    ) -> Result<Report, RunError> {
+        runner::run(backend, &self.graph, verb, targets, &self.options, &mut on_event)
+    }
+
+    /// Applies every revision not applied yet (`migraph upgrade heads`): the
+    /// one call an application makes at start-up. Creates the version table
+    /// on first use; does nothing when the database is up to date.
+    pub fn upgrade_heads(&self, backend: &mut dyn Backend) -> Result<Report, RunError> {
+        self.run(backend, Verb::Upgrade, &["heads"], |_| {})
+    }
+
+    /// The database compared with the revisions, without changing anything.
+    ///
+    /// ```
+    /// use diesel::Connection;
+    /// use migraph::{Migrator, Verb};
+    ///
+    /// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+    /// let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+    /// migrator.run(&mut conn, Verb::Upgrade, &["billing"], |_| {})?;
+    ///
+    /// let status = migrator.status(&mut conn)?;
+    /// assert_eq!(status.heads, ["d795e90cb440"]);
+    /// assert_eq!(status.applied.len(), 4);
+    /// assert_eq!(status.pending.len(), 7);
+    /// assert!(!status.is_up_to_date());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn status(&self, backend: &mut dyn Backend) -> Result<Status, RunError> {
+        let db = self.read(backend)?;
+        let analysis = Analysis::new(&self.graph, &db)?;
+        let graph = analysis.graph(&self.graph);
+        let state = &analysis.state;
+        let ids = |revisions: Vec<&Revision>| revisions.into_iter().map(|r| r.id.clone()).collect();
+        let pending = make_plan(graph, state, Verb::Upgrade, &["heads"])
+            .map(|plan| plan.steps.into_iter().map(|step| step.id).collect())
+            .unwrap_or_default();
+        Ok(Status {
+            applied: ids(state.applied(graph)),
+            heads: ids(state.heads(graph)),
+            pending,
+            drift: analysis.drift.clone(),
+            missing_files: analysis.stored.clone(),
+            failed: db.pending,
+        })
+    }
+
+    /// The version table and markers, read without creating anything.
+    fn read(&self, backend: &mut dyn Backend) -> Result<DbState, RunError> {
+        DbState::read(backend, &self.options.table)
+            .map_err(|source| RunError::Db { context: "cannot read the version table".into(), source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Direction;
+
+    fn sample() -> Migrator {
+        Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions")).unwrap()
+    }
+
+    const ROOT: Embedded =
+        Embedded { path: "revisions/a.sql", text: "-- id: a\n-- parents:\n-- migrate:up\nCREATE TABLE t (x INT);\n" };
+
+    #[test]
+    fn embedded_files_parse_like_files_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("revisions/b.sql", "-- id: b\n-- parents: a\n-- labels: head\n-- migrate:up\n"),
+            ("revisions/a-b.sql", "-- id: c\n-- parents: zz\n-- migrate:up\n"),
+            ("revisions/a/z.sql", "-- id: d\n-- id: d\n"),
+            ("revisions/nul.sql", "-- id: n\n-- parents:\n-- migrate:up\nSELECT '\0';\n"),
+            (ROOT.path, ROOT.text),
+        ];
+        let mut embedded = Vec::new();
+        for (path, text) in files {
+            let on_disk = dir.path().join(path);
+            std::fs::create_dir_all(on_disk.parent().unwrap()).unwrap();
+            std::fs::write(&on_disk, text).unwrap();
+            embedded.push(Embedded { path, text });
+        }
+        let from_dir = Migrator::from_dir(dir.path().join("revisions")).unwrap_err().to_string();
+        let from_embedded = Migrator::from_embedded(&embedded).unwrap_err().to_string();
+        let prefix = format!("{}/", dir.path().display());
+        assert_eq!(from_dir.replace(&prefix, ""), from_embedded);
+        assert_eq!(from_embedded.lines().count(), 4, "{from_embedded}");
+        assert!(from_embedded.starts_with("revisions/a/z.sql:2: header key `id` repeated"), "{from_embedded}");
+        assert!(from_embedded.contains("revisions/nul.sql:4: the file contains a NUL byte"), "{from_embedded}");
+    }
+
+    #[test]
+    fn options_are_validated() {
+        let migrator = Migrator::from_embedded(&[ROOT]).unwrap();
+        assert_eq!(migrator.graph().len(), 1);
+        assert_eq!(migrator.options().table, "migraph_revisions");
+        let error = Migrator::from_embedded(&[ROOT]).unwrap().table("9lives").unwrap_err();
+        assert_eq!(error, InvalidTableName("9lives".into()));
+        assert!(error.to_string().starts_with("invalid version table name `9lives`"));
+        let migrator =
+            migrator.table("Schema_V2").unwrap().lock_timeout(Duration::from_millis(5)).single_transaction(true);
+        assert_eq!(migrator.options().table, "Schema_V2");
+        assert_eq!(migrator.options().lock_timeout, Duration::from_millis(5));
+        assert!(migrator.options().single_transaction);
+    }
+
+    #[cfg(feature = "sqlite")]
+    mod sqlite {
+        use diesel::Connection;
+
+        use super::*;
+        use crate::backend::Arg;
+        use crate::plan::PlanError;
+        use crate::target::TargetError;
+
+        fn memory() -> diesel::SqliteConnection {
+            diesel::SqliteConnection::establish(":memory:").unwrap()
+        }
+
+        fn tables(conn: &mut diesel::SqliteConnection) -> Option<String> {
+            let sql = "SELECT group_concat(name, ' ') AS v FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)";
+            conn.text(sql, &[]).unwrap()
+        }
+
+        #[test]
+        fn plan_reads_without_creating_tables() {
+            let mut conn = memory();
+            let migrator = sample();
+            let plan = migrator.plan(&mut conn, Verb::Upgrade, &["heads"]).unwrap();
+            assert_eq!(plan.steps.len(), 11);
+            assert_eq!(tables(&mut conn), None);
+            let status = migrator.status(&mut conn).unwrap();
+            assert_eq!(status.pending, plan.steps.iter().map(|s| s.id.clone()).collect::<Vec<_>>());
+            assert!(status.applied.is_empty() && status.heads.is_empty());
+            assert_eq!(tables(&mut conn), None);
+        }
+
+        #[test]
+        fn runs_in_the_chosen_table_and_reports_events_in_order() {
+            let mut conn = memory();
+            let migrator = sample().table("app_schema").unwrap();
+            let mut events = Vec::new();
+            let report = migrator
+                .run(&mut conn, Verb::Upgrade, &["heads"], |event| {
+                    events.push(match event {
+                        Event::Planned(plan) => format!("planned {}", plan.steps.len()),
+                        Event::Starting(step) => format!("start {}", step.id),
+                        Event::Finished { step, .. } => format!("done {}", step.id),
+                        other => format!("{other:?}"),
+                    })
+                })
+                .unwrap();
+            assert_eq!(events.len(), 1 + 2 * 11);
+            assert_eq!(events[0], "planned 11");
+            for (i, (step, _)) in report.done.iter().enumerate() {
+                assert_eq!(events[1 + 2 * i], format!("start {}", step.id));
+                assert_eq!(events[2 + 2 * i], format!("done {}", step.id));
+            }
+            let count = conn.int("SELECT COUNT(*) AS v FROM app_schema", &[]).unwrap();
+            assert_eq!(count, Some(11));
+            assert!(tables(&mut conn).unwrap().contains("app_schema app_schema_pending"));
+            let status = migrator.status(&mut conn).unwrap();
+            assert!(status.is_up_to_date(), "{status:?}");
+            assert_eq!(status.heads, ["29bb7cfae2a9", "d7a3688903c3"]);
+            // The default table knows nothing of these runs.
+            assert_eq!(sample().status(&mut conn).unwrap().pending.len(), 11);
+        }
+
+        #[test]
+        fn drift_and_failures_are_reported_and_refused() {
+            let mut conn = memory();
+            let migrator = sample();
+            migrator.upgrade_heads(&mut conn).unwrap();
+            let edit = "UPDATE migraph_revisions SET checksum = 'x' WHERE id = ?";
+            conn.exec(edit, &[Arg::Text("39d3b87c81ca".into())]).unwrap();
+            let status = migrator.status(&mut conn).unwrap();
+            assert_eq!(status.drift.len(), 1);
+            assert!(!status.is_up_to_date());
+            let error = migrator.plan(&mut conn, Verb::Upgrade, &["heads"]).unwrap_err();
+            assert!(matches!(error, RunError::Drift(_)), "{error}");
+            assert!(matches!(migrator.upgrade_heads(&mut conn), Err(RunError::Drift(_))));
+
+            let mut conn = memory();
+            migrator.run(&mut conn, Verb::Upgrade, &["39d3b87c81ca"], |_| {}).unwrap();
+            let marker = "INSERT INTO migraph_revisions_pending (id, direction, started_at) VALUES ('c5b223edf0bd', 'up', 'now')";
+            conn.exec(marker, &[]).unwrap();
+            let status = migrator.status(&mut conn).unwrap();
+            assert_eq!(status.failed.len(), 1);
+            assert!(matches!(migrator.upgrade_heads(&mut conn), Err(RunError::Interrupted(_))));
+        }
+
+        #[test]
+        fn downgrade_and_errors_are_values() {
+            let mut conn = memory();
+            let migrator = sample();
+            let error = migrator.plan(&mut conn, Verb::Upgrade, &["head"]).unwrap_err();
+            let several = |e: &RunError| matches!(e, RunError::Plan(PlanError::Target(TargetError::SeveralHeads { heads, .. })) if heads.len() == 2);
+            assert!(several(&error), "{error}");
+            assert!(error.hint().is_some());
+            assert!(migrator.run(&mut conn, Verb::Upgrade, &["nope"], |_| {}).is_err());
+            migrator.upgrade_heads(&mut conn).unwrap();
+            let report = migrator.run(&mut conn, Verb::Downgrade, &["base"], |_| {}).unwrap();
+            assert_eq!(report.done.len(), 11);
+            assert!(report.done.iter().all(|(s, _)| s.direction == Direction::Down));
+            assert!(migrator.status(&mut conn).unwrap().applied.is_empty());
+        }
+    }
+}
