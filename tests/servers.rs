@@ -547,6 +547,21 @@ fn two_branch_history(dir: &Path) -> Vec<String> {
     all
 }
 
+/// Starts `count` migraph processes with `args` at once, then waits for all.
+fn concurrently(d: &Path, url: &str, count: usize, args: &[&str]) -> Vec<Ran> {
+    let children: Vec<_> = (0..count)
+        .map(|_| {
+            migraph_process(d, url)
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn migraph")
+        })
+        .collect();
+    children.into_iter().map(|c| Ran::from(c.wait_with_output().expect("wait"))).collect()
+}
+
 fn concurrent_upgrades(server: Server) {
     let db = TestDb::new(server);
     let dir = project();
@@ -554,17 +569,7 @@ fn concurrent_upgrades(server: Server) {
     let all = two_branch_history(d);
     assert_eq!(all.len(), 60);
 
-    let children: Vec<_> = (0..6)
-        .map(|_| {
-            migraph_process(d, &db.url)
-                .args(["upgrade", "heads"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn migraph")
-        })
-        .collect();
-    let runs: Vec<Ran> = children.into_iter().map(|c| Ran::from(c.wait_with_output().expect("wait"))).collect();
+    let runs = concurrently(d, &db.url, 6, &["upgrade", "heads"]);
 
     let mut applied_by_processes = 0;
     for ran in &runs {
@@ -582,17 +587,7 @@ fn concurrent_upgrades(server: Server) {
     assert_eq!(markers(&db), 0);
 
     // And down again, four at once: each revision unapplied exactly once.
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            migraph_process(d, &db.url)
-                .args(["downgrade", "base"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn migraph")
-        })
-        .collect();
-    let runs: Vec<Ran> = children.into_iter().map(|c| Ran::from(c.wait_with_output().expect("wait"))).collect();
+    let runs = concurrently(d, &db.url, 4, &["downgrade", "base"]);
     let mut unapplied = 0;
     for ran in &runs {
         assert_eq!(ran.code, 0, "every concurrent downgrade succeeds:\n{ran}");
