@@ -36,35 +36,16 @@ use migraph::{plan, Direction, Plan, Revision, RevisionGraph, State, Verb};
 // The driver
 // ---------------------------------------------------------------------------
 
-/// SplitMix64: tiny, fast, good enough to drive a fuzzer, and stable across
-/// versions of any crate (a seed printed today replays tomorrow).
-struct Rng(u64);
+#[path = "../examples/synth/rng.rs"]
+mod rng;
+
+/// SplitMix64 (shared with the synthetic history generator): no dependency
+/// on the versions of any crate (a seed printed today replays tomorrow).
+use rng::SplitMix64 as Rng;
 
 impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
+        self.next_u64()
     }
 
     /// True one time in `n`.

@@ -96,23 +96,9 @@ fn seed(test: &str) -> u64 {
     seed
 }
 
-/// SplitMix64: kill delays are reproducible from the printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next_u64() % (hi - lo + 1)
-    }
-}
+/// SplitMix64 (shared with the generator): kill delays are reproducible
+/// from the printed seed.
+use synth::rng::SplitMix64 as Rng;
 
 // ---------------------------------------------------------------------------
 // Databases

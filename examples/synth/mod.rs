@@ -17,6 +17,10 @@
 // Each user of this module only uses part of it.
 #![allow(dead_code)]
 
+pub mod rng;
+
+use rng::SplitMix64;
+
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -67,28 +71,7 @@ const MAX_OPEN: usize = 6;
 /// Unix time of the first revision: 2026-01-05T09:00:00Z.
 const START_TIME: u64 = 1_767_603_600;
 
-/// SplitMix64: tiny, fast, good enough for test data.
-struct SplitMix64(u64);
-
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`; the modulo bias is irrelevant here).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
     /// True with probability `num / den`.
     fn chance(&mut self, num: usize, den: usize) -> bool {
         self.below(den) < num
