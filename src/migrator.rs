@@ -336,9 +336,7 @@ impl Migrator {
         let graph = analysis.graph(&self.graph);
         let state = &analysis.state;
         let ids = |revisions: Vec<&Revision>| revisions.into_iter().map(|r| r.id.clone()).collect();
-        let pending = make_plan(graph, state, Verb::Upgrade, &["heads"])
-            .map(|plan| plan.steps.into_iter().map(|step| step.id).collect())
-            .unwrap_or_default();
+        let pending = ids(analysis.pending(&self.graph));
         Ok(Status {
             applied: ids(state.applied(graph)),
             heads: ids(state.heads(graph)),

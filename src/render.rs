@@ -18,6 +18,20 @@ pub struct DrawNode {
     pub applied: Option<bool>,
 }
 
+impl DrawNode {
+    /// The drawing data of `revision`, with its applied state if known.
+    pub fn of(revision: &crate::revision::Revision, applied: Option<bool>) -> DrawNode {
+        DrawNode {
+            id: revision.id.clone(),
+            parents: revision.parents.clone(),
+            depends_on: revision.depends_on.clone(),
+            message: revision.message.clone(),
+            labels: revision.labels.clone(),
+            applied,
+        }
+    }
+}
+
 /// Draws `nodes`, given newest first (every node before all of its parents that are in the list),
 /// as lanes like `git log --graph`: one line starting with its lanes and a `*` per node, followed by
 /// a space and `text(node)`, plus connector lines (`|`, `/`, `\`, `_`) where lanes fork, merge or shift.

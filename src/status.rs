@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::backend::{sql::PENDING_SUFFIX, Backend, DbError, PendingRow, VersionRow};
 use crate::graph::{GraphError, RevisionGraph};
-use crate::plan::{PlanError, State};
+use crate::plan::{PlanError, State, Verb};
 use crate::revision::{HeaderLines, Revision};
 
 /// The version table's content.
@@ -109,6 +109,14 @@ impl Analysis {
     /// The graph plans are made on: the files, plus stored revisions.
     pub fn graph<'g>(&'g self, files: &'g RevisionGraph) -> &'g RevisionGraph {
         self.graph.as_ref().unwrap_or(files)
+    }
+
+    /// Every revision not applied, in the order `upgrade heads` would apply it.
+    pub fn pending<'g>(&'g self, files: &'g RevisionGraph) -> Vec<&'g Revision> {
+        let graph = self.graph(files);
+        crate::plan::plan(graph, &self.state, Verb::Upgrade, &["heads"])
+            .map(|plan| plan.steps.iter().filter_map(|s| graph.get(&s.id)).collect())
+            .unwrap_or_default()
     }
 }
 

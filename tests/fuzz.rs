@@ -1157,18 +1157,7 @@ fn check_valid_graph(graph: &RevisionGraph, count: usize) -> Result<(), String> 
     }
     let _ = migraph::script::script(graph, &up, Dialect::Sqlite, "migraph_revisions", "fuzz");
     let _ = migraph::script::script(graph, &up, Dialect::Mysql, "t", "fuzz");
-    let nodes: Vec<DrawNode> = topo
-        .iter()
-        .rev()
-        .map(|r| DrawNode {
-            id: r.id.clone(),
-            parents: r.parents.clone(),
-            depends_on: r.depends_on.clone(),
-            message: r.message.clone(),
-            labels: r.labels.clone(),
-            applied: None,
-        })
-        .collect();
+    let nodes: Vec<DrawNode> = topo.iter().rev().map(|r| DrawNode::of(r, None)).collect();
     let drawn = render::log_graph(&nodes, |n| n.id.clone());
     if drawn.lines().filter(|l| l.contains('*')).count() != count {
         return Err(format!("log_graph does not draw one `*` per revision:\n{drawn}"));

@@ -474,18 +474,7 @@ fn a_hundred_thousand_deep_chain_survives_every_walk() {
     assert_eq!(step(Verb::Stamp, "-1"), Ok(1));
 
     // Pictures and scripts.
-    let nodes: Vec<DrawNode> = topo
-        .iter()
-        .rev()
-        .map(|r| DrawNode {
-            id: r.id.clone(),
-            parents: r.parents.clone(),
-            depends_on: r.depends_on.clone(),
-            message: r.message.clone(),
-            labels: r.labels.clone(),
-            applied: Some(full.contains(&g, &r.id)),
-        })
-        .collect();
+    let nodes: Vec<DrawNode> = topo.iter().rev().map(|r| DrawNode::of(r, Some(full.contains(&g, &r.id)))).collect();
     let drawn = render::log_graph(&nodes, |n| n.id.clone());
     assert_eq!(drawn.lines().count(), DEEP);
     assert!(drawn.lines().all(|l| l.starts_with("* r")));

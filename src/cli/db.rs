@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use migraph::backend::redact;
 use migraph::status::Analysis;
-use migraph::{Revision, RevisionGraph, Verb};
+use migraph::RevisionGraph;
 
 use super::output::{head_line, json, line, to_json, RevisionJson};
 use super::run::{read_state, url};
@@ -82,10 +82,7 @@ pub fn status(cx: &Context) -> Result<String> {
     let state = &seen.analysis.state;
     let applied = state.applied(graph);
     let heads = state.heads(graph);
-    // Everything in the files that is not applied, in the order `upgrade heads` would apply it.
-    let pending: Vec<&Revision> = migraph::plan(graph, state, Verb::Upgrade, &["heads"])
-        .map(|plan| plan.steps.iter().filter_map(|s| graph.get(&s.id)).collect())
-        .unwrap_or_default();
+    let pending = seen.analysis.pending(&files);
     let drift = &seen.analysis.drift;
     if cx.global.json {
         let report = StatusJson {

@@ -101,14 +101,7 @@ fn load(cx: &Context) -> Result<(RevisionGraph, Option<Applied>)> {
 }
 
 fn draw_node(r: &Revision, applied: Option<&Applied>) -> DrawNode {
-    DrawNode {
-        id: r.id.clone(),
-        parents: r.parents.clone(),
-        depends_on: r.depends_on.clone(),
-        message: r.message.clone(),
-        labels: r.labels.clone(),
-        applied: applied.map(|a| a.ids.contains(&r.id)),
-    }
+    DrawNode::of(r, applied.map(|a| a.ids.contains(&r.id)))
 }
 
 pub fn history(cx: &Context, args: &HistoryArgs) -> Result<String> {
