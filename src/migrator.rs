@@ -47,6 +47,37 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Transactions
+//!
+//! Runs use Diesel's transaction manager on the connection passed in, never
+//! raw `BEGIN`/`COMMIT`, and leave it as they found it: outside a
+//! transaction each revision commits with its version row; inside one that
+//! the application opened through Diesel (`conn.transaction(..)`,
+//! `begin_test_transaction()`), SQLite and PostgreSQL runs nest as
+//! savepoints, so the application's rollback undoes the migration, its rows
+//! and the version table. What cannot nest is refused with
+//! [`RunError::InTransaction`] before any change: any run on MySQL (its DDL
+//! commits implicitly, which would commit the application's transaction),
+//! revisions with `transaction: false`, and [`Migrator::single_transaction`].
+//! The run lock is released, transactions rolled back and SQLite's
+//! `busy_timeout` restored on every path, also when `on_event` panics (the
+//! panic then continues to the caller).
+//!
+//! ```
+//! use diesel::Connection;
+//! use migraph::Migrator;
+//!
+//! let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+//! let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+//! let outcome = conn.transaction::<(), diesel::result::Error, _>(|conn| {
+//!     assert_eq!(migrator.upgrade_heads(conn).expect("nested run").done.len(), 11);
+//!     Err(diesel::result::Error::RollbackTransaction) // e.g. a test that cleans up
+//! });
+//! assert!(outcome.is_err());
+//! assert_eq!(migrator.status(&mut conn)?.pending.len(), 11, "the rollback undid the migration");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! `include_str!` recompiles the application when an embedded file changes;
 //! for a **new** file to be picked up, add a `build.rs` that prints
 //! `cargo:rerun-if-changed=revisions`.
@@ -54,7 +85,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::backend::sql::valid_table_name;
+use crate::backend::sql::{valid_schema_name, valid_table_name, Table};
 use crate::backend::{Backend, PendingRow};
 use crate::graph::RevisionGraph;
 use crate::plan::{plan as make_plan, Plan, Verb};
@@ -107,6 +138,11 @@ pub struct Migrator {
 #[error("invalid version table name `{0}`: use 1 to 55 ASCII letters, digits or `_`, not starting with a digit")]
 pub struct InvalidTableName(pub String);
 
+/// A PostgreSQL schema name that [`Migrator::schema`] refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid version table schema `{0}`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit")]
+pub struct InvalidSchemaName(pub String);
+
 /// The database compared with the revisions ([`Migrator::status`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Status {
@@ -124,12 +160,19 @@ pub struct Status {
     /// Revisions that failed or were interrupted half-way (runs refuse to
     /// start until the state is repaired with `stamp`).
     pub failed: Vec<PendingRow>,
+    /// Revisions another migraph run is applying right now (it holds the
+    /// run lock): in flight, not failed.
+    pub running: Vec<PendingRow>,
 }
 
 impl Status {
     /// Nothing pending and nothing wrong.
     pub fn is_up_to_date(&self) -> bool {
-        self.pending.is_empty() && self.drift.is_empty() && self.missing_files.is_empty() && self.failed.is_empty()
+        self.pending.is_empty()
+            && self.drift.is_empty()
+            && self.missing_files.is_empty()
+            && self.failed.is_empty()
+            && self.running.is_empty()
     }
 }
 
@@ -211,6 +254,28 @@ impl Migrator {
         Ok(self)
     }
 
+    /// PostgreSQL: keeps the version table in schema `name` (default
+    /// `public`; created on first use if missing). Every statement names
+    /// the table with its schema, so `search_path` never matters. SQLite
+    /// always uses `main` and MySQL the connection's database, so this is
+    /// ignored there.
+    ///
+    /// ```
+    /// use migraph::Migrator;
+    ///
+    /// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?.schema("app")?;
+    /// assert_eq!(migrator.options().schema.as_deref(), Some("app"));
+    /// assert!(Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?.schema("a.b").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn schema(mut self, name: &str) -> Result<Migrator, InvalidSchemaName> {
+        if !valid_schema_name(name) {
+            return Err(InvalidSchemaName(name.to_string()));
+        }
+        self.options.schema = Some(name.to_string());
+        Ok(self)
+    }
+
     /// How long a run waits for another run's lock (default 60 s) before
     /// failing with [`RunError::LockTimeout`].
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
@@ -218,8 +283,10 @@ impl Migrator {
         self
     }
 
-    /// Runs each plan in one transaction, all or nothing (SQLite and
-    /// PostgreSQL; refused for MySQL and `transaction: false` revisions).
+    /// Runs each plan in one transaction, all or nothing, the version table
+    /// included (SQLite and PostgreSQL; refused for MySQL, for
+    /// `transaction: false` revisions and on a connection already inside a
+    /// transaction).
     pub fn single_transaction(mut self, single: bool) -> Migrator {
         self.options.single_transaction = single;
         self
@@ -244,8 +311,11 @@ impl Migrator {
     /// ```
     pub fn plan(&self, backend: &mut dyn Backend, verb: Verb, targets: &[&str]) -> Result<Plan, RunError> {
         let db = self.read(backend)?;
-        let analysis = runner::checked(&self.graph, &db, verb)?;
-        Ok(make_plan(analysis.graph(&self.graph), &analysis.state, verb, targets)?)
+        let analysis = runner::checked_unlocked(backend, &self.options, &self.graph, &db, verb)?;
+        let plan = make_plan(analysis.graph(&self.graph), &analysis.state, verb, targets)?;
+        crate::revision::check_dialect(analysis.graph(&self.graph), &plan, backend.dialect())?;
+        runner::transaction_control_free(analysis.graph(&self.graph), &plan, backend.dialect())?;
+        Ok(plan)
     }
 
     /// Runs `verb` to `targets` (the targets of the command line: `heads`,
@@ -337,19 +407,26 @@ impl Migrator {
         let state = &analysis.state;
         let ids = |revisions: Vec<&Revision>| revisions.into_iter().map(|r| r.id.clone()).collect();
         let pending = ids(analysis.pending(&self.graph));
+        let in_flight = !db.pending.is_empty()
+            && runner::lock_held(backend, &self.options).map_err(|source| RunError::Db {
+                context: "cannot tell whether another run holds the lock".into(),
+                source,
+            })?;
+        let (running, failed) = if in_flight { (db.pending, Vec::new()) } else { (Vec::new(), db.pending) };
         Ok(Status {
             applied: ids(state.applied(graph)),
             heads: ids(state.heads(graph)),
             pending,
             drift: analysis.drift.clone(),
             missing_files: analysis.stored.clone(),
-            failed: db.pending,
+            failed,
+            running,
         })
     }
 
     /// The version table and markers, read without creating anything.
     fn read(&self, backend: &mut dyn Backend) -> Result<DbState, RunError> {
-        DbState::read(backend, &self.options.table)
+        DbState::read(backend, Table::new(self.options.table.as_str(), self.options.schema.clone()))
             .map_err(|source| RunError::Db { context: "cannot read the version table".into(), source })
     }
 }

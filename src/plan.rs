@@ -101,6 +101,9 @@ pub enum PlanError {
     UnknownApplied { ids: Vec<String> },
     #[error("the database state is inconsistent: `{id}` is applied but its ancestor `{missing}` is not")]
     NotClosed { id: String, missing: String },
+    /// Revisions of the plan without SQL for the database's dialect (see `revision::check_dialect`).
+    #[error("{}", crate::revision::not_for_dialect_message(*.direction, *.dialect, .revisions))]
+    NotForDialect { direction: Direction, dialect: crate::backend::Dialect, revisions: Vec<(String, PathBuf)> },
 }
 
 impl PlanError {
@@ -120,6 +123,9 @@ impl PlanError {
                 Some("the database is ahead of these files: check out the newer revisions, or point --revisions at them".into())
             }
             PlanError::NotClosed { .. } => Some("repair the version table, e.g. with `migraph stamp <revision>`".into()),
+            PlanError::NotForDialect { direction, dialect, .. } => {
+                Some(crate::revision::not_for_dialect_hint(*direction, *dialect))
+            }
             PlanError::NoTargets { .. } => None,
         }
     }

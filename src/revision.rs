@@ -1,21 +1,34 @@
-//! One revision file: its header, its up and down sections, its checksum.
+//! One revision file: its header, its sections, its checksum.
 //!
 //! A revision is plain SQL with a header of `-- key: value` comment lines, so
-//! every SQL tool can still open and run it. The header is the run of such
-//! lines at the top of the file (blank lines allowed); the first other line
-//! ends it. Parsing is strict because a typo in a header key would otherwise
-//! silently change the graph: an unknown or repeated key is an error that
-//! names the file and line.
+//! every SQL tool can still open and run it. Parsing is in [`parse`] (the
+//! header) and [`marker`] (the section marker lines, the only place that
+//! decides what a marker is).
+//!
+//! Sections are generic (`-- migrate:up`) or for one dialect
+//! (`-- migrate:up postgres`), which replaces the generic section of the same
+//! direction on that dialect: [`Revision::up_for`] and [`Revision::down_for`]
+//! give the SQL to run on a database.
 //!
 //! The checksum covers only the SQL, normalised so that line endings, trailing
 //! whitespace and trailing blank lines do not count: editing the message does
 //! not change it, editing a statement does.
+
+mod check;
+mod marker;
+mod parse;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use thiserror::Error;
+
+use crate::backend::Dialect;
+use crate::plan::Direction;
+
+pub use check::{check_dialect, not_for_dialect_hint, not_for_dialect_message};
+pub use marker::{dialect_name, parse_marker, Marker, DIALECTS};
 
 /// The marker line that starts the upgrade SQL.
 pub const UP_MARKER: &str = "-- migrate:up";
@@ -39,11 +52,19 @@ pub struct Revision {
     pub depends_on: Vec<String>,
     /// `false` when the SQL must run outside a transaction.
     pub transactional: bool,
-    /// The upgrade SQL as written (markers excluded).
+    /// The generic upgrade SQL (`-- migrate:up`) as written, markers
+    /// excluded; empty when the file only has dialect up sections (then
+    /// `has_generic_up` is false). Use [`Revision::up_for`] to run it.
     pub up: String,
-    /// The downgrade SQL, `None` when the file has no down section (irreversible).
+    /// The generic downgrade SQL, `None` when the file has no generic down
+    /// section. Use [`Revision::down_for`] to run it.
     pub down: Option<String>,
-    /// SHA-256 (hex) of the normalised up and down sections.
+    /// Whether the file has a generic `-- migrate:up` section.
+    pub has_generic_up: bool,
+    /// The dialect sections (`-- migrate:up postgres`), in the order of
+    /// [`DIALECTS`]: sqlite, postgres, mysql.
+    pub dialect_sql: [DialectSql; 3],
+    /// SHA-256 (hex) of the normalised sections (see [`checksum`]).
     pub checksum: String,
     /// The file it was read from.
     pub path: PathBuf,
@@ -60,16 +81,69 @@ pub struct HeaderLines {
     pub depends_on: Option<usize>,
 }
 
+/// The sections a revision has for one dialect, replacing the generic ones there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DialectSql {
+    /// `-- migrate:up <dialect>`.
+    pub up: Option<String>,
+    /// `-- migrate:down <dialect>`.
+    pub down: Option<String>,
+}
+
 impl Revision {
-    /// Whether the revision can be unapplied.
+    /// The upgrade SQL to run on `dialect`: its own section, else the generic
+    /// one. `None` when the file has neither: the revision cannot run there.
+    pub fn up_for(&self, dialect: Dialect) -> Option<&str> {
+        let own = self.dialect_sql[marker::slot(dialect)].up.as_deref();
+        own.or(self.has_generic_up.then_some(self.up.as_str()))
+    }
+
+    /// The downgrade SQL to run on `dialect`: its own section, else the
+    /// generic one. `None` when the file has neither: the revision is
+    /// irreversible there. `Some("")` is a no-op downgrade.
+    pub fn down_for(&self, dialect: Dialect) -> Option<&str> {
+        self.dialect_sql[marker::slot(dialect)].down.as_deref().or(self.down.as_deref())
+    }
+
+    /// [`Revision::up_for`] or [`Revision::down_for`].
+    pub fn sql_for(&self, direction: Direction, dialect: Dialect) -> Option<&str> {
+        match direction {
+            Direction::Up => self.up_for(dialect),
+            Direction::Down => self.down_for(dialect),
+        }
+    }
+
+    /// Whether the revision can be unapplied on at least one dialect (the
+    /// planner, which knows no dialect, refuses only revisions that have no
+    /// down SQL anywhere; [`crate::plan::check_dialect`] checks the dialect
+    /// a plan runs on).
     pub fn is_reversible(&self) -> bool {
-        self.down.is_some()
+        self.down.is_some() || self.dialect_sql.iter().any(|d| d.down.is_some())
+    }
+
+    /// Every section of the file with its marker, in checksum order: the
+    /// generic up and down sections, then each dialect's (sqlite, postgres,
+    /// mysql), up before down.
+    pub fn sections(&self) -> Vec<(Marker, &str)> {
+        let generic =
+            [(Direction::Up, self.has_generic_up.then_some(self.up.as_str())), (Direction::Down, self.down.as_deref())];
+        let generic = generic.into_iter().map(|(direction, sql)| (Marker { direction, dialect: None }, sql));
+        let dialects = DIALECTS.iter().zip(&self.dialect_sql).flat_map(|((dialect, _), sql)| {
+            [(Direction::Up, sql.up.as_deref()), (Direction::Down, sql.down.as_deref())]
+                .map(|(direction, sql)| (Marker { direction, dialect: Some(*dialect) }, sql))
+        });
+        generic.chain(dialects).filter_map(|(marker, sql)| Some((marker, sql?))).collect()
+    }
+
+    /// Whether the file has any dialect section.
+    pub fn has_dialect_sections(&self) -> bool {
+        self.dialect_sql.iter().any(|d| d.up.is_some() || d.down.is_some())
     }
 
     /// Parses the text of one revision file. `path` is only used in errors
     /// and kept in the result.
     pub fn parse(path: &Path, text: &str) -> Result<Revision, ParseError> {
-        Parser::new(path).parse(text)
+        parse::Parser::new(path).parse(text)
     }
 
     /// Reads and parses one file.
@@ -114,18 +188,38 @@ pub fn label_problem(label: &str) -> Option<&'static str> {
     None
 }
 
-/// The checksum of a revision's SQL: SHA-256 (hex) over the normalised up
-/// section and, when present, the normalised down section.
+/// The checksum of a revision without dialect sections: SHA-256 (hex) over
+/// the normalised up section and, when present, the normalised down section.
 pub fn checksum(up: &str, down: Option<&str>) -> String {
+    checksum_of(up, down, &Default::default())
+}
+
+/// The checksum of SPEC §1: `-- migrate:up\n` + up, then (when there is a
+/// down section) `\n-- migrate:down\n` + down, then each dialect section in
+/// the order sqlite, postgres, mysql, up before down, as
+/// `\n-- migrate:<dir> <dialect>\n` + its SQL; every body normalised. Without
+/// dialect sections this is the checksum of every earlier version.
+pub fn checksum_of(up: &str, down: Option<&str>, dialects: &[DialectSql; 3]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(UP_MARKER.as_bytes());
     hasher.update(b"\n");
     hasher.update(normalise(up).as_bytes());
+    let mut section = |marker: String, sql: &str| {
+        hasher.update(b"\n");
+        hasher.update(marker.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(normalise(sql).as_bytes());
+    };
     if let Some(down) = down {
-        hasher.update(b"\n");
-        hasher.update(DOWN_MARKER.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(normalise(down).as_bytes());
+        section(DOWN_MARKER.to_string(), down);
+    }
+    for ((_, name), sql) in DIALECTS.iter().zip(dialects) {
+        if let Some(up) = &sql.up {
+            section(format!("{UP_MARKER} {name}"), up);
+        }
+        if let Some(down) = &sql.down {
+            section(format!("{DOWN_MARKER} {name}"), down);
+        }
     }
     hex(&hasher.finalize())
 }
@@ -149,6 +243,15 @@ fn normalise(sql: &str) -> String {
     let kept = out.trim_end_matches('\n').len();
     out.truncate(kept);
     out
+}
+
+/// The `did you mean` part of [`ParseErrorKind::NearMissMarker`].
+fn suggested(found: &str, suggestion: Option<&str>) -> String {
+    match suggestion {
+        None => format!("`{UP_MARKER}` or `{DOWN_MARKER}`"),
+        Some(s) if found.starts_with(char::is_whitespace) => format!("`{s}` at the start of the line"),
+        Some(s) => format!("`{s}`"),
+    }
 }
 
 /// A problem in one revision file.
@@ -204,234 +307,24 @@ pub enum ParseErrorKind {
     InvalidCreated(String),
     #[error("`transaction` must be `true` or `false`, not `{0}`")]
     InvalidTransaction(String),
-    #[error("missing `{UP_MARKER}` section")]
+    #[error("missing `{UP_MARKER}` section (generic, or for a dialect: `{UP_MARKER} sqlite`, `postgres` or `mysql`)")]
     MissingUp,
-    #[error("`{0}` appears twice")]
-    RepeatedSection(&'static str),
+    #[error("`{marker}` appears twice (first on line {first})")]
+    RepeatedSection { marker: String, first: usize },
+    #[error(
+        "`{found}` is not a section marker: did you mean {}? (a marker reads exactly `{UP_MARKER}` or `{DOWN_MARKER}`, \
+         optionally followed by one space and `sqlite`, `postgres` or `mysql`)",
+        suggested(.found, .suggestion.as_deref())
+    )]
+    NearMissMarker { found: String, suggestion: Option<String> },
+    #[error("`{found}`: unknown dialect `{dialect}` (a section marker names `sqlite`, `postgres` or `mysql`)")]
+    UnknownDialect { found: String, dialect: String },
+    #[error("a carriage return inside the line (old Mac line endings?): some databases end a `--` comment there, this parser does not; save the file with LF or CRLF line endings")]
+    CarriageReturn,
     #[error("SQL before `{UP_MARKER}`: statements must be inside a section")]
     SqlOutsideSection,
     #[error("header key `{0}` after the header ended (a comment line ends it): move it up with the other keys")]
     KeyAfterHeader(String),
-}
-
-/// The header keys a revision file may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Id,
-    Parents,
-    Message,
-    Created,
-    Labels,
-    DependsOn,
-    Transaction,
-}
-
-impl Key {
-    const ALL: [Key; 7] =
-        [Key::Id, Key::Parents, Key::Message, Key::Created, Key::Labels, Key::DependsOn, Key::Transaction];
-
-    fn name(self) -> &'static str {
-        match self {
-            Key::Id => "id",
-            Key::Parents => "parents",
-            Key::Message => "message",
-            Key::Created => "created",
-            Key::Labels => "labels",
-            Key::DependsOn => "depends-on",
-            Key::Transaction => "transaction",
-        }
-    }
-}
-
-/// Which part of the file a line belongs to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Section {
-    Header,
-    Preamble,
-    Up,
-    Down,
-}
-
-struct Parser<'p> {
-    path: &'p Path,
-    seen: [Option<usize>; 7],
-    values: [String; 7],
-}
-
-impl<'p> Parser<'p> {
-    fn new(path: &'p Path) -> Self {
-        Parser { path, seen: [None; 7], values: Default::default() }
-    }
-
-    fn err(&self, line: Option<usize>, kind: ParseErrorKind) -> ParseError {
-        ParseError::new(self.path, line, kind)
-    }
-
-    fn parse(mut self, text: &str) -> Result<Revision, ParseError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut section = Section::Header;
-        let (mut up, mut down): (Option<String>, Option<String>) = (None, None);
-        for (index, line) in text.lines().enumerate() {
-            let number = index + 1;
-            let trimmed = line.trim();
-            if trimmed == UP_MARKER || trimmed == DOWN_MARKER {
-                let (slot, marker, next) = if trimmed == UP_MARKER {
-                    (&mut up, UP_MARKER, Section::Up)
-                } else {
-                    (&mut down, DOWN_MARKER, Section::Down)
-                };
-                if slot.is_some() {
-                    return Err(self.err(Some(number), ParseErrorKind::RepeatedSection(marker)));
-                }
-                *slot = Some(String::new());
-                section = next;
-                continue;
-            }
-            match section {
-                Section::Header => {
-                    if trimmed.is_empty() {
-                        continue;
-                    }
-                    match header_line(trimmed) {
-                        Some((key, value)) => self.header(number, key, value)?,
-                        None => {
-                            section = Section::Preamble;
-                            self.preamble(number, trimmed)?;
-                        }
-                    }
-                }
-                Section::Preamble => self.preamble(number, trimmed)?,
-                Section::Up | Section::Down => {
-                    let body = if section == Section::Up { &mut up } else { &mut down };
-                    if let Some(body) = body {
-                        body.push_str(line);
-                        body.push('\n');
-                    }
-                }
-            }
-        }
-        self.finish(up, down)
-    }
-
-    /// Lines between the header and the first section may only be comments,
-    /// and not ones that look like a header key: after a comment ends the
-    /// header, a `-- depends-on:` line would otherwise be silently ignored.
-    fn preamble(&self, number: usize, trimmed: &str) -> Result<(), ParseError> {
-        if let Some((key, _)) = header_line(trimmed).filter(|(key, _)| Key::ALL.iter().any(|k| k.name() == *key)) {
-            return Err(self.err(Some(number), ParseErrorKind::KeyAfterHeader(key.to_string())));
-        }
-        if trimmed.is_empty() || trimmed.starts_with("--") {
-            Ok(())
-        } else {
-            Err(self.err(Some(number), ParseErrorKind::SqlOutsideSection))
-        }
-    }
-
-    fn header(&mut self, number: usize, key: &str, value: &str) -> Result<(), ParseError> {
-        let Some(k) = Key::ALL.iter().position(|k| k.name() == key) else {
-            return Err(self.err(Some(number), ParseErrorKind::UnknownKey(key.to_string())));
-        };
-        if let Some(first) = self.seen[k] {
-            return Err(self.err(Some(number), ParseErrorKind::RepeatedKey { key: key.to_string(), first }));
-        }
-        self.seen[k] = Some(number);
-        self.values[k] = value.to_string();
-        Ok(())
-    }
-
-    fn value(&self, key: Key) -> (&str, Option<usize>) {
-        let k = key as usize;
-        (self.values[k].as_str(), self.seen[k])
-    }
-
-    /// Space-separated IDs of `key`, each validated, none repeated.
-    fn ids(&self, key: Key) -> Result<Vec<String>, ParseError> {
-        let (value, line) = self.value(key);
-        let mut ids: Vec<String> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for id in value.split_whitespace() {
-            if !is_valid_id(id) {
-                return Err(self.err(line, ParseErrorKind::InvalidId(id.to_string())));
-            }
-            if !seen.insert(id) {
-                let kind = ParseErrorKind::DuplicateReference { key: key.name(), id: id.to_string() };
-                return Err(self.err(line, kind));
-            }
-            ids.push(id.to_string());
-        }
-        Ok(ids)
-    }
-
-    fn finish(self, up: Option<String>, down: Option<String>) -> Result<Revision, ParseError> {
-        let (id, id_line) = self.value(Key::Id);
-        let id_line = id_line.ok_or_else(|| self.err(None, ParseErrorKind::MissingId))?;
-        if !is_valid_id(id) {
-            return Err(self.err(Some(id_line), ParseErrorKind::InvalidId(id.to_string())));
-        }
-        let parents_line = self.value(Key::Parents).1.ok_or_else(|| self.err(None, ParseErrorKind::MissingParents))?;
-        let up = up.ok_or_else(|| self.err(None, ParseErrorKind::MissingUp))?;
-        let parents = self.ids(Key::Parents)?;
-        let depends_on = self.ids(Key::DependsOn)?;
-        let (labels_text, labels_line) = self.value(Key::Labels);
-        let mut labels: Vec<String> = Vec::new();
-        for label in labels_text.split_whitespace() {
-            if let Some(why) = label_problem(label) {
-                return Err(self.err(labels_line, ParseErrorKind::InvalidLabel { label: label.to_string(), why }));
-            }
-            if labels.iter().any(|l| l == label) {
-                let kind = ParseErrorKind::DuplicateReference { key: "labels", id: label.to_string() };
-                return Err(self.err(labels_line, kind));
-            }
-            labels.push(label.to_string());
-        }
-        let created = match self.value(Key::Created) {
-            (_, None) => None,
-            (text, line) => {
-                let format = &time::format_description::well_known::Rfc3339;
-                if time::OffsetDateTime::parse(text, format).is_err() {
-                    return Err(self.err(line, ParseErrorKind::InvalidCreated(text.to_string())));
-                }
-                Some(text.to_string())
-            }
-        };
-        let transactional = match self.value(Key::Transaction) {
-            (_, None) | ("true", _) => true,
-            ("false", _) => false,
-            (other, line) => return Err(self.err(line, ParseErrorKind::InvalidTransaction(other.to_string()))),
-        };
-        let checksum = checksum(&up, down.as_deref());
-        Ok(Revision {
-            id: id.to_string(),
-            parents,
-            message: self.value(Key::Message).0.to_string(),
-            created,
-            labels,
-            depends_on,
-            transactional,
-            up,
-            down,
-            checksum,
-            path: self.path.to_path_buf(),
-            lines: HeaderLines {
-                id: id_line,
-                parents: parents_line,
-                labels: labels_line,
-                depends_on: self.value(Key::DependsOn).1,
-            },
-        })
-    }
-}
-
-/// Splits `-- key: value` (value may be empty) into key and trimmed value.
-fn header_line(line: &str) -> Option<(&str, &str)> {
-    let rest = line.strip_prefix("--")?.trim_start();
-    let colon = rest.find(':')?;
-    let key = rest[..colon].trim_end(); // `-- transaction : false` is a header line too
-    let value = &rest[colon + 1..];
-    let key_ok = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    // `key:value` without a space is not a header line (it could be `-- migrate:up`-like text).
-    let spaced = value.is_empty() || value.starts_with([' ', '\t']);
-    (key_ok && spaced).then(|| (key, value.trim()))
 }
 
 #[cfg(test)]
@@ -488,6 +381,20 @@ mod tests {
         assert_ne!(checksum("x", None), checksum("x", Some("")));
     }
 
+    /// Checksums computed by the code before dialect sections existed: files
+    /// without dialect sections must keep them, or every database would drift.
+    #[test]
+    fn checksum_is_pinned() {
+        let full = "57481a31501dc08ba8292c63f257d04524715132bd181ebda6ac3c2e0280e854";
+        assert_eq!(parse(FULL).unwrap().checksum, full);
+        assert_eq!(parse(&FULL.replace('\n', "\r\n")).unwrap().checksum, full);
+        let r = parse("-- id: a\n-- parents:\n-- migrate:up\nSELECT 1;\n").unwrap();
+        assert_eq!(r.checksum, "68f60dbf6c9211d25c26522cf11c3350fead36e23fe81b0d2a38698373e01b38");
+        // Leading blank lines count; an empty down section is part of it.
+        let r = parse("-- id: a\n-- parents:\n-- migrate:up\n\n  x  \n\n-- migrate:down\n").unwrap();
+        assert_eq!(r.checksum, "aa40cb8a0b3e3e04cb65a9fdcdf800166ea4a87b0d4c476abb57dcab63066a69");
+    }
+
     fn kind(text: &str) -> (Option<usize>, ParseErrorKind) {
         let e = parse(text).unwrap_err();
         (e.line, e.kind)
@@ -523,7 +430,10 @@ mod tests {
     #[test]
     fn section_errors() {
         assert_eq!(kind("-- id: a\n-- parents:\n"), (None, ParseErrorKind::MissingUp));
-        assert_eq!(kind("-- id: a\n-- parents:\n-- migrate:up\n-- migrate:up\n").0, Some(4));
+        assert_eq!(
+            kind("-- id: a\n-- parents:\n-- migrate:up\n-- migrate:up\n"),
+            (Some(4), ParseErrorKind::RepeatedSection { marker: UP_MARKER.into(), first: 3 })
+        );
         assert_eq!(
             kind("-- id: a\n-- parents:\nDROP TABLE x;\n-- migrate:up\n"),
             (Some(3), ParseErrorKind::SqlOutsideSection)

@@ -23,39 +23,85 @@
 //!    removed with the version row, so a failure or a kill leaves a marker
 //!    that `status` reports and the next run refuses to pass until the user
 //!    repairs the schema and runs `migraph stamp`.
+//! 5. Transactions go through Diesel's transaction manager
+//!    ([`Backend::with_transaction`]), never raw `BEGIN`/`COMMIT`. On a
+//!    connection that is already inside a Diesel transaction (an
+//!    application's `conn.transaction(..)` or `begin_test_transaction()`),
+//!    SQLite and PostgreSQL runs nest: each revision runs in a savepoint, so
+//!    the caller's rollback undoes the tables, the rows and the version
+//!    table. What cannot nest is refused before any change: MySQL (its DDL
+//!    commits implicitly, which would commit the caller's transaction),
+//!    `transaction: false` revisions and `single_transaction`.
+//! 6. The connection is left as it was found on every path, a panic in the
+//!    progress callback included: transactions are rolled back, the run lock
+//!    released, and SQLite's `busy_timeout` set back to the caller's value.
+//! 7. Nothing is created when nothing is to be recorded: the plan is made
+//!    from the state read under the lock, and the version tables are created
+//!    only when it is not empty (a failed plan leaves the database as it
+//!    was). With `backup`, a SQLite database is copied (`VACUUM INTO`, on
+//!    the runner's own connection, under the run lock) after planning and
+//!    before the first change; a backup that fails stops the run.
+//! 8. A marker whose run still holds the lock is a revision in flight, not
+//!    a failure: [`lock_held`] asks without holding the lock for more than
+//!    a moment, and plans made without the lock ([`checked_unlocked`]) say
+//!    [`RunError::Running`] instead of advising a repair.
+//! 9. A transactional revision whose SQL ends or rolls back its transaction
+//!    (`COMMIT`, `ROLLBACK`, ...) is refused before the first statement
+//!    ([`transaction_control_free`]), so rolled-back SQL is never recorded.
+
+mod checks;
+mod lock;
+mod table;
 
 use std::collections::HashSet;
+use std::convert::identity;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
 use crate::backend::split::statements;
+use crate::backend::sql::Table;
 use crate::backend::{Arg, Backend, DbError, Dialect, PendingRow};
 use crate::graph::RevisionGraph;
 use crate::plan::{plan, Direction, Plan, PlanError, State, Step, Verb};
 use crate::revision::Revision;
-use crate::status::{Analysis, DbState, Drift, StateError};
+use crate::status::{repair_plan, Analysis, DbState, Drift, StateError};
+
+use checks::{nestable, single_transaction_possible};
+pub use checks::{transaction_control_free, TransactionControl};
+pub use lock::lock_held;
+use lock::{backup_sqlite, lock};
+pub use table::{ensure_tables, locate};
+use table::{recordable, session_restore};
 
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// The version table.
     pub table: String,
+    /// PostgreSQL: the schema of the version table (`None`: `public`).
+    /// Ignored elsewhere: SQLite uses `main`, MySQL the URL's database.
+    pub schema: Option<String>,
     /// How long to wait for another run's lock.
     pub lock_timeout: Duration,
     /// Run the whole plan in one transaction (SQLite and PostgreSQL only).
     pub single_transaction: bool,
     /// With `stamp`: record the files' current checksums for drifted revisions.
     pub accept_drift: bool,
+    /// SQLite: copy the database beside its file (`<file>.<UTC time>.backup`)
+    /// after planning and before the first change, or stop when that fails.
+    pub backup: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             table: "migraph_revisions".into(),
+            schema: None,
             lock_timeout: Duration::from_secs(60),
             single_transaction: false,
             accept_drift: false,
+            backup: false,
         }
     }
 }
@@ -75,6 +121,8 @@ pub enum Event<'a> {
     Skipped(&'a Step),
     /// The file is gone: unapplying with the down section stored at apply time.
     UsingStoredDown(&'a Step),
+    /// The database was copied to this file before the first change.
+    BackedUp(&'a std::path::Path),
 }
 
 /// What a run did.
@@ -87,6 +135,14 @@ pub struct Report {
     pub skipped: Vec<Step>,
     /// `stamp --accept-drift`: revisions whose new checksums were recorded.
     pub accepted: Vec<String>,
+    /// Where the database was copied before the first change (`backup`).
+    pub backup: Option<std::path::PathBuf>,
+}
+
+impl Report {
+    fn empty(plan: Plan) -> Report {
+        Report { plan, done: Vec::new(), skipped: Vec::new(), accepted: Vec::new(), backup: None }
+    }
 }
 
 /// Why a run stopped. Nothing after the failing revision ran.
@@ -121,6 +177,29 @@ pub enum RunError {
     LockTimeout(u64),
     #[error("--single-transaction is not possible here: {0}")]
     SingleTransaction(String),
+    #[error("cannot run on a connection that is inside a transaction: {0}")]
+    InTransaction(NotNestable),
+    #[error("cannot back up the database to {path}: {source}")]
+    Backup { path: String, source: DbError },
+    #[error("{}:{}: the {} SQL of revision {} ends or rolls back the transaction it runs in: `{}`", .0.path.display(), .0.line, .0.direction, .0.id, .0.statement)]
+    TransactionControl(Box<TransactionControl>),
+    #[error("revision {} is being applied by another migraph run (going {}, started {}; it holds the lock)", .0.id, .0.direction, .0.started_at)]
+    Running(Box<PendingRow>),
+    #[error("revision {id} cannot be recorded in the version table: {problem}")]
+    Unrecordable { id: String, problem: String },
+    #[error(transparent)]
+    Sql(#[from] crate::backend::split::RevisionSqlError),
+}
+
+/// Why a run cannot take place inside the caller's open transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NotNestable {
+    #[error("MySQL commits DDL implicitly, which would commit the caller's transaction")]
+    Mysql,
+    #[error("a single transaction for the whole plan cannot nest in it")]
+    SingleTransaction,
+    #[error("revision {0} has `transaction: false`")]
+    NotTransactional(String),
 }
 
 fn describe_drift(drift: &[Drift]) -> String {
@@ -137,9 +216,12 @@ impl RunError {
                  record the new checksums with `migraph stamp --accept-drift heads` (or the current target)"
                     .into(),
             ),
+            // Never `downgrade`: the revisions may belong to another project
+            // sharing the database, and their down sections would drop its tables.
             RunError::Ahead(_) => Some(
-                "run the release that has these revisions, or unapply them with `migraph downgrade`, \
-                 which uses the down sections stored when they were applied"
+                "these revisions were applied by a newer release of this project, or by another project that \
+                 uses the same database and version table: run the release that has them, or give each project \
+                 its own version table (--table) or schema/database; nothing was changed"
                     .into(),
             ),
             RunError::Interrupted(i) => Some(match &i.recovery {
@@ -160,6 +242,30 @@ impl RunError {
                 "the {done} revision(s) before it stay applied; the failing one left no trace; fix the cause and run again"
             )),
             RunError::LockTimeout(_) => Some("wait for the other run to finish, or raise --lock-timeout".into()),
+            RunError::State(e) => Some(e.hint()),
+            RunError::Unrecordable { .. } => Some("nothing was run; change the revision so that its row fits".into()),
+            RunError::Sql(_) => Some("nothing was run; fix the revision's SQL".into()),
+            RunError::Running(_) => Some(
+                "wait for the other run to finish, then look again with `migraph status`; \
+                 do not `stamp` a revision that is still running"
+                    .into(),
+            ),
+            RunError::TransactionControl(_) => Some(
+                "migraph runs each revision in a transaction and commits it together with its version row: \
+                 remove the statement, or run the revision outside a transaction with `-- transaction: false`; \
+                 nothing was changed"
+                    .into(),
+            ),
+            RunError::InTransaction(_) => Some(
+                "run the migrations on a connection outside any transaction (e.g. at start-up, before \
+                 `begin_test_transaction`); nothing was changed"
+                    .into(),
+            ),
+            RunError::Backup { .. } => Some(
+                "nothing was changed; make the database's directory writable, free some space, \
+                 or run without --backup"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -167,98 +273,6 @@ impl RunError {
 
 fn db(context: &str) -> impl Fn(DbError) -> RunError + '_ {
     move |source| RunError::Db { context: context.to_string(), source }
-}
-
-/// Holds the run lock and releases it when dropped.
-struct Locked<'b> {
-    backend: &'b mut dyn Backend,
-    release: Option<(&'static str, Arg)>,
-    /// SQLite: the locked directory (the kernel unlocks it on close or death).
-    _directory: Option<std::fs::File>,
-}
-
-impl Drop for Locked<'_> {
-    fn drop(&mut self) {
-        if let Some((sql, arg)) = self.release.take() {
-            let _ = self.backend.int(sql, &[arg]);
-        }
-    }
-}
-
-fn lock<'b>(
-    backend: &'b mut dyn Backend,
-    options: &RunOptions,
-    on_event: &mut dyn FnMut(Event<'_>),
-) -> Result<Locked<'b>, RunError> {
-    let dialect = backend.dialect();
-    let Some(take) = dialect.try_lock() else {
-        let ms = options.lock_timeout.as_millis().min(i32::MAX as u128);
-        backend.batch(&format!("PRAGMA busy_timeout = {ms}")).map_err(db("cannot set the SQLite busy timeout"))?;
-        let directory = lock_sqlite_directory(backend, options, on_event)?;
-        return Ok(Locked { backend, release: None, _directory: directory });
-    };
-    let arg = dialect.lock_arg(&options.table);
-    let taken = wait_for(options, on_event, || {
-        let got = backend.int(take, std::slice::from_ref(&arg)).map_err(db("cannot take the run lock"))?;
-        Ok((got == Some(1)).then_some(()))
-    });
-    taken.map(|()| Locked { backend, release: dialect.unlock().map(|sql| (sql, arg)), _directory: None })
-}
-
-/// Polls `try_take` every 100 ms until it succeeds or the timeout passes.
-fn wait_for<T>(
-    options: &RunOptions,
-    on_event: &mut dyn FnMut(Event<'_>),
-    mut try_take: impl FnMut() -> Result<Option<T>, RunError>,
-) -> Result<T, RunError> {
-    let deadline = Instant::now() + options.lock_timeout;
-    let mut told = false;
-    loop {
-        if let Some(taken) = try_take()? {
-            return Ok(taken);
-        }
-        if Instant::now() >= deadline {
-            return Err(RunError::LockTimeout(options.lock_timeout.as_secs()));
-        }
-        if !told {
-            on_event(Event::WaitingForLock);
-            told = true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Locks the directory of the SQLite database file (none for `:memory:`).
-fn lock_sqlite_directory(
-    backend: &mut dyn Backend,
-    options: &RunOptions,
-    on_event: &mut dyn FnMut(Event<'_>),
-) -> Result<Option<std::fs::File>, RunError> {
-    let sql = "SELECT file AS v FROM pragma_database_list WHERE name = 'main'";
-    let file = backend.text(sql, &[]).map_err(db("cannot find the SQLite database file"))?.unwrap_or_default();
-    let Some(directory) = std::path::Path::new(&file).parent().filter(|_| !file.is_empty()) else {
-        return Ok(None);
-    };
-    let handle = std::fs::File::open(directory).map_err(|e| RunError::Db {
-        context: format!("cannot open {} to lock it", directory.display()),
-        source: DbError::Query(e.to_string()),
-    })?;
-    wait_for(options, on_event, || match handle.try_lock() {
-        Ok(()) => Ok(Some(())),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => Err(RunError::Db {
-            context: format!("cannot lock {}", directory.display()),
-            source: DbError::Query(e.to_string()),
-        }),
-    })?;
-    Ok(Some(handle))
-}
-
-/// Creates the version table and the marker table if they do not exist.
-pub fn ensure_tables(backend: &mut dyn Backend, table: &str) -> Result<(), DbError> {
-    let dialect = backend.dialect();
-    backend.batch(&dialect.create_version_table(table))?;
-    backend.batch(&dialect.create_pending_table(table))
 }
 
 /// Runs `verb` to `targets`: the whole safe sequence described above.
@@ -270,28 +284,80 @@ pub fn run(
     options: &RunOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, RunError> {
+    let dialect = backend.dialect();
+    let nested = backend.in_transaction().map_err(db("cannot read the connection's transaction state"))?;
+    if nested && dialect == Dialect::Mysql {
+        return Err(RunError::InTransaction(NotNestable::Mysql));
+    }
+    if nested && options.single_transaction {
+        return Err(RunError::InTransaction(NotNestable::SingleTransaction));
+    }
+    if options.backup && dialect != Dialect::Sqlite {
+        let source = DbError::Query(format!("the database is {dialect}; back it up with its own tools"));
+        return Err(RunError::Db { context: "backups work with SQLite databases only".into(), source });
+    }
     let locked = lock(backend, options, on_event)?;
     let backend = &mut *locked.backend;
-    let mut state = DbState::read(backend, &options.table).map_err(db("cannot read the version table"))?;
-    if !state.exists || !state.pending_exists {
-        // Under the lock: no concurrent run can be creating them too.
-        ensure_tables(backend, &options.table).map_err(db("cannot create the version table"))?;
-        state = DbState::read(backend, &options.table).map_err(db("cannot read the version table"))?;
+    let table = locate(backend, options).map_err(db("cannot find the version table's database"))?;
+    let read = |backend: &mut dyn Backend| DbState::read(backend, &table).map_err(db("cannot read the version table"));
+    let mut state = read(backend)?;
+    if state.exists && (!state.pending_exists || state.outdated) {
+        // A table written by an older migraph, brought up to date under the lock.
+        ensure_tables(backend, &table).map_err(db("cannot update the version table"))?;
+        state = read(backend)?;
+    }
+    if verb == Verb::Stamp {
+        if let Err(RunError::State(_)) = checked(files, &state, verb) {
+            // A damaged version table: stamp is how it is repaired.
+            let plan = repair_plan(files, &state, targets)?;
+            recordable(backend, files, &plan)?;
+            on_event(Event::Planned(&plan));
+            let restore = session_restore(backend, &table).map_err(db("cannot read the session"))?;
+            let mut executor = Executor { backend, graph: files, options, dialect, on_event, table, restore };
+            let report = executor.stamp(plan, &[])?;
+            drop(locked);
+            return Ok(report);
+        }
     }
     let analysis = checked(files, &state, verb)?;
     let graph = analysis.graph(files);
     let plan = plan(graph, &analysis.state, verb, targets)?;
+    crate::revision::check_dialect(graph, &plan, backend.dialect())?;
+    recordable(backend, graph, &plan)?;
     if options.single_transaction {
-        single_transaction_possible(backend.dialect(), graph, &plan)?;
+        single_transaction_possible(dialect, graph, &plan)?;
     }
+    if nested {
+        nestable(graph, &plan)?;
+    }
+    crate::backend::split::check_plan(graph, &plan, dialect)?;
+    transaction_control_free(graph, &plan, dialect)?;
     on_event(Event::Planned(&plan));
-    let dialect = backend.dialect();
-    let mut executor = Executor { backend, graph, options, dialect, on_event };
-    let report = if verb == Verb::Stamp {
+    if plan.is_empty() && (verb != Verb::Stamp || !state.exists) {
+        // Nothing to record: nothing is created.
+        return Ok(Report::empty(plan));
+    }
+    let backup = match options.backup && !plan.is_empty() {
+        true => backup_sqlite(backend)?,
+        false => None,
+    };
+    if let Some(path) = &backup {
+        on_event(Event::BackedUp(path));
+    }
+    // Under the lock: no concurrent run can be creating them too. With a
+    // single transaction they are created in it, so a rollback leaves none.
+    let create = !state.exists || !state.pending_exists;
+    if create && !(options.single_transaction && verb != Verb::Stamp) {
+        ensure_tables(backend, &table).map_err(db("cannot create the version table"))?;
+    }
+    let restore = session_restore(backend, &table).map_err(db("cannot read the session"))?;
+    let mut executor = Executor { backend, graph, options, dialect, on_event, table, restore };
+    let mut report = if verb == Verb::Stamp {
         executor.stamp(plan, &analysis.drift)?
     } else {
-        executor.execute(plan, &analysis.stored)?
+        executor.execute(plan, &analysis.stored, create)?
     };
+    report.backup = backup;
     drop(locked);
     Ok(report)
 }
@@ -345,6 +411,24 @@ impl Recovery {
     }
 }
 
+/// [`checked`] for a state read without holding the run lock (plans shown
+/// before a run): a marker of a run that still holds the lock is
+/// [`RunError::Running`], not a failure.
+pub fn checked_unlocked(
+    backend: &mut dyn Backend,
+    options: &RunOptions,
+    files: &RevisionGraph,
+    state: &DbState,
+    verb: Verb,
+) -> Result<Analysis, RunError> {
+    if let Some(pending) = state.pending.first().filter(|_| verb != Verb::Stamp) {
+        if lock_held(backend, options).map_err(db("cannot tell whether another run holds the lock"))? {
+            return Err(RunError::Running(Box::new(pending.clone())));
+        }
+    }
+    checked(files, state, verb)
+}
+
 /// Interprets the database state and applies the checks that come before
 /// any plan: markers, drift, and files missing for applied revisions.
 pub fn checked(files: &RevisionGraph, state: &DbState, verb: Verb) -> Result<Analysis, RunError> {
@@ -365,23 +449,16 @@ pub fn checked(files: &RevisionGraph, state: &DbState, verb: Verb) -> Result<Ana
     Ok(analysis)
 }
 
-/// Whether the whole plan can run in one transaction.
-fn single_transaction_possible(dialect: Dialect, graph: &RevisionGraph, plan: &Plan) -> Result<(), RunError> {
-    if !dialect.transactional_ddl() {
-        return Err(RunError::SingleTransaction("MySQL commits DDL implicitly".into()));
-    }
-    match plan.steps.iter().find(|s| !graph.rev_by_id(&s.id).transactional) {
-        Some(step) => Err(RunError::SingleTransaction(format!("revision {} has `transaction: false`", step.id))),
-        None => Ok(()),
-    }
-}
-
 struct Executor<'r> {
     backend: &'r mut dyn Backend,
     graph: &'r RevisionGraph,
     options: &'r RunOptions,
     dialect: Dialect,
     on_event: &'r mut dyn FnMut(Event<'_>),
+    /// The version table, located once at the start of the run.
+    table: Table,
+    /// Puts the session back after each revision (`SET search_path`, `USE`).
+    restore: Option<(String, Vec<Arg>)>,
 }
 
 /// Now, UTC, RFC 3339 with exactly six fraction digits, so that the text
@@ -393,15 +470,17 @@ fn now() -> String {
 }
 
 /// The arguments of the version-row insert for `r`.
-pub fn row_args(r: &Revision, ms: i64, applied_at: String) -> Vec<Arg> {
+pub fn row_args(r: &Revision, dialect: Dialect, ms: i64, applied_at: String) -> Vec<Arg> {
     vec![
         Arg::Text(r.id.clone()),
         Arg::Text(r.parents.join(" ")),
         Arg::Text(r.message.clone()),
         Arg::Text(r.checksum.clone()),
-        Arg::NullableText(r.down.clone()),
+        Arg::NullableText(r.down_for(dialect).map(str::to_string)),
         Arg::Text(applied_at),
         Arg::Int(ms),
+        Arg::NullableText(Some(r.depends_on.join(" "))),
+        Arg::Int(i64::from(r.transactional)),
     ]
 }
 
@@ -412,55 +491,130 @@ impl Executor<'_> {
 
     /// Records `step` as done (inserts or deletes its row).
     fn record(&mut self, revision: &Revision, direction: Direction, ms: i64) -> Result<(), DbError> {
-        let table = &self.options.table;
         match direction {
-            Direction::Up => self.backend.exec(&self.dialect.insert_row(table), &row_args(revision, ms, now())),
-            Direction::Down => self.backend.exec(&self.dialect.delete_row(table), &[Arg::Text(revision.id.clone())]),
+            Direction::Up => {
+                let args = row_args(revision, self.dialect, ms, now());
+                self.backend.exec(&self.dialect.insert_row(&self.table), &args).map(drop)
+            }
+            Direction::Down => self.delete_row(&revision.id),
         }
-        .map(drop)
+    }
+
+    fn delete_row(&mut self, id: &str) -> Result<(), DbError> {
+        self.backend.exec(&self.dialect.delete_row(&self.table), &[Arg::Text(id.to_string())]).map(drop)
+    }
+
+    /// Puts the session back after a revision: PostgreSQL's `search_path`
+    /// as it was at the start, MySQL's database.
+    fn restore_session(&mut self) -> Result<(), RunError> {
+        let Some((sql, args)) = self.restore.clone() else { return Ok(()) };
+        let restored =
+            if args.is_empty() { self.backend.batch(&sql) } else { self.backend.text(&sql, &args).map(drop) };
+        restored.map_err(db("cannot restore the session after a revision"))
     }
 
     fn stamp(&mut self, plan: Plan, drift: &[Drift]) -> Result<Report, RunError> {
-        let table = self.options.table.clone();
+        let table = self.table.clone();
         let mut accepted = Vec::new();
-        let result = (|| -> Result<(), DbError> {
-            self.sql(self.dialect.begin())?;
+        let result = self.in_tx(identity, |ex| {
             for step in &plan.steps {
-                self.record(self.graph.rev_by_id(&step.id), step.direction, 0)?;
+                match (step.direction, ex.graph.get(&step.id)) {
+                    (Direction::Up, Some(revision)) => ex.record(revision, Direction::Up, 0)?,
+                    // Repairs also remove rows of revisions the graph lacks.
+                    _ => ex.delete_row(&step.id)?,
+                }
             }
-            if self.options.accept_drift {
+            if ex.options.accept_drift {
                 let planned: HashSet<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
                 for d in drift.iter().filter(|d| !planned.contains(d.id.as_str())) {
                     accepted.push(d.id.clone());
-                    let r = self.graph.rev_by_id(&d.id);
-                    let args =
-                        [Arg::Text(r.checksum.clone()), Arg::NullableText(r.down.clone()), Arg::Text(r.id.clone())];
-                    self.backend.exec(&self.dialect.update_checksum(&table), &args)?;
+                    let r = ex.graph.rev_by_id(&d.id);
+                    let args = [
+                        Arg::Text(r.checksum.clone()),
+                        Arg::NullableText(r.down_for(ex.dialect).map(str::to_string)),
+                        Arg::Text(r.id.clone()),
+                    ];
+                    ex.backend.exec(&ex.dialect.update_checksum(&table), &args)?;
                 }
             }
-            self.backend.exec(&self.dialect.clear_pending(&table), &[])?;
-            self.sql("COMMIT")
-        })();
+            ex.backend.exec(&ex.dialect.clear_pending(&table), &[])?;
+            Ok(())
+        });
         if let Err(source) = result {
-            let _ = self.sql("ROLLBACK");
             return Err(RunError::Db { context: "cannot stamp".into(), source });
         }
         let done = plan.steps.iter().map(|s| (s.clone(), 0)).collect();
-        Ok(Report { plan, done, skipped: Vec::new(), accepted })
+        Ok(Report { done, accepted, ..Report::empty(plan) })
     }
 
-    fn execute(&mut self, plan: Plan, stored: &[String]) -> Result<Report, RunError> {
-        let stored: HashSet<&str> = stored.iter().map(String::as_str).collect();
-        let single = self.options.single_transaction;
-        if single {
-            self.sql(self.dialect.begin()).map_err(db("cannot start the transaction"))?;
+    /// Runs `body` in a transaction of the backend (Diesel's transaction
+    /// manager, a savepoint when the caller's connection is in one):
+    /// committed on `Ok`, rolled back on `Err` or a panic. `wrap` turns a
+    /// failure to begin, commit or roll back into the caller's error.
+    fn in_tx<T, E>(
+        &mut self,
+        wrap: impl Fn(DbError) -> E,
+        mut body: impl FnMut(&mut Executor<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let Executor { backend, graph, options, dialect, on_event, table, restore } = self;
+        let (mut value, mut failure) = (None, None);
+        let outcome = backend.with_transaction(&mut |b| {
+            let mut inner = Executor {
+                backend: b,
+                graph,
+                options,
+                dialect: *dialect,
+                on_event: &mut **on_event,
+                table: table.clone(),
+                restore: restore.clone(),
+            };
+            match body(&mut inner) {
+                Ok(v) => {
+                    value = Some(v);
+                    Ok(())
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    Err(DbError::Query("rolled back".into()))
+                }
+            }
+        });
+        match (outcome, failure, value) {
+            (_, Some(e), _) => Err(e),
+            (Err(e), None, _) => Err(wrap(e)),
+            (Ok(()), None, Some(v)) => Ok(v),
+            (Ok(()), None, None) => Err(wrap(DbError::Query("the transaction's body did not run".into()))),
         }
-        let mut report = Report {
-            plan: Plan { verb: plan.verb, steps: Vec::new() },
-            done: Vec::new(),
-            skipped: Vec::new(),
-            accepted: Vec::new(),
-        };
+    }
+
+    /// Runs the plan; with a single transaction, `create` makes the version
+    /// tables in it first.
+    fn execute(&mut self, plan: Plan, stored: &[String], create: bool) -> Result<Report, RunError> {
+        let stored: HashSet<&str> = stored.iter().map(String::as_str).collect();
+        let mut report = Report::empty(Plan { verb: plan.verb, steps: Vec::new() });
+        if self.options.single_transaction {
+            self.in_tx(db("the plan's transaction failed"), |ex| {
+                if create {
+                    ensure_tables(&mut *ex.backend, &ex.table).map_err(db("cannot create the version table"))?;
+                }
+                ex.steps(&plan, &stored, &mut report, true)
+            })?;
+        } else {
+            self.steps(&plan, &stored, &mut report, false)?;
+        }
+        report.plan = plan;
+        Ok(report)
+    }
+
+    /// Runs the plan's steps, each in its own transaction or marker, or all
+    /// in the transaction already open (`single`).
+    fn steps(
+        &mut self,
+        plan: &Plan,
+        stored: &HashSet<&str>,
+        report: &mut Report,
+        single: bool,
+    ) -> Result<(), RunError> {
         for step in &plan.steps {
             let revision = self.graph.rev_by_id(&step.id);
             if stored.contains(step.id.as_str()) {
@@ -478,16 +632,16 @@ impl Executor<'_> {
                 rolled_back: single,
             };
             let outcome = if single {
-                self.in_open_transaction(revision, step.direction).map(Some).map_err(|e| {
-                    let _ = self.sql("ROLLBACK");
-                    fail(e, false)
-                })
+                self.in_open_transaction(revision, step.direction).map(Some).map_err(|e| fail(e, false))
             } else if revision.transactional && self.dialect.transactional_ddl() {
                 self.in_own_transaction(revision, step.direction).map_err(|e| fail(e, false))
             } else {
                 self.with_marker(revision, step.direction).map(Some).map_err(|(e, marked)| fail(e, marked))
             };
-            match outcome? {
+            let restored = self.restore_session();
+            let outcome = outcome?;
+            restored?;
+            match outcome {
                 Some(ms) => {
                     (self.on_event)(Event::Finished { step, ms });
                     report.done.push((step.clone(), ms));
@@ -498,27 +652,25 @@ impl Executor<'_> {
                 }
             }
         }
-        if single {
-            self.sql("COMMIT").map_err(db("cannot commit the transaction"))?;
-        }
-        report.plan = plan;
-        Ok(report)
+        Ok(())
     }
 
     fn run_sql(&mut self, revision: &Revision, direction: Direction) -> Result<u64, DbError> {
-        let sql = match direction {
-            Direction::Up => revision.up.as_str(),
-            Direction::Down => revision.down.as_deref().unwrap_or(""),
-        };
+        let sql = revision.sql_for(direction, self.dialect).unwrap_or(""); // present: checked by check_dialect
         let start = Instant::now();
         if sql.trim().is_empty() {
             return Ok(0);
         }
-        if !revision.transactional && self.dialect == Dialect::Postgres {
+        if self.dialect == Dialect::Mysql || (!revision.transactional && self.dialect == Dialect::Postgres) {
             // A multi-statement string runs in an implicit transaction on
-            // PostgreSQL, where `CREATE INDEX CONCURRENTLY` is refused.
-            for statement in statements(sql) {
-                self.sql(statement)?;
+            // PostgreSQL, where `CREATE INDEX CONCURRENTLY` is refused; on
+            // MySQL one statement at a time makes a failure name its statement.
+            let statements =
+                statements(sql, self.dialect).map_err(|e| DbError::Query(format!("{direction} SQL, {e}")))?;
+            for statement in statements {
+                self.sql(statement.text).map_err(|e| {
+                    DbError::Query(format!("{direction} SQL, statement at line {}: {e}", statement.line))
+                })?;
             }
         } else {
             self.sql(sql)?;
@@ -534,51 +686,39 @@ impl Executor<'_> {
 
     /// SQL and row in one transaction; `None` when another run did it first.
     fn in_own_transaction(&mut self, revision: &Revision, direction: Direction) -> Result<Option<u64>, DbError> {
-        self.sql(self.dialect.begin())?;
-        let result = (|| {
+        self.in_tx(identity, |ex| {
             // SQLite has no run lock: the write lock just taken is the lock,
             // so look again whether a concurrent run did this revision.
-            if self.dialect == Dialect::Sqlite {
-                let sql = self.dialect.row_exists(&self.options.table);
-                let exists = self.backend.int(&sql, &[Arg::Text(revision.id.clone())])?.unwrap_or(0) > 0;
+            if ex.dialect == Dialect::Sqlite {
+                let sql = ex.dialect.row_exists(&ex.table);
+                let exists = ex.backend.int(&sql, &[Arg::Text(revision.id.clone())])?.unwrap_or(0) > 0;
                 if exists == (direction == Direction::Up) {
                     return Ok(None);
                 }
             }
-            self.in_open_transaction(revision, direction).map(Some)
-        })();
-        match result {
-            Ok(outcome) => self.sql("COMMIT").map(|()| outcome),
-            Err(e) => {
-                let _ = self.sql("ROLLBACK");
-                Err(e)
-            }
-        }
+            ex.in_open_transaction(revision, direction).map(Some)
+        })
     }
 
     /// SQL outside a transaction, guarded by a marker row. The error says
     /// whether the marker was left (the revision may be half applied).
     fn with_marker(&mut self, revision: &Revision, direction: Direction) -> Result<u64, (DbError, bool)> {
-        let table = self.options.table.clone();
+        let table = self.table.clone();
         let id = Arg::Text(revision.id.clone());
         let marker = [id.clone(), Arg::Text(direction.to_string()), Arg::Text(now())];
         self.backend.exec(&self.dialect.insert_pending(&table), &marker).map_err(|e| (e, false))?;
-        let transactional = revision.transactional;
-        let result = (|| {
-            if transactional {
-                self.sql(self.dialect.begin())?;
-            }
-            let ms = self.run_sql(revision, direction)?;
-            if !transactional {
-                self.sql(self.dialect.begin())?;
-            }
-            self.record(revision, direction, ms as i64)?;
-            self.backend.exec(&self.dialect.delete_pending(&table), std::slice::from_ref(&id))?;
-            self.sql("COMMIT")?;
+        let finish = |ex: &mut Executor<'_>, ms: u64| -> Result<u64, DbError> {
+            ex.record(revision, direction, ms as i64)?;
+            ex.backend.exec(&ex.dialect.delete_pending(&table), std::slice::from_ref(&id))?;
             Ok(ms)
-        })();
+        };
+        let result = if revision.transactional {
+            // MySQL: the DDL may commit implicitly, the rest is transactional.
+            self.in_tx(identity, |ex| ex.run_sql(revision, direction).and_then(|ms| finish(ex, ms)))
+        } else {
+            self.run_sql(revision, direction).and_then(|ms| self.in_tx(identity, |ex| finish(ex, ms)))
+        };
         result.map_err(|e: DbError| {
-            let _ = self.sql("ROLLBACK");
             let _ = self.backend.exec(&self.dialect.fail_pending(&table), &[Arg::Text(e.to_string()), id.clone()]);
             (e, true)
         })

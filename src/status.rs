@@ -8,11 +8,13 @@
 //! it with the SQL recorded when it was applied, while `upgrade` refuses to
 //! run against a database that is ahead of its files.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
-use crate::backend::{sql::PENDING_SUFFIX, Backend, DbError, PendingRow, VersionRow};
+use crate::backend::sql::{Table, ADDED_COLUMNS};
+use crate::backend::{Arg, Backend, DbError, PendingRow, VersionRow};
 use crate::graph::{GraphError, RevisionGraph};
-use crate::plan::{PlanError, State, Verb};
+use crate::plan::{Direction, Plan, PlanError, State, Step, Verb};
 use crate::revision::{HeaderLines, Revision};
 
 /// The version table's content.
@@ -22,24 +24,51 @@ pub struct DbState {
     pub exists: bool,
     /// Whether the marker table exists yet.
     pub pending_exists: bool,
+    /// Whether the version table was written by an older release and lacks
+    /// columns of the current layout (or, on MySQL, has 64 KB text columns);
+    /// a run brings it up to date, under the lock, before recording anything.
+    pub outdated: bool,
     pub rows: Vec<VersionRow>,
     pub pending: Vec<PendingRow>,
 }
 
 impl DbState {
-    /// Reads the version table and the markers, without creating anything.
-    pub fn read(backend: &mut dyn Backend, table: &str) -> Result<DbState, DbError> {
+    /// Reads the version table and the markers, without creating or
+    /// changing anything. `table` is found the way the database compares
+    /// names (see [`crate::backend::sql`]).
+    pub fn read(backend: &mut dyn Backend, table: impl Into<Table>) -> Result<DbState, DbError> {
+        let table = table.into();
         let dialect = backend.dialect();
-        let count = |backend: &mut dyn Backend, name: String| -> Result<bool, DbError> {
-            Ok(backend.int(&dialect.count_tables(), &[crate::backend::Arg::Text(name)])?.unwrap_or(0) > 0)
+        let int = |backend: &mut dyn Backend, (sql, args): (String, Vec<Arg>)| -> Result<i64, DbError> {
+            Ok(backend.int(&sql, &args)?.unwrap_or(0))
         };
-        if !count(backend, table.to_string())? {
+        if int(backend, dialect.table_exists(&table))? == 0 {
+            if let Some((sql, args)) = dialect.table_on_search_path(&table) {
+                if let Some(schema) = backend.text(&sql, &args)? {
+                    return Err(DbError::Query(format!(
+                        "schema `public` has no table `{name}`, but schema `{schema}` (on the search_path) has one, \
+                         where earlier releases created it; to use it, pass --schema {schema} (or set \
+                         schema = \"{schema}\" in migraph.toml, Migrator::schema in code); nothing was changed",
+                        name = table.name
+                    )));
+                }
+            }
             return Ok(DbState::default());
         }
-        let rows = backend.version_rows(&dialect.select_rows(table))?;
-        let pending_exists = count(backend, format!("{table}{PENDING_SUFFIX}"))?;
-        let pending = if pending_exists { backend.pending_rows(&dialect.select_pending(table))? } else { Vec::new() };
-        Ok(DbState { exists: true, pending_exists, rows, pending })
+        let current = int(backend, dialect.count_added_columns(&table))? == ADDED_COLUMNS.len() as i64;
+        let narrow = match dialect.count_narrow_columns(&table) {
+            Some(query) => int(backend, query)? > 0,
+            None => false,
+        };
+        let rows = backend.version_rows(&dialect.select_rows_of_layout(&table, current))?;
+        let pending_exists = int(backend, dialect.table_exists(table.pending()))? > 0;
+        let pending = if pending_exists { backend.pending_rows(&dialect.select_pending(&table))? } else { Vec::new() };
+        Ok(DbState { exists: true, pending_exists, outdated: !current || narrow, rows, pending })
+    }
+
+    /// The IDs of the rows, as stored.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.rows.iter().map(|row| row.id.as_str())
     }
 }
 
@@ -70,6 +99,15 @@ pub enum StateError {
     Graph(GraphError),
     #[error(transparent)]
     Plan(#[from] PlanError),
+}
+
+impl StateError {
+    /// What the user can do next.
+    pub fn hint(&self) -> String {
+        "the version table is damaged: `migraph status` lists its rows; record the revisions the schema really \
+         has with `migraph stamp <revisions>` (`migraph stamp base` for none; stamp runs no SQL)"
+            .to_string()
+    }
 }
 
 /// Where stored revisions point in messages.
@@ -120,21 +158,121 @@ impl Analysis {
     }
 }
 
+/// How to repair a version table whose rows cannot be interpreted with
+/// the files (rows whose parents have no row, rows of unknown revisions
+/// with unknown parents): the `stamp` targets that record every revision of
+/// the files that has a row, with its ancestors. That is the likely truth
+/// when rows were lost; `["base"]` when no row names a revision of the files.
+pub fn repair_targets(files: &RevisionGraph, db: &DbState) -> Vec<String> {
+    let known: Vec<&str> = db.ids().filter(|id| files.get(id).is_some()).collect();
+    let heads: Vec<String> = State::at(files, &known)
+        .map(|state| state.heads(files).iter().map(|r| r.id.clone()).collect())
+        .unwrap_or_default();
+    if heads.is_empty() {
+        vec!["base".to_string()]
+    } else {
+        heads
+    }
+}
+
+/// The `stamp` plan for a damaged version table (one [`Analysis::new`]
+/// refuses): afterwards the rows are exactly closure(`targets`) in the
+/// files' graph. Rows outside it, of known revisions or not, are removed
+/// (newest first); revisions of the closure without a row are added in
+/// apply order. `stamp` is never refused for the state it is meant to fix.
+pub fn repair_plan(files: &RevisionGraph, db: &DbState, targets: &[&str]) -> Result<Plan, PlanError> {
+    let goal = State::at(files, targets)?;
+    let mut steps: Vec<Step> = db
+        .rows
+        .iter()
+        .rev()
+        .filter(|row| !goal.contains(files, &row.id))
+        .map(|row| Step { id: row.id.clone(), direction: Direction::Down, message: row.message.clone() })
+        .collect();
+    let recorded: HashSet<&str> = db.ids().collect();
+    steps.extend(goal.applied(files).into_iter().filter(|r| !recorded.contains(r.id.as_str())).map(|r| Step {
+        id: r.id.clone(),
+        direction: Direction::Up,
+        message: r.message.clone(),
+    }));
+    Ok(Plan { verb: Verb::Stamp, steps })
+}
+
 /// A revision rebuilt from its version row: its SQL to unapply is the down
 /// section recorded when it was applied (none: irreversible).
 fn stored_revision(row: &VersionRow) -> Revision {
     Revision {
         id: row.id.clone(),
-        parents: row.parents.split_whitespace().map(str::to_string).collect(),
+        parents: words(&row.parents),
         message: row.message.clone(),
         created: None,
         labels: Vec::new(),
-        depends_on: Vec::new(),
-        transactional: true,
+        depends_on: words(row.depends_on.as_deref().unwrap_or("")),
+        transactional: row.transaction != 0,
         up: String::new(),
         down: row.down_sql.clone(),
+        has_generic_up: false,
+        dialect_sql: Default::default(),
         checksum: row.checksum.clone(),
         path: PathBuf::from(STORED_PATH),
         lines: HeaderLines::default(),
+    }
+}
+
+/// Space-separated IDs.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::tests::graph;
+
+    fn row(id: &str, parents: &str) -> VersionRow {
+        VersionRow {
+            id: id.into(),
+            parents: parents.into(),
+            message: format!("m {id}"),
+            checksum: String::new(),
+            down_sql: Some("DROP INDEX CONCURRENTLY i".into()),
+            applied_at: String::new(),
+            execution_ms: 0,
+            depends_on: Some("c".into()),
+            transaction: 0,
+        }
+    }
+
+    fn db(rows: &[(&str, &str)]) -> DbState {
+        DbState { exists: true, rows: rows.iter().map(|(id, p)| row(id, p)).collect(), ..DbState::default() }
+    }
+
+    fn words(plan: &Plan) -> String {
+        let sign = |d: Direction| if d == Direction::Up { "+" } else { "-" };
+        plan.steps.iter().map(|s| format!("{}{}", sign(s.direction), s.id)).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn stored_revisions_keep_depends_on_and_transaction() {
+        let r = stored_revision(&row("x", "a b"));
+        assert_eq!(r.parents, ["a", "b"]);
+        assert_eq!(r.depends_on, ["c"]);
+        assert!(!r.transactional);
+        let old = VersionRow { depends_on: None, transaction: 1, ..row("y", "") };
+        assert!(stored_revision(&old).depends_on.is_empty() && stored_revision(&old).transactional);
+    }
+
+    #[test]
+    fn damaged_tables_get_a_repair_plan() {
+        let files = graph(&["a:", "b: a", "c: b"]);
+        // b's row lost its parent's row; zz is unknown with an unknown parent.
+        let damaged = db(&[("b", "a"), ("zz", "yy")]);
+        assert!(Analysis::new(&files, &damaged).is_err());
+        assert_eq!(repair_targets(&files, &damaged), ["b"]);
+        assert_eq!(words(&repair_plan(&files, &damaged, &["b"]).unwrap()), "-zz +a");
+        assert_eq!(words(&repair_plan(&files, &damaged, &["base"]).unwrap()), "-zz -b");
+        assert_eq!(words(&repair_plan(&files, &damaged, &["heads"]).unwrap()), "-zz +a +c");
+        assert_eq!(repair_targets(&files, &db(&[("zz", "yy")])), ["base"]);
+        assert!(repair_plan(&files, &damaged, &["nope"]).is_err());
     }
 }

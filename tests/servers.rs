@@ -997,13 +997,13 @@ fn schema(db: &TestDb, server: Server) -> Vec<String> {
     let sql = match server {
         Server::Postgres => {
             "SELECT (table_name || '.' || column_name || ' ' || data_type)::text AS id, '' AS parents, '' AS message, \
-             '' AS checksum, NULL::text AS down_sql, '' AS applied_at, 0::bigint AS execution_ms \
+             '' AS checksum, NULL::text AS down_sql, '' AS applied_at, 0::bigint AS execution_ms, NULL::text AS depends_on, 1::bigint AS transaction \
              FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1"
         }
         Server::Mysql => {
             "SELECT CAST(CONCAT(table_name, '.', column_name, ' ', column_type) AS CHAR) AS id, '' AS parents, \
              '' AS message, '' AS checksum, CAST(NULL AS CHAR) AS down_sql, '' AS applied_at, \
-             CAST(0 AS SIGNED) AS execution_ms FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY 1"
+             CAST(0 AS SIGNED) AS execution_ms, CAST(NULL AS CHAR) AS depends_on, CAST(1 AS SIGNED) AS transaction FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY 1"
         }
     };
     let mut conn = db.connect();

@@ -189,24 +189,23 @@ impl Db {
     fn snapshot(&self) -> Snapshot {
         let mut conn = self.connect();
         let sql = match self.kind {
-            Kind::Sqlite => "SELECT name AS id, '' AS parents, '' AS message, '' AS checksum, NULL AS down_sql, '' AS applied_at, 0 AS execution_ms FROM sqlite_master WHERE type = 'table'",
-            Kind::Postgres => "SELECT table_name::text AS id, '' AS parents, '' AS message, '' AS checksum, NULL::text AS down_sql, '' AS applied_at, 0::bigint AS execution_ms FROM information_schema.tables WHERE table_schema = current_schema()",
-            Kind::Mysql => "SELECT CAST(table_name AS CHAR) AS id, '' AS parents, '' AS message, '' AS checksum, CAST(NULL AS CHAR) AS down_sql, '' AS applied_at, CAST(0 AS SIGNED) AS execution_ms FROM information_schema.tables WHERE table_schema = DATABASE()",
+            Kind::Sqlite => "SELECT name AS id, '' AS parents, '' AS message, '' AS checksum, NULL AS down_sql, '' AS applied_at, 0 AS execution_ms, NULL AS depends_on, 1 AS \"transaction\" FROM sqlite_master WHERE type = 'table'",
+            Kind::Postgres => "SELECT table_name::text AS id, '' AS parents, '' AS message, '' AS checksum, NULL::text AS down_sql, '' AS applied_at, 0::bigint AS execution_ms, NULL::text AS depends_on, 1::bigint AS transaction FROM information_schema.tables WHERE table_schema = current_schema()",
+            Kind::Mysql => "SELECT CAST(table_name AS CHAR) AS id, '' AS parents, '' AS message, '' AS checksum, CAST(NULL AS CHAR) AS down_sql, '' AS applied_at, CAST(0 AS SIGNED) AS execution_ms, CAST(NULL AS CHAR) AS depends_on, CAST(1 AS SIGNED) AS transaction FROM information_schema.tables WHERE table_schema = DATABASE()",
         };
         let names: BTreeSet<String> = conn.version_rows(sql).expect("list tables").into_iter().map(|r| r.id).collect();
         let mut rows = BTreeMap::new();
+        let dialect = match self.kind {
+            Kind::Sqlite => Dialect::Sqlite,
+            Kind::Postgres => Dialect::Postgres,
+            Kind::Mysql => Dialect::Mysql,
+        };
         if names.contains(TABLE) {
-            let sql = format!("SELECT id, parents, message, checksum, down_sql, applied_at, execution_ms FROM {TABLE}");
-            for row in conn.version_rows(&sql).expect("read the version table") {
+            for row in conn.version_rows(&dialect.select_rows(TABLE)).expect("read the version table") {
                 *rows.entry(row.id).or_insert(0) += 1;
             }
         }
         let markers = if names.contains(PENDING) {
-            let dialect = match self.kind {
-                Kind::Sqlite => Dialect::Sqlite,
-                Kind::Postgres => Dialect::Postgres,
-                Kind::Mysql => Dialect::Mysql,
-            };
             conn.pending_rows(&dialect.select_pending(TABLE)).expect("read the marker table")
         } else {
             Vec::new()

@@ -1,10 +1,14 @@
 //! [`Backend`] for Diesel's connections, and [`AnyConnection`] opened from a URL.
 
 use diesel::connection::SimpleConnection;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::{dialect_of, redact, scrub, sqlite_path, Arg, Backend, DbError, Dialect, PendingRow, VersionRow};
+use std::time::Duration;
+
+use super::{redact, scrub, Arg, Backend, DatabaseUrl, DbError, Dialect, PendingRow, VersionRow};
 
 #[derive(QueryableByName)]
 struct IntRow {
@@ -21,7 +25,7 @@ struct TextRow {
 /// Implements [`Backend`] for one Diesel connection type: the same code,
 /// compiled against each backend's concrete types.
 macro_rules! diesel_backend {
-    ($feature:literal, $conn:ty, $db:ty, $dialect:expr) => {
+    ($feature:literal, $conn:ty, $db:ty, $dialect:expr, $begin:literal) => {
         #[cfg(feature = $feature)]
         impl Backend for $conn {
             fn dialect(&self) -> Dialect {
@@ -53,8 +57,72 @@ macro_rules! diesel_backend {
                 let rows = bind(diesel::sql_query(sql).into_boxed::<$db>(), args).load::<TextRow>(self)?;
                 Ok(rows.into_iter().next().and_then(|row| row.v))
             }
+
+            fn in_transaction(&mut self) -> Result<bool, DbError> {
+                in_transaction(self)
+            }
+
+            fn with_transaction(
+                &mut self,
+                body: &mut dyn FnMut(&mut dyn Backend) -> Result<(), DbError>,
+            ) -> Result<(), DbError> {
+                transaction(self, $begin, body)
+            }
         }
     };
+}
+
+/// Whether Diesel's transaction manager has a transaction open. Diesel
+/// exposes the depth only to backend implementors, so this asks it to begin
+/// one the way that refuses inside a transaction (and rolls the probe back).
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+fn in_transaction<C>(conn: &mut C) -> Result<bool, DbError>
+where
+    C: Connection<TransactionManager = AnsiTransactionManager>,
+{
+    match AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN") {
+        Ok(()) => {
+            <AnsiTransactionManager as TransactionManager<C>>::rollback_transaction(conn)?;
+            Ok(false)
+        }
+        Err(diesel::result::Error::AlreadyInTransaction) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// [`Backend::with_transaction`] through Diesel's transaction manager: `begin`
+/// at the top level, a savepoint inside a transaction; commit on `Ok`,
+/// rollback on `Err` and on a panic (which then resumes).
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+fn transaction<C>(
+    conn: &mut C,
+    begin: &str,
+    body: &mut dyn FnMut(&mut dyn Backend) -> Result<(), DbError>,
+) -> Result<(), DbError>
+where
+    C: Connection<TransactionManager = AnsiTransactionManager> + Backend,
+{
+    type Manager = AnsiTransactionManager;
+    match Manager::begin_transaction_sql(conn, begin) {
+        Ok(()) => {}
+        Err(diesel::result::Error::AlreadyInTransaction) => {
+            <Manager as TransactionManager<C>>::begin_transaction(conn)?
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut *conn))) {
+        Ok(Ok(())) => Ok(<Manager as TransactionManager<C>>::commit_transaction(conn)?),
+        Ok(Err(error)) => match <Manager as TransactionManager<C>>::rollback_transaction(conn) {
+            Ok(()) => Err(error),
+            Err(rollback) => {
+                Err(DbError::Query(format!("{error}; the rollback failed too: {}", DbError::from(rollback))))
+            }
+        },
+        Err(panic) => {
+            let _ = <Manager as TransactionManager<C>>::rollback_transaction(conn);
+            std::panic::resume_unwind(panic)
+        }
+    }
 }
 
 /// Binds `args` in order to a boxed raw query.
@@ -78,13 +146,13 @@ where
     query
 }
 
-diesel_backend!("sqlite", diesel::SqliteConnection, diesel::sqlite::Sqlite, Dialect::Sqlite);
-diesel_backend!("postgres", diesel::PgConnection, diesel::pg::Pg, Dialect::Postgres);
-diesel_backend!("mysql", diesel::MysqlConnection, diesel::mysql::Mysql, Dialect::Mysql);
+diesel_backend!("sqlite", diesel::SqliteConnection, diesel::sqlite::Sqlite, Dialect::Sqlite, "BEGIN IMMEDIATE");
+diesel_backend!("postgres", diesel::PgConnection, diesel::pg::Pg, Dialect::Postgres, "BEGIN");
+diesel_backend!("mysql", diesel::MysqlConnection, diesel::mysql::Mysql, Dialect::Mysql, "BEGIN");
 
-/// How long a fresh SQLite connection waits for another writer.
-#[cfg(feature = "sqlite")]
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 60_000;
+/// How long a SQLite connection opened with [`AnyConnection::connect`]
+/// waits for a lock another connection holds.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A connection to whichever database a URL names.
 pub enum AnyConnection {
@@ -97,33 +165,55 @@ pub enum AnyConnection {
 }
 
 impl AnyConnection {
-    /// Opens the database `url` names. `sqlite://PATH`, `sqlite::memory:`
-    /// and bare paths are SQLite; `postgres://`, `postgresql://` and
-    /// `mysql://` go to the server. Errors never show the password.
+    /// [`AnyConnection::connect_with`] with the [`DEFAULT_BUSY_TIMEOUT`].
     pub fn connect(url: &str) -> Result<AnyConnection, DbError> {
-        let fail = |e: diesel::ConnectionError| DbError::Connect {
+        AnyConnection::connect_with(url, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// Opens the database `url` names (see [`DatabaseUrl`] for the forms:
+    /// SQLite files and `file:` URIs with their parameters, `:memory:` only
+    /// when asked for, `postgres://`, `postgresql://`, `mysql://`,
+    /// `mariadb://`). The URL is checked before anything is opened; errors
+    /// never show the password.
+    ///
+    /// SQLite waits up to `busy_timeout` (at most `i32::MAX` ms, about 24
+    /// days, SQLite's limit) for a lock another connection holds, and reads
+    /// the schema at once: a database locked for longer fails here with
+    /// "database is locked by another connection (waited N s)".
+    pub fn connect_with(url: &str, busy_timeout: Duration) -> Result<AnyConnection, DbError> {
+        #[cfg(not(feature = "sqlite"))]
+        let _ = busy_timeout;
+        let fail = |message: String| DbError::Connect {
             url: redact(url),
-            message: scrub(&e.to_string(), url).trim_end().to_string(),
+            message: scrub(&message, url).trim_end().to_string(),
         };
-        // Drivers want the scheme in lower case (`POSTGRES://` is valid URL syntax).
-        let scheme_len = url.find("://").unwrap_or(0);
-        let url = &format!("{}{}", url[..scheme_len].to_ascii_lowercase(), &url[scheme_len..]);
-        match dialect_of(url)? {
+        match DatabaseUrl::parse(url)? {
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => {
-                let target = sqlite_path(url).unwrap_or_else(|| ":memory:".to_string());
-                let mut conn = diesel::SqliteConnection::establish(&target).map_err(fail)?;
-                // Wait for other writers instead of failing with "database is
-                // locked" (the runner sets its own lock timeout later).
-                conn.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))?;
+            DatabaseUrl::Sqlite(sqlite) => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&sqlite.open_name()).map_err(|e| fail(e.to_string()))?;
+                let ms = busy_timeout.as_millis().min(i32::MAX as u128);
+                conn.batch_execute(&format!("PRAGMA busy_timeout = {ms}")).map_err(|e| fail(e.to_string()))?;
+                if let Err(e) = conn.batch_execute("SELECT COUNT(*) FROM sqlite_master") {
+                    let message = e.to_string();
+                    return Err(fail(if message.contains("database is locked") {
+                        format!("database is locked by another connection (waited {})", seconds(busy_timeout))
+                    } else {
+                        message
+                    }));
+                }
                 Ok(AnyConnection::Sqlite(conn))
             }
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => diesel::PgConnection::establish(url).map(AnyConnection::Postgres).map_err(fail),
+            DatabaseUrl::Postgres(driver) => {
+                diesel::PgConnection::establish(&driver).map(AnyConnection::Postgres).map_err(|e| fail(e.to_string()))
+            }
             #[cfg(feature = "mysql")]
-            Dialect::Mysql => diesel::MysqlConnection::establish(url).map(AnyConnection::Mysql).map_err(fail),
+            DatabaseUrl::Mysql(driver) => {
+                diesel::MysqlConnection::establish(&driver).map(AnyConnection::Mysql).map_err(|e| fail(e.to_string()))
+            }
             #[allow(unreachable_patterns)]
-            other => Err(not_compiled(other)),
+            other => Err(not_compiled(other.dialect())),
         }
     }
 
@@ -136,6 +226,16 @@ impl AnyConnection {
             #[cfg(feature = "mysql")]
             AnyConnection::Mysql(c) => c,
         }
+    }
+}
+
+/// `3 s`, or `250 ms` below a second.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+fn seconds(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{} ms", duration.as_millis())
+    } else {
+        format!("{} s", duration.as_secs())
     }
 }
 
@@ -182,5 +282,16 @@ impl Backend for AnyConnection {
 
     fn text(&mut self, sql: &str, args: &[Arg]) -> Result<Option<String>, DbError> {
         self.inner().text(sql, args)
+    }
+
+    fn in_transaction(&mut self) -> Result<bool, DbError> {
+        self.inner().in_transaction()
+    }
+
+    fn with_transaction(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Backend) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        self.inner().with_transaction(body)
     }
 }

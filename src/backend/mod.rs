@@ -1,8 +1,9 @@
 //! Databases, through Diesel connections.
 //!
-//! All logic lives above this module: the [`Backend`] trait needs only four
+//! All logic lives above this module: the [`Backend`] trait needs only a few
 //! primitives (run a batch of statements, run one statement with bound
-//! values, load version rows, load one integer), implemented for Diesel's
+//! values, load rows or one value, and transactions through Diesel's
+//! transaction manager, never raw `BEGIN`/`COMMIT`), implemented for Diesel's
 //! `SqliteConnection`, `PgConnection` and `MysqlConnection` in `connection.rs`.
 //! An application that already holds one of those connections passes it to
 //! the runner as it is; the command line opens an [`AnyConnection`] from a
@@ -12,12 +13,14 @@
 mod connection;
 pub mod split;
 pub mod sql;
+mod url;
 
 use std::fmt;
 
 use thiserror::Error;
 
-pub use connection::AnyConnection;
+pub use self::url::{redact, scrub, secrets, DatabaseUrl, SqliteUrl, LONG_SECRET, SQLITE_PARAMETERS};
+pub use connection::{AnyConnection, DEFAULT_BUSY_TIMEOUT};
 pub use sql::Dialect;
 
 /// A value bound to a statement placeholder.
@@ -45,6 +48,13 @@ pub struct VersionRow {
     pub applied_at: String,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub execution_ms: i64,
+    /// Its depends-on IDs, space-separated (NULL in rows of older releases).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub depends_on: Option<String>,
+    /// 1 when it ran in a transaction, 0 for `transaction: false` (so a
+    /// stored down section runs the same way).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub transaction: i64,
 }
 
 /// A revision whose SQL started without committing together with its
@@ -71,9 +81,12 @@ pub enum DbError {
     #[error("{0}")]
     Query(String),
     #[error(
-        "unsupported database URL `{0}`: use sqlite://PATH, sqlite::memory:, a file path, postgres://… or mysql://…"
+        "unsupported database URL `{0}`: use sqlite://PATH, sqlite::memory:, a file: URI, a file path, postgres://…, mysql://… or mariadb://…"
     )]
     UnsupportedUrl(String),
+    /// A URL that cannot be used (shown redacted), and why.
+    #[error("invalid database URL `{url}`: {reason}")]
+    InvalidUrl { url: String, reason: String },
     #[error("this migraph was built without {backend} support; rebuild it with `--features {feature}`")]
     NotCompiled { backend: &'static str, feature: &'static str },
 }
@@ -100,79 +113,33 @@ pub trait Backend {
     fn int(&mut self, sql: &str, args: &[Arg]) -> Result<Option<i64>, DbError>;
     /// Loads one text value, selected as `v` (NULL is `None`).
     fn text(&mut self, sql: &str, args: &[Arg]) -> Result<Option<String>, DbError>;
+    /// Whether the connection is inside a transaction opened through
+    /// Diesel's transaction manager (`Connection::transaction`,
+    /// `begin_test_transaction`, or [`Backend::with_transaction`]).
+    fn in_transaction(&mut self) -> Result<bool, DbError>;
+    /// Runs `body` in a transaction through Diesel's transaction manager:
+    /// committed when `body` returns `Ok`, rolled back when it returns `Err`
+    /// or panics (the panic then continues, with the connection restored).
+    /// Outside a transaction it begins one (SQLite: `BEGIN IMMEDIATE`, so the
+    /// write lock is taken at once); inside one it nests as a savepoint, so
+    /// the caller's rollback still undoes everything `body` did.
+    fn with_transaction(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Backend) -> Result<(), DbError>,
+    ) -> Result<(), DbError>;
 }
 
-/// Which kind of database a URL names.
+/// Which kind of database a URL names (the URL is checked in full; see
+/// [`DatabaseUrl::parse`]).
 pub fn dialect_of(url: &str) -> Result<Dialect, DbError> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        Ok(Dialect::Postgres)
-    } else if lower.starts_with("mysql://") {
-        Ok(Dialect::Mysql)
-    } else if lower.starts_with("sqlite:") || !url.contains("://") {
-        Ok(Dialect::Sqlite)
-    } else {
-        Err(DbError::UnsupportedUrl(crate::backend::redact(url)))
-    }
+    DatabaseUrl::parse(url).map(|parsed| parsed.dialect())
 }
 
-/// The file a SQLite URL names, or `None` for an in-memory database.
+/// The file a SQLite URL names, exactly as the file system names it (for
+/// `--backup` and the run lock); `None` for an in-memory database, and for
+/// a URL that is not a valid SQLite URL.
 pub fn sqlite_path(url: &str) -> Option<String> {
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-    let path = path.split('?').next().unwrap_or(path);
-    (path != ":memory:" && !path.is_empty()).then(|| path.to_string())
-}
-
-/// Where a URL keeps secrets: the userinfo password (everything between the
-/// first `:` and the last `@` before the path, so `#`, `?` and `@` inside a
-/// password stay inside it) and `password=` query parameters.
-fn secret_spans(url: &str) -> Vec<std::ops::Range<usize>> {
-    let mut spans = Vec::new();
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return spans };
-    let rest = &url[scheme_end..];
-    let path = rest.find('/').unwrap_or(rest.len());
-    let mut query_from = scheme_end;
-    if let Some(at) = rest[..path].rfind('@') {
-        if let Some(colon) = rest[..at].find(':') {
-            spans.push(scheme_end + colon + 1..scheme_end + at);
-        }
-        query_from = scheme_end + at;
-    }
-    if let Some(q) = url[query_from..].find('?').map(|q| query_from + q + 1) {
-        let mut start = q;
-        for pair in url[q..].split('&') {
-            if let Some((key, value)) = pair.split_once('=') {
-                if key.eq_ignore_ascii_case("password") && !value.is_empty() {
-                    let from = start + key.len() + 1;
-                    spans.push(from..from + value.len());
-                }
-            }
-            start += pair.len() + 1;
-        }
-    }
-    spans.retain(|span| !span.is_empty());
-    spans
-}
-
-/// The URL with any password replaced by `***`, for every message and log.
-pub fn redact(url: &str) -> String {
-    let mut out = url.to_string();
-    for span in secret_spans(url).into_iter().rev() {
-        out.replace_range(span, "***");
-    }
-    out
-}
-
-/// The secrets in a URL (to scrub them from driver messages).
-pub fn secrets(url: &str) -> Vec<String> {
-    secret_spans(url).into_iter().map(|span| url[span].to_string()).collect()
-}
-
-/// Replaces every secret of `url` in `text` with `***`.
-pub fn scrub(text: &str, url: &str) -> String {
-    let mut secrets = secrets(url);
-    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len())); // `pw2` before its prefix `pw`
-    secrets.iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
+    DatabaseUrl::parse(url).ok()?.sqlite_path().map(str::to_string)
 }
 
 impl fmt::Display for Dialect {
@@ -182,48 +149,5 @@ impl fmt::Display for Dialect {
             Dialect::Postgres => "postgresql",
             Dialect::Mysql => "mysql",
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(dialect_of("sqlite://x.db"), Ok(Dialect::Sqlite));
-        assert_eq!(dialect_of("sqlite::memory:"), Ok(Dialect::Sqlite));
-        assert_eq!(dialect_of("data/app.db"), Ok(Dialect::Sqlite));
-        assert_eq!(dialect_of("postgresql://u@h/db"), Ok(Dialect::Postgres));
-        assert_eq!(dialect_of("postgres://u@h/db"), Ok(Dialect::Postgres));
-        assert_eq!(dialect_of("mysql://root@h/db"), Ok(Dialect::Mysql));
-        assert!(
-            matches!(dialect_of("oracle://u:pw@h/db"), Err(DbError::UnsupportedUrl(u)) if u == "oracle://u:***@h/db")
-        );
-        assert_eq!(sqlite_path("sqlite://x.db"), Some("x.db".into()));
-        assert_eq!(sqlite_path("sqlite:///abs/x.db"), Some("/abs/x.db".into()));
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("rel/x.db"), Some("rel/x.db".into()));
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact("mysql://root:p@ss@h/db?x=1"), "mysql://root:***@h/db?x=1");
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
-        assert_eq!(secrets("mysql://root:p@ss@h/db"), ["p@ss"]);
-        assert!(secrets("mysql://root@h/db").is_empty());
-        assert_eq!(redact("postgres://u:s3cr3t#pw@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact("postgres://u:a?b@h/db"), "postgres://u:***@h/db");
-        assert_eq!(
-            redact("postgres://u@h/db?sslmode=require&password=pw1&x=2"),
-            "postgres://u@h/db?sslmode=require&password=***&x=2"
-        );
-        assert_eq!(redact("postgres://u:pw@h/db?PASSWORD=pw2"), "postgres://u:***@h/db?PASSWORD=***");
-        assert_eq!(
-            scrub("failed for u:pw@h with pw2", "postgres://u:pw@h/db?password=pw2"),
-            "failed for u:***@h with ***"
-        );
     }
 }

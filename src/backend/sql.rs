@@ -5,6 +5,16 @@
 //! The version table keeps to text and bigint columns, which every backend
 //! (and Diesel's shared type set) agrees on. Table names are validated
 //! identifiers and still quoted, so `MyTable` keeps its case on PostgreSQL.
+//!
+//! Every statement names the table fully qualified ([`Table`]): `main."t"`
+//! on SQLite (a `TEMP` table or an attached database of the same name cannot
+//! shadow it), `"schema"."t"` on PostgreSQL (default `public`, so neither
+//! `search_path` nor a schema named after the login role can move it), and
+//! `` `database`.`t` `` on MySQL with the database captured at the start of
+//! a run (so `USE other` inside a revision cannot move rows). Whether a
+//! table exists is asked the way the database compares names: SQLite
+//! ignores case, PostgreSQL compares quoted names exactly, MySQL follows
+//! `lower_case_table_names`.
 
 use super::Arg;
 
@@ -30,12 +40,82 @@ pub fn valid_table_name(name: &str) -> bool {
         && !name.as_bytes()[0].is_ascii_digit()
 }
 
+/// The PostgreSQL schema of the version table unless one is configured.
+pub const DEFAULT_SCHEMA: &str = "public";
+
+/// Whether `name` may name the version table's PostgreSQL schema: 1 to 63
+/// ASCII letters, digits or `_`, not starting with a digit.
+pub fn valid_schema_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+/// Where the version table lives: its name and what qualifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Table {
+    pub name: String,
+    /// PostgreSQL: the schema (`None`: [`DEFAULT_SCHEMA`]). MySQL: the
+    /// database (`None`: the session's `DATABASE()`; the runner captures it
+    /// once at the start of a run). SQLite: unused, always `main`.
+    pub schema: Option<String>,
+}
+
+impl Table {
+    pub fn new(name: impl Into<String>, schema: Option<String>) -> Table {
+        Table { name: name.into(), schema }
+    }
+
+    /// The table of in-flight markers, beside this one.
+    pub fn pending(&self) -> Table {
+        Table { name: format!("{}{PENDING_SUFFIX}", self.name), schema: self.schema.clone() }
+    }
+}
+
+impl From<&str> for Table {
+    fn from(name: &str) -> Table {
+        Table::new(name, None)
+    }
+}
+
+impl From<&String> for Table {
+    fn from(name: &String) -> Table {
+        Table::new(name.as_str(), None)
+    }
+}
+
+impl From<&Table> for Table {
+    fn from(table: &Table) -> Table {
+        table.clone()
+    }
+}
+
+/// Columns added to the version table after its first layout, in the
+/// order they are added to an older table.
+pub const ADDED_COLUMNS: [&str; 2] = ["depends_on", "transaction"];
+
+/// Version-table columns that hold free text of any length.
+const LONG_COLUMNS: [&str; 4] = ["parents", "message", "down_sql", "depends_on"];
+
 impl Dialect {
     /// `"name"`, or `` `name` `` on MySQL.
     pub fn ident(self, name: &str) -> String {
         match self {
             Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
             _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// The table's name as every statement writes it: qualified, quoted.
+    pub fn qualified(self, table: &Table) -> String {
+        match (self, &table.schema) {
+            (Dialect::Sqlite, _) => format!("main.{}", self.ident(&table.name)),
+            (Dialect::Postgres, schema) => {
+                format!("{}.{}", self.ident(schema.as_deref().unwrap_or(DEFAULT_SCHEMA)), self.ident(&table.name))
+            }
+            (Dialect::Mysql, Some(database)) => format!("{}.{}", self.ident(database), self.ident(&table.name)),
+            (Dialect::Mysql, None) => self.ident(&table.name),
         }
     }
 
@@ -75,10 +155,21 @@ impl Dialect {
         }
     }
 
+    /// The type of free-text columns: `LONGTEXT` on MySQL, whose `TEXT`
+    /// holds only 64 KB.
     fn long_text(self) -> &'static str {
         match self {
             Dialect::Mysql => "LONGTEXT",
             _ => "TEXT",
+        }
+    }
+
+    /// The longest text a free-text column holds, in bytes.
+    pub fn max_text_bytes(self) -> usize {
+        match self {
+            Dialect::Sqlite => 1_000_000_000,   // SQLITE_MAX_LENGTH
+            Dialect::Postgres => 1_073_741_823, // 1 GB
+            Dialect::Mysql => 4_294_967_295,    // LONGTEXT
         }
     }
 
@@ -96,26 +187,35 @@ impl Dialect {
         }
     }
 
+    /// The definition of a column in [`ADDED_COLUMNS`].
+    fn added_column(self, column: &str) -> String {
+        match column {
+            "transaction" => format!("{} BIGINT NOT NULL DEFAULT 1", self.ident(column)),
+            _ => format!("{column} {}", self.long_text()),
+        }
+    }
+
     /// Creates the version table if it does not exist.
-    pub fn create_version_table(self, table: &str) -> String {
+    pub fn create_version_table(self, table: impl Into<Table>) -> String {
+        let table = table.into();
+        let added = ADDED_COLUMNS.map(|c| format!(",\n    {}", self.added_column(c))).concat();
         format!(
-            "CREATE TABLE IF NOT EXISTS {} (\n    id {} NOT NULL PRIMARY KEY,\n    parents TEXT NOT NULL,\n    message TEXT NOT NULL,\n    \
-             checksum {} NOT NULL,\n    down_sql {},\n    applied_at {} NOT NULL,\n    execution_ms BIGINT NOT NULL\n){}",
-            self.ident(table),
-            self.key_text(),
-            self.key_text(),
-            self.long_text(),
-            self.key_text(),
-            self.table_options()
+            "CREATE TABLE IF NOT EXISTS {} (\n    id {key} NOT NULL PRIMARY KEY,\n    parents {long} NOT NULL,\n    \
+             message {long} NOT NULL,\n    checksum {key} NOT NULL,\n    down_sql {long},\n    applied_at {key} NOT NULL,\n    \
+             execution_ms BIGINT NOT NULL{added}\n){}",
+            self.qualified(&table),
+            self.table_options(),
+            key = self.key_text(),
+            long = self.long_text(),
         )
     }
 
     /// Creates the table of in-flight markers if it does not exist.
-    pub fn create_pending_table(self, table: &str) -> String {
+    pub fn create_pending_table(self, table: impl Into<Table>) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {} (\n    id {} NOT NULL PRIMARY KEY,\n    direction {} NOT NULL,\n    \
              started_at {} NOT NULL,\n    error {}\n){}",
-            self.ident(&format!("{table}{PENDING_SUFFIX}")),
+            self.qualified(&table.into().pending()),
             self.key_text(),
             self.key_text(),
             self.key_text(),
@@ -124,88 +224,244 @@ impl Dialect {
         )
     }
 
-    /// Counts tables named by the one placeholder, selected as `v`.
-    pub fn count_tables(self) -> String {
-        match self {
-            Dialect::Sqlite => "SELECT COUNT(*) AS v FROM sqlite_master WHERE type = 'table' AND name = ?".into(),
-            Dialect::Postgres => "SELECT COUNT(*)::BIGINT AS v FROM information_schema.tables \
-                                  WHERE table_schema = current_schema() AND table_name = $1"
-                .into(),
+    /// Creates the PostgreSQL schema of the version table if it does not
+    /// exist (`None` for `public`, and elsewhere: SQLite's `main` and
+    /// MySQL's database exist).
+    pub fn create_schema(self, table: impl Into<Table>) -> Option<String> {
+        match (self, table.into().schema) {
+            (Dialect::Postgres, Some(schema)) if schema != DEFAULT_SCHEMA => {
+                Some(format!("CREATE SCHEMA IF NOT EXISTS {}", self.ident(&schema)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Adds one of [`ADDED_COLUMNS`] to a version table of an older layout.
+    pub fn add_column(self, table: impl Into<Table>, column: &str) -> String {
+        format!("ALTER TABLE {} ADD COLUMN {}", self.qualified(&table.into()), self.added_column(column))
+    }
+
+    /// MySQL: turns the free-text columns of an older layout (`TEXT`,
+    /// 64 KB) into `LONGTEXT`. `None` on the other databases.
+    pub fn widen_text_columns(self, table: impl Into<Table>) -> Option<String> {
+        (self == Dialect::Mysql).then(|| {
+            format!(
+                "ALTER TABLE {} MODIFY parents LONGTEXT NOT NULL, MODIFY message LONGTEXT NOT NULL, MODIFY down_sql LONGTEXT",
+                self.qualified(&table.into())
+            )
+        })
+    }
+
+    /// `table_schema = … AND table_name = …` for `information_schema`,
+    /// comparing names as the database does, with its arguments. `next` is
+    /// the number of the first placeholder.
+    fn catalog_filter(self, table: &Table, next: usize) -> (String, Vec<Arg>) {
+        let mut args = Vec::new();
+        let schema = match (self, &table.schema) {
+            (Dialect::Mysql, None) => "DATABASE()".to_string(),
+            (_, schema) => {
+                args.push(Arg::Text(schema.clone().unwrap_or_else(|| DEFAULT_SCHEMA.to_string())));
+                self.placeholder(next)
+            }
+        };
+        let name = match self {
+            // lower_case_table_names = 0: names are case-sensitive; 1 and 2: not.
             Dialect::Mysql => {
-                "SELECT COUNT(*) AS v FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
-                    .into()
+                args.push(Arg::Text(table.name.clone()));
+                args.push(Arg::Text(table.name.clone()));
+                "CASE WHEN @@lower_case_table_names = 0 THEN BINARY table_name = BINARY ? \
+                 ELSE LOWER(table_name) = LOWER(?) END"
+                    .to_string()
+            }
+            _ => {
+                args.push(Arg::Text(table.name.clone()));
+                format!("table_name = {}", self.placeholder(next + args.len() - 1))
+            }
+        };
+        (format!("table_schema = {schema} AND {name}"), args)
+    }
+
+    /// Counts tables named `table` (1 when it exists), selected as `v`, with its arguments.
+    pub fn table_exists(self, table: impl Into<Table>) -> (String, Vec<Arg>) {
+        let table = table.into();
+        match self {
+            // SQLite compares table names without regard to ASCII case.
+            Dialect::Sqlite => (
+                "SELECT COUNT(*) AS v FROM main.sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE".into(),
+                vec![Arg::Text(table.name)],
+            ),
+            _ => {
+                let (filter, args) = self.catalog_filter(&table, 1);
+                let cast = if self == Dialect::Postgres { "::BIGINT" } else { "" };
+                (format!("SELECT COUNT(*){cast} AS v FROM information_schema.tables WHERE {filter}"), args)
             }
         }
     }
 
-    pub fn select_rows(self, table: &str) -> String {
+    /// PostgreSQL with no schema configured: the first schema of the
+    /// session's `search_path` other than `public` that has a table named
+    /// like the version table, selected as `v` (where releases before the
+    /// table was qualified created it). `None` elsewhere.
+    pub fn table_on_search_path(self, table: impl Into<Table>) -> Option<(String, Vec<Arg>)> {
+        let table = table.into();
+        (self == Dialect::Postgres && table.schema.is_none()).then(|| {
+            (
+                "SELECT table_schema::text AS v FROM information_schema.tables WHERE table_name = $1 \
+                 AND table_schema::name = ANY (current_schemas(false)) AND table_schema <> 'public' \
+                 ORDER BY array_position(current_schemas(false), table_schema::name) LIMIT 1"
+                    .to_string(),
+                vec![Arg::Text(table.name)],
+            )
+        })
+    }
+
+    /// Counts which of [`ADDED_COLUMNS`] the existing table has, selected as `v`.
+    pub fn count_added_columns(self, table: impl Into<Table>) -> (String, Vec<Arg>) {
+        self.count_columns(&table.into(), &ADDED_COLUMNS, "")
+    }
+
+    /// Counts columns named `column` in the existing table (1 or 0), selected as `v`.
+    pub fn count_columns_named(self, table: impl Into<Table>, column: &str) -> (String, Vec<Arg>) {
+        self.count_columns(&table.into(), &[column], "")
+    }
+
+    /// MySQL: counts free-text columns still of a type shorter than
+    /// `LONGTEXT`, selected as `v`. `None` elsewhere.
+    pub fn count_narrow_columns(self, table: impl Into<Table>) -> Option<(String, Vec<Arg>)> {
+        (self == Dialect::Mysql)
+            .then(|| self.count_columns(&table.into(), &LONG_COLUMNS, " AND data_type <> 'longtext'"))
+    }
+
+    fn count_columns(self, table: &Table, columns: &[&str], condition: &str) -> (String, Vec<Arg>) {
+        let names = columns.iter().map(|c| self.literal(c)).collect::<Vec<_>>().join(", ");
+        match self {
+            Dialect::Sqlite => (
+                format!("SELECT COUNT(*) AS v FROM pragma_table_info(?, 'main') WHERE name IN ({names}){condition}"),
+                vec![Arg::Text(table.name.clone())],
+            ),
+            _ => {
+                let (filter, args) = self.catalog_filter(table, 1);
+                let cast = if self == Dialect::Postgres { "::BIGINT" } else { "" };
+                (
+                    format!(
+                        "SELECT COUNT(*){cast} AS v FROM information_schema.columns \
+                         WHERE {filter} AND column_name IN ({names}){condition}"
+                    ),
+                    args,
+                )
+            }
+        }
+    }
+
+    /// Selects the version rows. `current`: the table has every column of
+    /// this layout; otherwise the added columns read as their defaults.
+    pub fn select_rows(self, table: impl Into<Table>) -> String {
+        self.select_rows_of_layout(table, true)
+    }
+
+    /// [`Dialect::select_rows`] for a table of the current layout or an older one.
+    pub fn select_rows_of_layout(self, table: impl Into<Table>, current: bool) -> String {
+        let transaction = self.ident("transaction");
+        let added = if current {
+            format!("depends_on, {transaction}")
+        } else {
+            match self {
+                Dialect::Sqlite => format!("NULL AS depends_on, 1 AS {transaction}"),
+                Dialect::Postgres => format!("CAST(NULL AS TEXT) AS depends_on, CAST(1 AS BIGINT) AS {transaction}"),
+                Dialect::Mysql => format!("CAST(NULL AS CHAR) AS depends_on, CAST(1 AS SIGNED) AS {transaction}"),
+            }
+        };
         format!(
-            "SELECT id, parents, message, checksum, down_sql, applied_at, execution_ms FROM {} ORDER BY applied_at, id",
-            self.ident(table)
+            "SELECT id, parents, message, checksum, down_sql, applied_at, execution_ms, {added} FROM {} ORDER BY applied_at, id",
+            self.qualified(&table.into())
         )
     }
 
-    pub fn select_pending(self, table: &str) -> String {
-        format!(
-            "SELECT id, direction, started_at, error FROM {} ORDER BY id",
-            self.ident(&format!("{table}{PENDING_SUFFIX}"))
-        )
+    pub fn select_pending(self, table: impl Into<Table>) -> String {
+        format!("SELECT id, direction, started_at, error FROM {} ORDER BY id", self.qualified(&table.into().pending()))
     }
 
     /// Whether the row of the placeholder's ID exists, selected as `v`.
-    pub fn row_exists(self, table: &str) -> String {
-        format!("SELECT COUNT(*) AS v FROM {} WHERE id = {}", self.ident(table), self.placeholder(1))
+    pub fn row_exists(self, table: impl Into<Table>) -> String {
+        format!("SELECT COUNT(*) AS v FROM {} WHERE id = {}", self.qualified(&table.into()), self.placeholder(1))
     }
 
-    /// Inserts a version row: id, parents, message, checksum, down_sql, applied_at, execution_ms.
-    pub fn insert_row(self, table: &str) -> String {
+    /// Inserts a version row: id, parents, message, checksum, down_sql,
+    /// applied_at, execution_ms, depends_on, transaction (0 or 1).
+    pub fn insert_row(self, table: impl Into<Table>) -> String {
         format!(
-            "INSERT INTO {} (id, parents, message, checksum, down_sql, applied_at, execution_ms) VALUES ({})",
-            self.ident(table),
-            self.placeholders(7)
+            "INSERT INTO {} (id, parents, message, checksum, down_sql, applied_at, execution_ms, depends_on, {}) VALUES ({})",
+            self.qualified(&table.into()),
+            self.ident("transaction"),
+            self.placeholders(9)
         )
     }
 
     /// Records a new checksum and down section: checksum, down_sql, id.
-    pub fn update_checksum(self, table: &str) -> String {
+    pub fn update_checksum(self, table: impl Into<Table>) -> String {
         format!(
             "UPDATE {} SET checksum = {}, down_sql = {} WHERE id = {}",
-            self.ident(table),
+            self.qualified(&table.into()),
             self.placeholder(1),
             self.placeholder(2),
             self.placeholder(3)
         )
     }
 
-    pub fn delete_row(self, table: &str) -> String {
-        format!("DELETE FROM {} WHERE id = {}", self.ident(table), self.placeholder(1))
+    pub fn delete_row(self, table: impl Into<Table>) -> String {
+        format!("DELETE FROM {} WHERE id = {}", self.qualified(&table.into()), self.placeholder(1))
     }
 
     /// Inserts a marker: id, direction, started_at.
-    pub fn insert_pending(self, table: &str) -> String {
+    pub fn insert_pending(self, table: impl Into<Table>) -> String {
         format!(
             "INSERT INTO {} (id, direction, started_at, error) VALUES ({}, NULL)",
-            self.ident(&format!("{table}{PENDING_SUFFIX}")),
+            self.qualified(&table.into().pending()),
             self.placeholders(3)
         )
     }
 
     /// Sets a marker's error: error, id.
-    pub fn fail_pending(self, table: &str) -> String {
+    pub fn fail_pending(self, table: impl Into<Table>) -> String {
         format!(
             "UPDATE {} SET error = {} WHERE id = {}",
-            self.ident(&format!("{table}{PENDING_SUFFIX}")),
+            self.qualified(&table.into().pending()),
             self.placeholder(1),
             self.placeholder(2)
         )
     }
 
-    pub fn delete_pending(self, table: &str) -> String {
-        format!("DELETE FROM {} WHERE id = {}", self.ident(&format!("{table}{PENDING_SUFFIX}")), self.placeholder(1))
+    pub fn delete_pending(self, table: impl Into<Table>) -> String {
+        format!("DELETE FROM {} WHERE id = {}", self.qualified(&table.into().pending()), self.placeholder(1))
     }
 
-    pub fn clear_pending(self, table: &str) -> String {
-        format!("DELETE FROM {}", self.ident(&format!("{table}{PENDING_SUFFIX}")))
+    pub fn clear_pending(self, table: impl Into<Table>) -> String {
+        format!("DELETE FROM {}", self.qualified(&table.into().pending()))
+    }
+
+    /// The session's database, selected as `v` (MySQL; where the version
+    /// table lives for the whole run).
+    pub fn current_database(self) -> Option<&'static str> {
+        (self == Dialect::Mysql).then_some("SELECT DATABASE() AS v")
+    }
+
+    /// The session setting a revision may change that decides where
+    /// unqualified names go, selected as `v` (PostgreSQL's `search_path`).
+    pub fn session_setting(self) -> Option<&'static str> {
+        (self == Dialect::Postgres).then_some("SELECT current_setting('search_path') AS v")
+    }
+
+    /// Puts the session back after a revision: PostgreSQL sets the
+    /// `search_path` read by [`Dialect::session_setting`] (bound as the one
+    /// argument, selected as `v`), MySQL returns to the table's database.
+    pub fn restore_session(self, table: &Table, setting: Option<&str>) -> Option<(String, Vec<Arg>)> {
+        match (self, setting, &table.schema) {
+            (Dialect::Postgres, Some(path), _) => {
+                Some(("SELECT set_config('search_path', $1, false) AS v".into(), vec![Arg::Text(path.to_string())]))
+            }
+            (Dialect::Mysql, _, Some(database)) => Some((format!("USE {}", self.ident(database)), Vec::new())),
+            _ => None,
+        }
     }
 
     /// Tries to take the run lock without waiting, selected as `v` (1 taken, 0 busy).
@@ -215,9 +471,7 @@ impl Dialect {
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some("SELECT CASE WHEN pg_try_advisory_lock($1) THEN 1 ELSE 0 END::BIGINT AS v"),
-            Dialect::Mysql => {
-                Some("SELECT CAST(GET_LOCK(CONCAT('migraph_', SHA1(CONCAT(DATABASE(), '.', ?))), 0) AS SIGNED) AS v")
-            }
+            Dialect::Mysql => Some("SELECT CAST(GET_LOCK(CONCAT('migraph_', SHA1(?)), 0) AS SIGNED) AS v"),
         }
     }
 
@@ -225,22 +479,30 @@ impl Dialect {
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some("SELECT CASE WHEN pg_advisory_unlock($1) THEN 1 ELSE 0 END::BIGINT AS v"),
-            Dialect::Mysql => {
-                Some("SELECT CAST(RELEASE_LOCK(CONCAT('migraph_', SHA1(CONCAT(DATABASE(), '.', ?)))) AS SIGNED) AS v")
-            }
+            Dialect::Mysql => Some("SELECT CAST(RELEASE_LOCK(CONCAT('migraph_', SHA1(?))) AS SIGNED) AS v"),
         }
     }
 
     /// The argument naming the lock of `table`: a 64-bit key on PostgreSQL
-    /// (advisory locks are per database), the table name on MySQL (where
-    /// locks are server-wide, so the statement adds the database name).
-    pub fn lock_arg(self, table: &str) -> Arg {
+    /// (advisory locks are per database; the key of a table in `public` is
+    /// the one earlier releases used), `database.table` on MySQL, where
+    /// locks are server-wide. On MySQL the table's database must be known
+    /// (the runner captures it before locking).
+    pub fn lock_arg(self, table: impl Into<Table>) -> Arg {
+        let table = table.into();
         match self {
             Dialect::Postgres => {
-                let digest = crate::revision::checksum(&format!("migraph lock {table}"), None);
+                let name = match table.schema.as_deref() {
+                    None | Some(DEFAULT_SCHEMA) => table.name,
+                    Some(schema) => format!("{schema}.{}", table.name),
+                };
+                let digest = crate::revision::checksum(&format!("migraph lock {name}"), None);
                 Arg::Int(i64::from_str_radix(&digest[..15], 16).unwrap_or(0x6d69_6772))
             }
-            _ => Arg::Text(table.to_string()),
+            _ => Arg::Text(match table.schema {
+                Some(database) => format!("{database}.{}", table.name),
+                None => table.name,
+            }),
         }
     }
 
@@ -256,34 +518,4 @@ impl Dialect {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting_is_safe_for_every_dialect() {
-        assert_eq!(Dialect::Postgres.literal("it's"), "'it''s'");
-        assert_eq!(Dialect::Mysql.literal("a\\'b"), "'a\\\\''b'");
-        assert_eq!(Dialect::Sqlite.ident("My\"T"), "\"My\"\"T\"");
-        assert_eq!(Dialect::Mysql.ident("t`x"), "`t``x`");
-        assert!(valid_table_name("migraph_revisions"));
-        assert!(!valid_table_name("x\"; DROP TABLE y"));
-        assert!(!valid_table_name("has space"));
-        assert!(!valid_table_name("9lives"));
-        assert!(!valid_table_name(&"t".repeat(56)));
-    }
-
-    #[test]
-    fn placeholders_follow_the_dialect() {
-        assert!(Dialect::Postgres.insert_row("t").ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7)"));
-        assert!(Dialect::Mysql.insert_row("t").ends_with("VALUES (?, ?, ?, ?, ?, ?, ?)"));
-        assert_eq!(Dialect::Postgres.fail_pending("t"), "UPDATE \"t_pending\" SET error = $1 WHERE id = $2");
-    }
-
-    #[test]
-    fn lock_keys_depend_on_the_table() {
-        let a = Dialect::Postgres.lock_arg("t");
-        assert_eq!(a, Dialect::Postgres.lock_arg("t"));
-        assert_ne!(a, Dialect::Postgres.lock_arg("u"));
-        assert_eq!(Dialect::Mysql.lock_arg("t"), Arg::Text("t".into()));
-    }
-}
+mod tests;

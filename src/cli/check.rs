@@ -4,7 +4,8 @@
 use clap::Args;
 use serde::Serialize;
 
-use migraph::backend::{redact, scrub};
+use migraph::backend::{redact, scrub, Dialect};
+use migraph::revision::dialect_name;
 use migraph::runner::Recovery;
 use migraph::status::{Analysis, DbState};
 use migraph::RevisionGraph;
@@ -54,12 +55,12 @@ fn heads_problem(heads: &[String], found: &mut Found) {
 
 /// With a database: applied revisions whose files changed or are missing,
 /// and revisions that failed or were interrupted half-way.
-fn database_problems(graph: &RevisionGraph, db: &DbState, found: &mut Found) {
+fn database_problems(graph: &RevisionGraph, db: &DbState, dialect: Option<Dialect>, found: &mut Found) {
     let analysis = match Analysis::new(graph, db) {
         Ok(analysis) => Some(analysis),
         Err(e) => {
-            found.problems.push(format!("the database's applied revisions do not fit these files: {e}"));
-            found.hint("`migraph status` shows the applied state");
+            found.problems.push(format!("the version table is damaged or does not fit these files: {e}"));
+            found.hint(super::db::repair_advice(graph, db));
             None
         }
     };
@@ -78,9 +79,15 @@ fn database_problems(graph: &RevisionGraph, db: &DbState, found: &mut Found) {
         for id in &analysis.stored {
             found.problems.push(format!("applied revision `{id}` has no file (the database is ahead of these files)"));
             found.hint(
-                "check out the revision files the database was migrated with, or unapply those revisions \
-                 with `migraph downgrade` (it uses the down SQL stored when they were applied)",
+                "check out the revision files the database was migrated with (or run the release that has them); \
+                 if another project uses the same database, give each its own version table (--table) or schema",
             );
+        }
+        for r in analysis.pending(graph).into_iter().filter(|r| dialect.is_some_and(|d| r.up_for(d).is_none())) {
+            let name = dialect.map_or("", dialect_name);
+            let path = r.path.display();
+            found.problems.push(format!("{path}: revision `{}` has no up SQL for {name}: upgrade cannot run it", r.id));
+            found.hint(format!("add a `-- migrate:up {name}` section (or a generic `-- migrate:up`) to it"));
         }
     }
     for p in &db.pending {
@@ -134,11 +141,29 @@ pub fn check(cx: &Context, args: &CheckArgs) -> Result<String> {
     if !args.allow_multiple_heads {
         heads_problem(&heads, &mut found);
     }
+    let dialect = settings.url().ok().flatten().and_then(|url| migraph::backend::dialect_of(url).ok());
+    for problem in migraph::backend::split::sql_problems(&graph, dialect) {
+        found.problems.push(problem.to_string());
+        found.hint("fix the revision's SQL: no plan that includes it can run");
+    }
     let mut applied = None;
     if let Some(url) = settings.url()? {
-        match read_state(url, &settings.table) {
-            Ok(db) => {
-                database_problems(&graph, &db, &mut found);
+        match read_state(url, &settings.version_table()) {
+            Ok(mut db) => {
+                if !db.pending.is_empty() && super::run::run_in_progress(cx, url)? {
+                    // In flight, not failed: no repair advice.
+                    for p in db.pending.drain(..) {
+                        found.problems.push(format!(
+                            "RUNNING: revision `{}` going {} (started {}) ({})",
+                            p.id,
+                            p.direction,
+                            p.started_at,
+                            super::db::RUNNING
+                        ));
+                        found.hint("wait for the other run to finish, then check again");
+                    }
+                }
+                database_problems(&graph, &db, migraph::backend::dialect_of(url).ok(), &mut found);
                 applied = Some(db.rows.len());
             }
             Err(e) => {

@@ -15,6 +15,11 @@ use super::{CliError, Global, Result};
 pub const CONFIG_FILE: &str = "migraph.toml";
 /// Seconds to wait for another run's lock.
 pub const DEFAULT_LOCK_TIMEOUT: u64 = 60;
+/// The longest lock timeout accepted, in seconds (365 days): larger values
+/// (`--lock-timeout` exits 2, `lock_timeout` in migraph.toml exits 1) are
+/// rejected rather than overflowing a deadline. SQLite's own busy timeout
+/// stops at `i32::MAX` ms (about 24 days).
+pub const MAX_LOCK_TIMEOUT: u64 = 365 * 24 * 60 * 60;
 /// The default version table.
 pub const DEFAULT_TABLE: &str = "migraph_revisions";
 
@@ -25,6 +30,8 @@ struct File {
     revisions: Option<PathBuf>,
     database_url: Option<String>,
     table: Option<String>,
+    /// PostgreSQL schema of the version table.
+    schema: Option<String>,
     lock_timeout: Option<u64>,
 }
 
@@ -34,9 +41,12 @@ pub struct Settings {
     pub revisions: PathBuf,
     pub database_url: Option<String>,
     pub table: String,
+    /// PostgreSQL schema of the version table (`None`: `public`).
+    pub schema: Option<String>,
     pub lock_timeout: Duration,
     pub config_file: Option<PathBuf>,
-    /// Why `database_url` from the file could not be used.
+    /// Why `database_url` cannot be used (an unset variable in the file,
+    /// or a URL that is not valid: reported by the commands that need it).
     url_error: Option<CliError>,
 }
 
@@ -56,29 +66,59 @@ impl Settings {
             (None, None) if config_file.is_some() => base.join("revisions"),
             (None, None) => PathBuf::from("revisions"),
         };
-        let env_url = std::env::var("DATABASE_URL").ok().filter(|url| !url.is_empty());
+        // An empty DATABASE_URL in the environment counts as unset (see
+        // `load_dotenv`); one that is still empty here was set so by `.env`.
+        let env_url = std::env::var("DATABASE_URL").ok();
         let mut url_error = None;
-        let database_url = match (global.database_url.clone().or(env_url), &file.database_url, &config_file) {
-            (Some(url), _, _) => Some(url),
-            (None, Some(url), Some(path)) => match expand(url, path, |name| std::env::var(name).ok()) {
-                Ok(url) => Some(relative_to(&base, &url)),
-                Err(e) => {
-                    // Reported by the commands that need the URL, so `heads` still works.
-                    url_error = Some(e);
-                    None
+        let mut empty_vars = Vec::new();
+        let (database_url, url_source) = match (&global.database_url, env_url, &file.database_url, &config_file) {
+            (Some(url), _, _, _) => (Some(url.clone()), Some("--database-url".to_string())),
+            (None, Some(url), _, _) => (Some(url), Some("DATABASE_URL".to_string())),
+            (None, None, Some(url), Some(path)) => {
+                let source = Some(format!("{}: database_url", path.display()));
+                match expand(url, path, |name| std::env::var(name).ok()) {
+                    Ok((url, empty)) => {
+                        empty_vars = empty;
+                        (Some(relative_to(&base, &url)), source)
+                    }
+                    Err(e) => {
+                        // Reported by the commands that need the URL, so `heads` still works.
+                        url_error = Some(e);
+                        (None, source)
+                    }
                 }
-            },
-            _ => None,
+            }
+            _ => (None, None),
         };
+        if let (Some(url), Some(source)) = (&database_url, &url_source) {
+            if let Err(e) = migraph::backend::DatabaseUrl::parse(url) {
+                url_error = Some(invalid_url(e, source, &empty_vars));
+            }
+        }
         let table = global.table.clone().or(file.table).unwrap_or_else(|| DEFAULT_TABLE.to_string());
         check_table_name(&table)?;
-        let lock_timeout =
-            Duration::from_secs(global.lock_timeout.or(file.lock_timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT));
-        Ok(Settings { revisions, database_url, table, lock_timeout, config_file, url_error })
+        let schema = global.schema.clone().or(file.schema);
+        if let Some(name) = &schema {
+            check_schema_name(name)?;
+        }
+        // Both sources are at most MAX_LOCK_TIMEOUT (clap and read_config check).
+        let lock_timeout = Duration::from_secs(
+            global.lock_timeout.or(file.lock_timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT).min(MAX_LOCK_TIMEOUT),
+        );
+        Ok(Settings { revisions, database_url, table, schema, lock_timeout, config_file, url_error })
+    }
+
+    /// The version table: its name and PostgreSQL schema.
+    pub fn version_table(&self) -> migraph::backend::sql::Table {
+        migraph::backend::sql::Table::new(self.table.as_str(), self.schema.clone())
     }
 
     /// The database URL: `Ok(None)` when none is set anywhere, an error when
-    /// the one in `migraph.toml` names an unset variable.
+    /// it is not valid (empty, an empty SQLite path, an unknown scheme or
+    /// parameter, MySQL without a database: see
+    /// [`migraph::backend::DatabaseUrl`]) or the one in `migraph.toml` names
+    /// an unset variable. The error's first line names the URL (redacted)
+    /// and where it came from.
     pub fn url(&self) -> Result<Option<&str>> {
         match &self.url_error {
             Some(e) => Err(e.clone()),
@@ -87,14 +127,31 @@ impl Settings {
     }
 }
 
+/// The error for a URL that cannot be used: which URL, from where, why.
+fn invalid_url(error: migraph::backend::DbError, source: &str, empty_vars: &[String]) -> CliError {
+    use migraph::backend::DbError;
+    let mut e = match error {
+        DbError::InvalidUrl { url, reason } => {
+            CliError::new(format!("invalid database URL `{url}` (from {source}): {reason}"))
+        }
+        other => CliError::new(format!("{other} (from {source})")),
+    };
+    for name in empty_vars {
+        e = e.hint(format!("the environment variable `{name}` is empty"));
+    }
+    e
+}
+
 /// `database_url` in `migraph.toml` with `${VAR}` replaced by the variable's
-/// value (from the environment, which includes `.env`). `$$` is a literal
-/// `$`; a `$` not followed by `{` or `$` stays as it is. An unset variable
-/// is an error naming it and the file. Only the file is expanded: a flag or
+/// value (from the environment, which includes `.env`), and the names of
+/// the variables that were empty. `$$` is a literal `$`; a `$` not
+/// followed by `{` or `$` stays as it is. An unset variable is an error
+/// naming it and the file. Only the file is expanded: a flag or
 /// `DATABASE_URL` is used exactly as given.
-fn expand(url: &str, file: &Path, var: impl Fn(&str) -> Option<String>) -> Result<String> {
+fn expand(url: &str, file: &Path, var: impl Fn(&str) -> Option<String>) -> Result<(String, Vec<String>)> {
     let place = || format!("{}: database_url", file.display());
     let mut out = String::with_capacity(url.len());
+    let mut empty = Vec::new();
     let mut rest = url;
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..at]);
@@ -119,6 +176,9 @@ fn expand(url: &str, file: &Path, var: impl Fn(&str) -> Option<String>) -> Resul
                 return Err(CliError::new(format!("{}: environment variable `{name}` is not set", place()))
                     .hint(format!("set {name} in the environment or in a .env file, or pass --database-url URL")));
             };
+            if value.is_empty() {
+                empty.push(name.to_string());
+            }
             out.push_str(&value);
             rest = &tail[end + 1..];
         } else {
@@ -127,23 +187,17 @@ fn expand(url: &str, file: &Path, var: impl Fn(&str) -> Option<String>) -> Resul
         }
     }
     out.push_str(rest);
-    Ok(out)
+    Ok((out, empty))
 }
 
-/// A relative SQLite path in `migraph.toml` is relative to the file.
+/// A relative SQLite path in `migraph.toml` is relative to the file (the
+/// URL keeps its form and its parameters).
 fn relative_to(base: &Path, url: &str) -> String {
-    if migraph::backend::dialect_of(url) != Ok(migraph::backend::Dialect::Sqlite) {
-        return url.to_string();
-    }
-    match migraph::backend::sqlite_path(url) {
-        Some(path) if Path::new(&path).is_relative() => {
-            let joined = base.join(&path).display().to_string();
-            if url.starts_with("sqlite:") {
-                format!("sqlite://{joined}")
-            } else {
-                joined
-            }
-        }
+    match migraph::backend::DatabaseUrl::parse(url) {
+        Ok(migraph::backend::DatabaseUrl::Sqlite(sqlite)) => match &sqlite.path {
+            Some(path) if Path::new(path).is_relative() => sqlite.with_path(&base.join(path).display().to_string()),
+            _ => url.to_string(),
+        },
         _ => url.to_string(),
     }
 }
@@ -156,12 +210,20 @@ fn find_config(dir: &Path) -> Option<PathBuf> {
 fn read_config(path: &Path) -> Result<File> {
     let text =
         std::fs::read_to_string(path).map_err(|e| CliError::new(format!("cannot read {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| {
+    let file: File = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|span| 1 + text[..span.start.min(text.len())].matches('\n').count());
         let place = line.map_or_else(|| path.display().to_string(), |l| format!("{}:{l}", path.display()));
         CliError::new(format!("{place}: {}", e.message()))
-            .hint("known keys: revisions, database_url, table, lock_timeout")
-    })
+            .hint("known keys: revisions, database_url, table, schema, lock_timeout")
+    })?;
+    if let Some(seconds) = file.lock_timeout.filter(|&s| s > MAX_LOCK_TIMEOUT) {
+        let line = text.lines().position(|l| l.trim_start().starts_with("lock_timeout")).map_or(0, |i| i + 1);
+        return Err(CliError::new(format!(
+            "{}:{line}: lock_timeout = {seconds} is more than the maximum of {MAX_LOCK_TIMEOUT} seconds (365 days)",
+            path.display()
+        )));
+    }
+    Ok(file)
 }
 
 /// See [`migraph::backend::sql::valid_table_name`].
@@ -171,6 +233,16 @@ pub fn check_table_name(name: &str) -> Result<()> {
     } else {
         Err(CliError::new(format!("invalid table name `{name}`"))
             .hint("a table name is 1 to 55 ASCII letters, digits or `_`, not starting with a digit"))
+    }
+}
+
+/// See [`migraph::backend::sql::valid_schema_name`].
+pub fn check_schema_name(name: &str) -> Result<()> {
+    if migraph::backend::sql::valid_schema_name(name) {
+        Ok(())
+    } else {
+        Err(CliError::new(format!("invalid schema name `{name}`"))
+            .hint("a schema name is 1 to 63 ASCII letters, digits or `_`, not starting with a digit"))
     }
 }
 
@@ -195,12 +267,16 @@ mod tests {
             "EMPTY" => Some(String::new()),
             _ => None,
         };
-        let ok = |url: &str| expand(url, file, var).map_err(|e| e.lines.join("\n")).unwrap();
+        let ok = |url: &str| expand(url, file, var).map_err(|e| e.lines.join("\n")).unwrap().0;
         assert_eq!(ok("postgres://${USER}:${PASS}@h/db"), "postgres://ann:s$cret@h/db");
         assert_eq!(ok("x${EMPTY}y"), "xy");
         assert_eq!(ok("pa$$word$${USER}"), "pa$word${USER}");
         assert_eq!(ok("a$b$ $"), "a$b$ $");
         assert_eq!(ok("${USER}${USER}"), "annann");
+        assert_eq!(
+            expand("sqlite://${EMPTY}${USER}${EMPTY}", file, var).ok(),
+            Some(("sqlite://ann".into(), vec!["EMPTY".into(), "EMPTY".into()]))
+        );
         let err = |url: &str| expand(url, file, var).unwrap_err().lines.join("\n");
         assert_eq!(err("x${NOPE}"), "/p/migraph.toml: database_url: environment variable `NOPE` is not set");
         assert!(err("x${USER").contains("without a closing"));
@@ -216,5 +292,10 @@ mod tests {
         assert_eq!(relative_to(base, "sqlite:///abs.db"), "sqlite:///abs.db");
         assert_eq!(relative_to(base, "sqlite::memory:"), "sqlite::memory:");
         assert_eq!(relative_to(base, "postgres://h/db"), "postgres://h/db");
+        assert_eq!(relative_to(base, "sqlite://app.db?mode=ro"), "sqlite:///project/app.db?mode=ro");
+        assert_eq!(relative_to(base, "sqlite:app.db"), "sqlite:///project/app.db");
+        assert_eq!(relative_to(base, "file:app.db?cache=shared"), "file:///project/app.db?cache=shared");
+        assert_eq!(relative_to(base, "we?ird.db"), "/project/we?ird.db");
+        assert_eq!(relative_to(base, "sqlite://"), "sqlite://", "left for the check to report");
     }
 }

@@ -3,10 +3,10 @@
 use serde::Serialize;
 
 use migraph::backend::redact;
-use migraph::status::Analysis;
+use migraph::status::{repair_targets, Analysis, DbState};
 use migraph::RevisionGraph;
 
-use super::output::{head_line, json, line, to_json, RevisionJson};
+use super::output::{head_line, json, line, printable, to_json, RevisionJson};
 use super::run::{read_state, url};
 use super::style::Style;
 use super::{CliError, Context, Result};
@@ -15,14 +15,40 @@ use super::{CliError, Context, Result};
 struct Seen {
     db: migraph::status::DbState,
     analysis: Analysis,
+    /// Another migraph run holds the lock: the markers are in flight.
+    running: bool,
 }
 
 /// Loads the files and reads the database at the same time.
 fn look(cx: &Context) -> Result<(RevisionGraph, Seen)> {
     let url = url(cx)?;
-    let (graph, db) = cx.graph_while(|| read_state(url, &cx.settings.table))?;
-    let analysis = Analysis::new(&graph, &db).map_err(|e| CliError::new(e.to_string()))?;
-    Ok((graph, Seen { db, analysis }))
+    let (graph, db) = cx.graph_while(|| read_state(url, &cx.settings.version_table()))?;
+    let analysis = Analysis::new(&graph, &db).map_err(|e| damaged(cx, &graph, &db, &e.to_string()))?;
+    let running = !db.pending.is_empty() && super::run::run_in_progress(cx, url)?;
+    Ok((graph, Seen { db, analysis, running }))
+}
+
+/// A version table whose rows cannot be read as a state of these files
+/// (a row whose parent has no row, a row of an unknown revision with
+/// unknown parents): what is wrong, the rows as stored, and the repair.
+fn damaged(cx: &Context, files: &RevisionGraph, db: &DbState, problem: &str) -> CliError {
+    let mut lines = vec![format!("the version table `{}` is damaged: {problem}", cx.settings.table)];
+    for row in &db.rows {
+        let known = if files.get(&row.id).is_some() { "" } else { ", no file" };
+        let parents = if row.parents.is_empty() { "none" } else { row.parents.as_str() };
+        lines.push(format!("row {} (parents: {parents}{known}) {}", row.id, row.message));
+    }
+    CliError { lines, hints: vec![repair_advice(files, db)], code: 1 }
+}
+
+/// How to repair a damaged version table: `stamp` with the likely truth.
+pub fn repair_advice(files: &RevisionGraph, db: &DbState) -> String {
+    format!(
+        "inspect the schema, then record the revisions it really has with `migraph stamp <revisions>`; \
+         if it has every revision with a row here and their ancestors, that is `migraph stamp {}`; \
+         `migraph stamp base` records none (stamp runs no SQL and repairs the table)",
+        repair_targets(files, db).join(" ")
+    )
 }
 
 fn warn_pending(cx: &Context, seen: &Seen) {
@@ -31,13 +57,10 @@ fn warn_pending(cx: &Context, seen: &Seen) {
     }
     let warning = cx.global.stderr_paint().paint(Style::Warning, "warning:");
     for p in &seen.db.pending {
-        eprintln!(
-            "{warning} revision {} failed or was interrupted going {} (started {}){}",
-            p.id,
-            p.direction,
-            p.started_at,
-            p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
-        );
+        match seen.running {
+            true => eprintln!("{warning} revision {} is running ({RUNNING})", failure(p)),
+            false => eprintln!("{warning} revision {}", failure(p)),
+        }
     }
 }
 
@@ -60,12 +83,16 @@ pub fn current(cx: &Context) -> Result<String> {
 struct StatusJson<'a> {
     database: String,
     table: &'a str,
+    /// PostgreSQL schema of the version table, when one is configured.
+    schema: Option<&'a str>,
     applied: Vec<&'a str>,
     heads: Vec<RevisionJson<'a>>,
     pending: Vec<RevisionJson<'a>>,
     drift: Vec<DriftJson>,
     missing_files: &'a [String],
     failed: &'a [migraph::backend::PendingRow],
+    /// Markers of revisions another run is applying now (it holds the lock).
+    running: &'a [migraph::backend::PendingRow],
 }
 
 #[derive(Serialize)]
@@ -88,6 +115,7 @@ pub fn status(cx: &Context) -> Result<String> {
         let report = StatusJson {
             database: redact(url(cx)?),
             table: &cx.settings.table,
+            schema: cx.settings.schema.as_deref(),
             applied: applied.iter().map(|r| r.id.as_str()).collect(),
             heads: heads.iter().map(|r| json(graph, r)).collect(),
             pending: pending.iter().map(|r| json(graph, r)).collect(),
@@ -101,13 +129,17 @@ pub fn status(cx: &Context) -> Result<String> {
                 })
                 .collect(),
             missing_files: &seen.analysis.stored,
-            failed: &seen.db.pending,
+            failed: if seen.running { &[] } else { &seen.db.pending },
+            running: if seen.running { &seen.db.pending } else { &[] },
         };
         return Ok(to_json(&report));
     }
     let paint = cx.global.stdout_paint();
-    let mut out = format!("database: {} (table {})\n", redact(url(cx)?), cx.settings.table);
-    out += &format!("applied:  {} of {} revision(s)\n", applied.len(), files.len());
+    let mut out = format!("database: {} (table {})\n", printable(&redact(url(cx)?)), table_name(cx));
+    // Stored revisions (applied, file gone) count among the revisions.
+    let without_file = seen.analysis.stored.len();
+    let without = if without_file == 0 { String::new() } else { format!(" ({without_file} without a file)") };
+    out += &format!("applied:  {} of {} revision(s){without}\n", applied.len(), graph.len());
     if heads.is_empty() {
         out += "heads:    (none: nothing applied)\n";
     }
@@ -128,24 +160,40 @@ pub fn status(cx: &Context) -> Result<String> {
             "{}    {} ({}) changed since it was applied\n",
             paint.paint(Style::Alert, "drift:"),
             d.id,
-            d.path.display()
+            printable(&d.path.display().to_string())
         );
     }
     for id in &seen.analysis.stored {
-        out += &format!("missing:  {id} is applied but has no file (the database is ahead of these files)\n");
+        out +=
+            &format!("missing:  {} is applied but has no file (the database is ahead of these files)\n", printable(id));
     }
-    for p in &seen.db.pending {
-        out += &format!(
-            "{}   {} going {} (started {}){}\n",
-            paint.paint(Style::Alert, "FAILED:"),
-            p.id,
-            p.direction,
-            p.started_at,
-            p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
-        );
+    for p in seen.db.pending.iter().filter(|_| seen.running) {
+        out += &format!("{}  {} ({RUNNING})\n", paint.paint(Style::Warning, "RUNNING:"), failure(p));
+    }
+    for p in seen.db.pending.iter().filter(|_| !seen.running) {
+        out += &format!("{}   {}\n", paint.paint(Style::Alert, "FAILED:"), failure(p));
         if let Some(recovery) = migraph::runner::Recovery::new(graph, state, p) {
-            out += &format!("repair:   {}\n", recovery.advice(&p.id));
+            out += &format!("repair:   {}\n", printable(&recovery.advice(&p.id)));
         }
     }
     Ok(out)
+}
+
+/// Why a marker is shown as running.
+pub const RUNNING: &str = "another migraph run holds the lock";
+
+/// `<id> going <direction> (started <time>): <error>`, from a marker row,
+/// with control characters escaped: these are texts the database stored.
+fn failure(p: &migraph::backend::PendingRow) -> String {
+    let error = p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
+    printable(&format!("{} going {} (started {}){error}", p.id, p.direction, p.started_at)).into_owned()
+}
+
+/// The version table as `status` names it: `schema.table` when a
+/// PostgreSQL schema is configured.
+fn table_name(cx: &Context) -> String {
+    match &cx.settings.schema {
+        Some(schema) => format!("{schema}.{}", cx.settings.table),
+        None => cx.settings.table.clone(),
+    }
 }

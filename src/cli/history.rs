@@ -73,7 +73,7 @@ impl Applied {
 fn load(cx: &Context) -> Result<(RevisionGraph, Option<Applied>)> {
     let Some(url) = cx.settings.url()? else { return Ok((cx.graph()?, None)) };
     let (graph, db) = cx.graph_while(|| {
-        read_state(url, &cx.settings.table).map_err(|e| {
+        read_state(url, &cx.settings.version_table()).map_err(|e| {
             e.hint(
                 "the pictures mark the revisions applied in the database set by --database-url, DATABASE_URL \
                  or migraph.toml; fix it or its server (`migraph history` without --graph does not read it)",
@@ -87,13 +87,14 @@ fn load(cx: &Context) -> Result<(RevisionGraph, Option<Applied>)> {
             eprintln!(
                 "warning: {} applied revision(s) have no file and are not drawn: {} (the database is ahead of these files)",
                 missing.len(),
-                missing.join(", ")
+                super::output::printable(&missing.join(", "))
             );
         }
         for p in &db.pending {
             eprintln!(
                 "warning: revision {} failed or was interrupted going {}; `migraph status` says how to repair it",
-                p.id, p.direction
+                super::output::printable(&p.id),
+                p.direction
             );
         }
     }

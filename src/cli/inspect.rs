@@ -61,6 +61,14 @@ struct ShowJson<'a> {
     children: Vec<&'a str>,
     up: &'a str,
     down: Option<&'a str>,
+    /// Every section, dialect sections included: `{"marker": "-- migrate:up sqlite", "sql": ...}`.
+    sections: Vec<SectionJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SectionJson<'a> {
+    marker: String,
+    sql: &'a str,
 }
 
 pub fn show(cx: &Context, args: &ShowArgs) -> Result<String> {
@@ -68,7 +76,9 @@ pub fn show(cx: &Context, args: &ShowArgs) -> Result<String> {
     let r = migraph::target::resolve_revision(&graph, &args.revision)?;
     let children: Vec<&str> = graph.children(&r.id).into_iter().map(|c| c.id.as_str()).collect();
     if cx.global.json {
-        return Ok(to_json(&ShowJson { revision: json(&graph, r), children, up: &r.up, down: r.down.as_deref() }));
+        let sections = r.sections().into_iter().map(|(m, sql)| SectionJson { marker: m.line(), sql }).collect();
+        let shown = ShowJson { revision: json(&graph, r), children, up: &r.up, down: r.down.as_deref(), sections };
+        return Ok(to_json(&shown));
     }
     let none = |list: &[&str]| if list.is_empty() { "(none)".to_string() } else { list.join(" ") };
     let mut out = format!("Revision:    {}\n", line(&graph, r));
@@ -87,10 +97,11 @@ pub fn show(cx: &Context, args: &ShowArgs) -> Result<String> {
     out += &format!("Transaction: {}\n", r.transactional);
     out += &format!("File:        {}\n", r.path.display());
     out += &format!("Checksum:    {}\n", r.checksum);
-    out += &format!("\n{}\n{}", migraph::revision::UP_MARKER, r.up);
-    match &r.down {
-        Some(down) => out += &format!("\n{}\n{down}", migraph::revision::DOWN_MARKER),
-        None => out += "\n(no down section: irreversible)\n",
+    for (marker, sql) in r.sections() {
+        out += &format!("\n{}\n{sql}", marker.line());
+    }
+    if !r.is_reversible() {
+        out += "\n(no down section: irreversible)\n";
     }
     Ok(out)
 }

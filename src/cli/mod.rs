@@ -55,6 +55,9 @@ pub struct Global {
     /// Version table name [default: migraph_revisions]
     #[arg(long, global = true, value_name = "NAME")]
     pub table: Option<String>,
+    /// PostgreSQL schema of the version table [default: public] (SQLite: main; MySQL: the URL's database)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub schema: Option<String>,
     /// Print machine-readable JSON on stdout
     #[arg(long, global = true)]
     pub json: bool,
@@ -64,8 +67,8 @@ pub struct Global {
     /// Print more detail
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Seconds to wait for another run's lock [default: 60]
-    #[arg(long, global = true, value_name = "SECS")]
+    /// Seconds to wait for another run's lock, and for a SQLite database another connection has locked [default: 60, at most 31536000]
+    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(..=config::MAX_LOCK_TIMEOUT))]
     pub lock_timeout: Option<u64>,
     /// When to color decorations (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]

@@ -91,7 +91,8 @@ pub fn line(graph: &RevisionGraph, r: &Revision) -> String {
         tags.push("branchpoint");
     }
     tags.extend(r.labels.iter().map(String::as_str));
-    let mut text = r.id.clone();
+    // Stored revisions' IDs come from the database, not from parsed files.
+    let mut text = printable(&r.id).into_owned();
     if !tags.is_empty() {
         text.push_str(&format!(" ({})", tags.join(", ")));
     }

@@ -7,7 +7,6 @@
 //! --json` plans, `--sql` scripts, and the `--backup` path.
 
 use std::io::{IsTerminal as _, Write as _};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
@@ -39,15 +38,15 @@ pub struct RunArgs {
     /// Run the whole plan in one transaction (SQLite, PostgreSQL)
     #[arg(long, conflicts_with_all = ["sql", "dry_run"])]
     pub single_transaction: bool,
+    /// SQLite: copy the database beside its file before the first change (the run stops if it cannot)
+    #[arg(long, conflicts_with_all = ["sql", "dry_run"])]
+    pub backup: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// SQLite: copy the database file beside it before the first change
-    #[arg(long, conflicts_with_all = ["sql", "dry_run"])]
-    pub backup: bool,
 }
 
 #[derive(Debug, Args)]
@@ -79,8 +78,8 @@ pub fn url(cx: &Context) -> Result<&str> {
 
 /// Opens the database and makes SQLite read its schema now (any statement
 /// does), so that this overlaps with loading the revision files.
-fn connect_warm(url: &str) -> Result<AnyConnection> {
-    let mut conn = AnyConnection::connect(url).map_err(CliError::new)?;
+fn connect_warm(url: &str, busy_timeout: std::time::Duration) -> Result<AnyConnection> {
+    let mut conn = AnyConnection::connect_with(url, busy_timeout).map_err(CliError::new)?;
     if conn.dialect() == Dialect::Sqlite {
         conn.int("SELECT COUNT(*) AS v FROM sqlite_master", &[]).map_err(CliError::new)?;
     }
@@ -100,25 +99,36 @@ pub fn connect_existing(url: &str) -> Result<Option<AnyConnection>> {
     AnyConnection::connect(url).map(Some).map_err(CliError::new)
 }
 
+/// Whether another migraph run holds the run lock of the version table now:
+/// its markers are revisions in flight, not failures (`status`, `check`,
+/// `current` and `--dry-run` say "running" and give no repair advice).
+pub fn run_in_progress(cx: &Context, url: &str) -> Result<bool> {
+    match connect_existing(url)? {
+        Some(mut conn) => runner::lock_held(&mut conn, &options(cx, false, false))
+            .map_err(|e| CliError::new(format!("cannot tell whether another migraph run holds the lock: {e}"))),
+        None => Ok(false),
+    }
+}
+
 /// Reads the version table without creating anything.
-pub fn read_state(url: &str, table: &str) -> Result<DbState> {
+pub fn read_state(url: &str, table: &migraph::backend::sql::Table) -> Result<DbState> {
     match connect_existing(url)? {
         Some(mut conn) => DbState::read(&mut conn, table)
-            .map_err(|e| CliError::new(format!("cannot read the version table `{table}`: {e}"))),
+            .map_err(|e| CliError::new(format!("cannot read the version table `{}`: {e}", table.name))),
         None => Ok(DbState::default()),
     }
 }
 
 pub fn upgrade(cx: &Context, args: &UpgradeArgs) -> Result<String> {
-    execute(cx, Verb::Upgrade, &args.run, args.backup)
+    execute(cx, Verb::Upgrade, &args.run)
 }
 
 pub fn downgrade(cx: &Context, args: &RunArgs) -> Result<String> {
-    execute(cx, Verb::Downgrade, args, false)
+    execute(cx, Verb::Downgrade, args)
 }
 
 pub fn migrate(cx: &Context, args: &RunArgs) -> Result<String> {
-    execute(cx, Verb::Migrate, args, false)
+    execute(cx, Verb::Migrate, args)
 }
 
 pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
@@ -128,8 +138,14 @@ pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
     if args.dry_run {
         return dry_run(cx, &graph, url, Verb::Stamp, &targets);
     }
-    let options = RunOptions { accept_drift: args.accept_drift, ..options(cx, false) };
-    let mut conn = AnyConnection::connect(url).map_err(CliError::new)?;
+    if nothing_to_create(&graph, url, Verb::Stamp, &targets)? {
+        if !cx.global.quiet {
+            eprintln!("stamped: 0 row(s) added, 0 row(s) removed; no SQL was run");
+        }
+        return Ok(String::new());
+    }
+    let options = RunOptions { accept_drift: args.accept_drift, ..options(cx, false, false) };
+    let mut conn = AnyConnection::connect_with(url, cx.settings.lock_timeout).map_err(CliError::new)?;
     let report = runner::run(&mut conn, &graph, Verb::Stamp, &targets, &options, &mut |_| {})?;
     if !cx.global.quiet {
         let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
@@ -142,16 +158,18 @@ pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
     Ok(String::new())
 }
 
-fn options(cx: &Context, single_transaction: bool) -> RunOptions {
+fn options(cx: &Context, single_transaction: bool, backup: bool) -> RunOptions {
     RunOptions {
         table: cx.settings.table.clone(),
+        schema: cx.settings.schema.clone(),
         lock_timeout: cx.settings.lock_timeout,
         single_transaction,
         accept_drift: false,
+        backup,
     }
 }
 
-fn execute(cx: &Context, verb: Verb, args: &RunArgs, backup: bool) -> Result<String> {
+fn execute(cx: &Context, verb: Verb, args: &RunArgs) -> Result<String> {
     let targets = targets(&args.targets);
     if args.sql {
         return offline_script(cx, &cx.graph()?, verb, &targets, &args.from);
@@ -160,26 +178,38 @@ fn execute(cx: &Context, verb: Verb, args: &RunArgs, backup: bool) -> Result<Str
     if args.dry_run {
         return dry_run(cx, &cx.graph()?, url, verb, &targets);
     }
-    // Decided before connecting: opening a SQLite file that does not exist creates it.
-    let backup_source = if backup { existing_sqlite_file(url)? } else { None };
-    let (graph, mut conn) = cx.graph_while(|| connect_warm(url))?;
-    let mut stdout = String::new();
-    if let Some(source) = backup_source {
-        if let Some(path) = backup_first(cx, &graph, &source, url, verb, &targets)? {
-            stdout.push_str(&format!("{}\n", path.display()));
-        }
+    if args.backup && dialect_of(url).map_err(CliError::new)? != Dialect::Sqlite {
+        return Err(CliError::new("--backup works with SQLite databases only")
+            .hint("back up PostgreSQL with pg_dump and MySQL with mysqldump"));
     }
+    let (graph, mut conn) = if sqlite_file_exists(url)? {
+        cx.graph_while(|| connect_warm(url, cx.settings.lock_timeout))?
+    } else {
+        // Opening a SQLite file creates it: plan first (against the empty
+        // state the file had a moment ago; the run plans again under its
+        // lock), so that a plan that fails or has nothing to do leaves no file.
+        let graph = cx.graph()?;
+        if nothing_to_create(&graph, url, verb, &targets)? {
+            if !cx.global.quiet {
+                eprintln!("{verb}: nothing to do");
+            }
+            return Ok(String::new());
+        }
+        (graph, connect_warm(url, cx.settings.lock_timeout)?)
+    };
     let quiet = cx.global.quiet;
     let started = Instant::now();
     let terminal = std::io::stderr().is_terminal() && cx.global.verbose == 0;
     let mut progress = Progress::new(verb, cx.global.stderr_paint(), terminal);
-    let report = runner::run(&mut conn, &graph, verb, &targets, &options(cx, args.single_transaction), &mut |event| {
+    let options = options(cx, args.single_transaction, args.backup);
+    let report = runner::run(&mut conn, &graph, verb, &targets, &options, &mut |event| {
         if !quiet {
             progress.event(event);
         }
     });
     progress.end(report.is_ok());
     let report = report?;
+    let stdout = report.backup.as_ref().map(|path| format!("{}\n", path.display())).unwrap_or_default();
     if !quiet {
         let ms = started.elapsed().as_millis();
         let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
@@ -244,14 +274,15 @@ impl Progress {
             Event::Finished { step, ms } if !self.live => format!(
                 "  {} {}{} ({ms} ms)",
                 verb_column(step.direction, paint),
-                step.id,
+                printable(&step.id),
                 spaced(&printable(&step.message))
             ),
             Event::Finished { .. } => return,
-            Event::Skipped(step) => format!("  skip {} (done by a concurrent run)", step.id),
+            Event::Skipped(step) => format!("  skip {} (done by a concurrent run)", printable(&step.id)),
+            Event::BackedUp(path) => format!("backup: {}", path.display()),
             Event::UsingStoredDown(step) => format!(
                 "  note: the file of {} is missing; unapplying it with the down section stored when it was applied",
-                step.id
+                printable(&step.id)
             ),
         };
         self.clear();
@@ -293,7 +324,7 @@ fn live_line(position: usize, total: usize, step: &Step, paint: Paint, width: us
     let counter = format!("[{position:>digits$}/{total}] ");
     let fixed = counter.chars().count() + 5;
     let room = width.saturating_sub(fixed + 1).max(12);
-    let mut rest = format!("{}{}", step.id, spaced(&printable(&step.message)));
+    let mut rest = format!("{}{}", printable(&step.id), spaced(&printable(&step.message)));
     if rest.chars().count() > room {
         rest = rest.chars().take(room - 1).chain(['…']).collect();
     }
@@ -303,9 +334,24 @@ fn live_line(position: usize, total: usize, step: &Step, paint: Paint, width: us
 
 /// The plan against the database's current state, checked like a real run.
 fn planned(cx: &Context, graph: &RevisionGraph, url: &str, verb: Verb, targets: &[&str]) -> Result<Plan> {
-    let db = read_state(url, &cx.settings.table)?;
+    let db = read_state(url, &cx.settings.version_table())?;
+    if verb == Verb::Stamp {
+        if let Err(runner::RunError::State(_)) = runner::checked(graph, &db, verb) {
+            // A damaged version table: the repair `stamp` would make.
+            return Ok(migraph::status::repair_plan(graph, &db, targets)?);
+        }
+    }
+    if let Some(pending) = db.pending.first().filter(|_| verb != Verb::Stamp) {
+        if run_in_progress(cx, url)? {
+            return Err(runner::RunError::Running(Box::new(pending.clone())).into());
+        }
+    }
     let analysis = runner::checked(graph, &db, verb)?;
-    Ok(migraph::plan(analysis.graph(graph), &analysis.state, verb, targets)?)
+    let plan = migraph::plan(analysis.graph(graph), &analysis.state, verb, targets)?;
+    let dialect = dialect_of(url).map_err(CliError::new)?;
+    migraph::revision::check_dialect(analysis.graph(graph), &plan, dialect)?;
+    runner::transaction_control_free(analysis.graph(graph), &plan, dialect)?;
+    Ok(plan)
 }
 
 #[derive(Serialize)]
@@ -325,7 +371,11 @@ fn dry_run(cx: &Context, graph: &RevisionGraph, url: &str, verb: Verb, targets: 
     if plan.is_empty() {
         return Ok(format!("{verb}: nothing to do\n"));
     }
-    Ok(plan.steps.iter().map(|s: &Step| format!("{:<4} {}{}\n", s.direction, s.id, spaced(&s.message))).collect())
+    Ok(plan
+        .steps
+        .iter()
+        .map(|s: &Step| format!("{:<4} {}{}\n", s.direction, printable(&s.id), spaced(&printable(&s.message))))
+        .collect())
 }
 
 /// ` message`, or nothing for an empty message.
@@ -350,60 +400,33 @@ fn offline_script(
     };
     let state = if from.is_empty() { State::empty(graph) } else { State::at(graph, &self::targets(from))? };
     let plan = migraph::plan(graph, &state, verb, targets)?;
+    migraph::revision::check_dialect(graph, &plan, dialect)?;
     let start = if from.is_empty() { "base".to_string() } else { from.join(" ") };
     let title = format!("migraph {verb} {} from {start}", targets.join(" "));
-    Ok(migraph::script::script(graph, &plan, dialect, &cx.settings.table, &title))
+    migraph::script::script(graph, &plan, dialect, cx.settings.version_table(), &title).map_err(CliError::new)
 }
 
-/// `--backup` works on SQLite only; a new or in-memory database has
-/// nothing to lose, so there is nothing to copy (`None`).
-fn existing_sqlite_file(url: &str) -> Result<Option<String>> {
+/// For a SQLite file that does not exist yet (opening it would create it):
+/// whether the plan against the empty state has nothing to do. The plan is
+/// checked like a run's, so a plan that fails creates no file either; the
+/// run plans again under its lock.
+fn nothing_to_create(graph: &RevisionGraph, url: &str, verb: Verb, targets: &[&str]) -> Result<bool> {
+    if sqlite_file_exists(url)? {
+        return Ok(false);
+    }
+    let empty = runner::checked(graph, &DbState::default(), verb)?;
+    let plan = migraph::plan(empty.graph(graph), &empty.state, verb, targets)?;
+    migraph::revision::check_dialect(graph, &plan, Dialect::Sqlite)?;
+    runner::transaction_control_free(graph, &plan, Dialect::Sqlite)?;
+    Ok(plan.is_empty())
+}
+
+/// Whether the database exists: false for a SQLite file not created yet.
+fn sqlite_file_exists(url: &str) -> Result<bool> {
     if dialect_of(url).map_err(CliError::new)? != Dialect::Sqlite {
-        return Err(CliError::new("--backup works with SQLite databases only")
-            .hint("back up PostgreSQL with pg_dump and MySQL with mysqldump"));
+        return Ok(true);
     }
-    Ok(sqlite_path(url).filter(|p| std::path::Path::new(p).exists()))
-}
-
-/// `--backup`: before the first change, a consistent copy of the SQLite
-/// file beside it (SQLite's online backup API, so a concurrent writer
-/// cannot tear it). Nothing is copied when there is nothing to change.
-fn backup_first(
-    cx: &Context,
-    graph: &RevisionGraph,
-    path: &str,
-    url: &str,
-    verb: Verb,
-    targets: &[&str],
-) -> Result<Option<PathBuf>> {
-    if planned(cx, graph, url, verb, targets)?.is_empty() {
-        return Ok(None);
-    }
-    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second].[subsecond digits:6]Z");
-    let stamp = time::OffsetDateTime::now_utc().format(&format).unwrap_or_default();
-    let target = (0..)
-        .map(|n| {
-            PathBuf::from(if n == 0 { format!("{path}.{stamp}.backup") } else { format!("{path}.{stamp}-{n}.backup") })
-        })
-        .find(|candidate| !candidate.exists())
-        .unwrap_or_else(|| PathBuf::from(format!("{path}.backup")));
-    backup_sqlite(path, &target)
-        .map_err(|e| CliError::new(format!("cannot back up {path} to {}: {e}", target.display())))?;
-    if !cx.global.quiet {
-        eprintln!("backup: {}", target.display());
-    }
-    Ok(Some(target))
-}
-
-#[cfg(feature = "sqlite")]
-fn backup_sqlite(from: &str, to: &std::path::Path) -> rusqlite::Result<()> {
-    let source = rusqlite::Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    source.backup(rusqlite::MAIN_DB, to, None)
-}
-
-#[cfg(not(feature = "sqlite"))]
-fn backup_sqlite(_from: &str, _to: &std::path::Path) -> std::result::Result<(), &'static str> {
-    Err("this migraph was built without SQLite support")
+    Ok(sqlite_path(url).is_none_or(|path| std::path::Path::new(&path).exists()))
 }
 
 #[cfg(test)]

@@ -117,8 +117,8 @@ impl TestDb {
     /// Names of the tables in the test database, sorted.
     pub fn tables(&self) -> Vec<String> {
         let sql = match self.server {
-            Server::Postgres => "SELECT table_name::text AS id, '' AS parents, '' AS message, '' AS checksum, NULL::text AS down_sql, '' AS applied_at, 0::bigint AS execution_ms FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
-            Server::Mysql => "SELECT CAST(table_name AS CHAR) AS id, '' AS parents, '' AS message, '' AS checksum, CAST(NULL AS CHAR) AS down_sql, '' AS applied_at, CAST(0 AS SIGNED) AS execution_ms FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1",
+            Server::Postgres => "SELECT table_name::text AS id, '' AS parents, '' AS message, '' AS checksum, NULL::text AS down_sql, '' AS applied_at, 0::bigint AS execution_ms, NULL::text AS depends_on, 1::bigint AS transaction FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
+            Server::Mysql => "SELECT CAST(table_name AS CHAR) AS id, '' AS parents, '' AS message, '' AS checksum, CAST(NULL AS CHAR) AS down_sql, '' AS applied_at, CAST(0 AS SIGNED) AS execution_ms, CAST(NULL AS CHAR) AS depends_on, CAST(1 AS SIGNED) AS transaction FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1",
         };
         self.connect().version_rows(sql).expect("list tables").into_iter().map(|r| r.id).collect()
     }
@@ -127,15 +127,23 @@ impl TestDb {
     pub fn applied(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
             .connect()
-            .version_rows(
-                "SELECT id, parents, message, checksum, down_sql, applied_at, execution_ms FROM migraph_revisions",
-            )
+            .version_rows(&self.dialect().select_rows("migraph_revisions"))
             .expect("read version table")
             .into_iter()
             .map(|r| r.id)
             .collect();
         ids.sort();
         ids
+    }
+}
+
+impl TestDb {
+    /// The dialect of the test database's server.
+    pub fn dialect(&self) -> migraph::backend::Dialect {
+        match self.server {
+            Server::Postgres => migraph::backend::Dialect::Postgres,
+            Server::Mysql => migraph::backend::Dialect::Mysql,
+        }
     }
 }
 

@@ -1,0 +1,88 @@
+//! What a run refuses before its first statement because of how the plan's
+//! revisions would run: transaction control inside a transactional
+//! revision, and what cannot share a transaction (the caller's, or the
+//! whole plan's).
+
+use std::path::{Path, PathBuf};
+
+use crate::backend::split::transaction_control;
+use crate::backend::Dialect;
+use crate::graph::RevisionGraph;
+use crate::plan::{Direction, Plan, Verb};
+use crate::revision::Revision;
+
+use super::{NotNestable, RunError};
+
+/// A transactional revision whose SQL ends or rolls back the transaction it
+/// runs in (`COMMIT`, `ROLLBACK`, `END`, ...): its version row would be
+/// written outside that transaction, or recorded while its SQL was rolled
+/// back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionControl {
+    pub id: String,
+    pub direction: Direction,
+    /// The revision's file.
+    pub path: PathBuf,
+    /// The statement's line in the file (in its SQL section when the file
+    /// cannot be read, e.g. an embedded revision).
+    pub line: usize,
+    pub statement: String,
+}
+
+/// Refuses a plan in which a revision that runs in a transaction contains
+/// transaction control for `dialect`. A `stamp` plan runs no SQL.
+pub fn transaction_control_free(graph: &RevisionGraph, plan: &Plan, dialect: Dialect) -> Result<(), RunError> {
+    if plan.verb == Verb::Stamp {
+        return Ok(());
+    }
+    for step in &plan.steps {
+        let revision = graph.rev_by_id(&step.id);
+        if !revision.transactional {
+            continue;
+        }
+        let Some(sql) = revision.sql_for(step.direction, dialect) else { continue };
+        if let Some(found) = transaction_control(sql, dialect) {
+            return Err(RunError::TransactionControl(Box::new(TransactionControl {
+                id: revision.id.clone(),
+                direction: step.direction,
+                path: revision.path.clone(),
+                line: file_line(revision, sql, found.line),
+                statement: found.statement,
+            })));
+        }
+    }
+    Ok(())
+}
+
+/// The line in `revision`'s file of line `line` (1-based) of its section
+/// `sql`, found by reading the file; `line` itself when it cannot be read.
+fn file_line(revision: &Revision, sql: &str, line: usize) -> usize {
+    let text = std::fs::read_to_string(Path::new(&revision.path)).unwrap_or_default();
+    let trimmed = sql.trim_start_matches(['\n', '\r']);
+    let skipped = sql[..sql.len() - trimmed.len()].matches('\n').count();
+    match text.find(trimmed).filter(|_| !trimmed.trim().is_empty()) {
+        Some(at) => text[..at].matches('\n').count() + line.saturating_sub(skipped),
+        None => line,
+    }
+}
+
+/// Refuses what cannot run inside the caller's open transaction: revisions
+/// with `transaction: false` (SQLite and PostgreSQL nest the others as
+/// savepoints; MySQL and `single_transaction` are refused earlier).
+pub fn nestable(graph: &RevisionGraph, plan: &Plan) -> Result<(), RunError> {
+    match plan.steps.iter().find(|s| !graph.rev_by_id(&s.id).transactional) {
+        Some(step) => Err(RunError::InTransaction(NotNestable::NotTransactional(step.id.clone()))),
+        None => Ok(()),
+    }
+}
+
+/// Whether the whole plan can run in one transaction.
+pub fn single_transaction_possible(dialect: Dialect, graph: &RevisionGraph, plan: &Plan) -> Result<(), RunError> {
+    if !dialect.transactional_ddl() {
+        return Err(RunError::SingleTransaction("MySQL commits DDL implicitly".into()));
+    }
+    match plan.steps.iter().find(|s| !graph.rev_by_id(&s.id).transactional) {
+        Some(step) => Err(RunError::SingleTransaction(format!("revision {} has `transaction: false`", step.id))),
+        None => Ok(()),
+    }
+}
