@@ -213,7 +213,7 @@ impl RunError {
             RunError::Plan(e) => e.hint(),
             RunError::Drift(_) => Some(
                 "restore the file(s) from version control; if the edit is intended and the schema already matches, \
-                 record the new checksums with `migraph stamp --accept-drift heads` (or the current target)"
+                 record the new checksums with `migraph stamp --accept-drift` (it adds and removes no row)"
                     .into(),
             ),
             // Never `downgrade`: the revisions may belong to another project
@@ -321,7 +321,11 @@ pub fn run(
     }
     let analysis = checked(files, &state, verb)?;
     let graph = analysis.graph(files);
-    let plan = plan(graph, &analysis.state, verb, targets)?;
+    let plan = match verb == Verb::Stamp && options.accept_drift && targets.is_empty() {
+        // Only the checksums of applied revisions are recorded again: no row is added or removed.
+        true => Plan { verb, steps: Vec::new() },
+        false => plan(graph, &analysis.state, verb, targets)?,
+    };
     crate::revision::check_dialect(graph, &plan, backend.dialect())?;
     recordable(backend, graph, &plan)?;
     if options.single_transaction {

@@ -1102,7 +1102,7 @@ fn failure_going_down(server: Server) {
             let refused = mg(d, url, &["downgrade", "base"]).failed();
             assert!(refused.first_error_line().contains("drift"), "{refused}");
             assert_eq!(db.applied(), strings(&["r0", "r1"]));
-            mg(d, url, &["stamp", "--accept-drift", "r1"]).ok();
+            mg(d, url, &["stamp", "--accept-drift"]).ok();
             let row = rows(&db, server).into_iter().find(|r| r.id == "r1").expect("r1 row");
             assert_eq!(row.down_sql.as_deref().map(str::trim), Some("DROP TABLE t_x;"), "the new down is recorded");
             run_as_planned(d, url, &["upgrade", "heads"], &[("up", "r2")]);
@@ -1485,7 +1485,7 @@ fn drift_and_missing_files(server: Server) {
     );
 
     // Accept the edit: the new checksum is recorded, nothing else changes.
-    mg(d, url, &["stamp", "--accept-drift", "heads"]).ok();
+    mg(d, url, &["stamp", "--accept-drift"]).ok();
     let t4 = rows(&db, server).into_iter().find(|r| r.id == "t4").expect("t4 row");
     let shown = mg(d, url, &["show", "t4", "--json"]).ok().json();
     assert_eq!(t4.checksum, shown["checksum"].as_str().expect("checksum"));

@@ -688,8 +688,14 @@ fn checksum_drift_stops_runs_until_accepted() {
     assert_eq!(json["drift"][0]["recorded"], Value::from(recorded.clone()));
     assert_eq!(json["drift"][0]["current"], Value::from(current.clone()));
 
-    // Accepting the edit at the current target records the new checksum and nothing else.
-    ok(d, &["stamp", "--accept-drift", "a2"]);
+    // Accepting the edit records the new checksum and nothing else: the
+    // pending revisions stay pending (their SQL never ran), and a target is refused.
+    let r = run(d, &["stamp", "--accept-drift", "heads"]);
+    assert_eq!(r.code, 2, "a target with --accept-drift is bad usage: {}", r.stderr);
+    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+    assert_eq!(row(d, "a1").checksum, recorded);
+    let r = ok(d, &["stamp", "--accept-drift"]);
+    assert!(r.stderr.contains("0 row(s) added, 0 row(s) removed") && r.stderr.contains("a1"), "{}", r.stderr);
     assert_eq!(row(d, "a1").checksum, current);
     assert_eq!(applied(d), set(&["r0", "a1", "a2"]));
     let r = ok(d, &["upgrade", "heads"]);
@@ -701,7 +707,7 @@ fn checksum_drift_stops_runs_until_accepted() {
     fails(d, &["upgrade", "heads"]);
     fails(d, &["downgrade", "b1"]);
     assert_eq!(applied(d), set(&DIAMOND));
-    ok(d, &["stamp", "--accept-drift", "heads"]);
+    ok(d, &["stamp", "--accept-drift"]);
     assert_eq!(row(d, "m3").checksum, file_checksum(d, "m3"));
     assert!(row(d, "m3").down_sql.unwrap().contains("IF EXISTS"), "the new down section is stored");
     let r = ok(d, &["upgrade", "heads"]);

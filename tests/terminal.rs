@@ -194,13 +194,17 @@ fn database_url_precedence_flag_environment_dotenv_file_none() {
     // 2b. .env beats the file.
     fs::write(d.join(".env"), format!("DATABASE_URL={}\n", url("dotenv.db"))).unwrap();
     is(database(mg(d)), "dotenv.db");
-    // 2a. the environment beats .env; an empty value counts as unset.
+    // 2a. the environment beats .env; an empty value is an error, never a
+    // fallback to another database (`DATABASE_URL=$UNSET_SECRET`).
     let mut cmd = mg(d);
     cmd.env("DATABASE_URL", url("env.db"));
     is(database(cmd), "env.db");
     let mut cmd = mg(d);
-    cmd.env("DATABASE_URL", "");
-    is(database(cmd), "dotenv.db");
+    cmd.env("DATABASE_URL", "").arg("status");
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("error: invalid database URL") && stderr.contains("DATABASE_URL"), "{stderr}");
     // 1. the flag beats everything.
     let mut cmd = mg(d);
     cmd.env("DATABASE_URL", url("env.db")).args(["--database-url", &url("flag.db")]);

@@ -72,7 +72,7 @@ fn database_problems(graph: &RevisionGraph, db: &DbState, dialect: Option<Dialec
                 d.id
             ));
             found.hint(
-                "restore edited files, or record intended edits with `migraph stamp --accept-drift heads`; \
+                "restore edited files, or record intended edits with `migraph stamp --accept-drift`; \
                  `migraph status` shows the whole picture",
             );
         }

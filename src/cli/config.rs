@@ -66,8 +66,8 @@ impl Settings {
             (None, None) if config_file.is_some() => base.join("revisions"),
             (None, None) => PathBuf::from("revisions"),
         };
-        // An empty DATABASE_URL in the environment counts as unset (see
-        // `load_dotenv`); one that is still empty here was set so by `.env`.
+        // An empty DATABASE_URL (from the environment or `.env`) is used as
+        // given, so it fails below as an empty URL rather than falling back.
         let env_url = std::env::var("DATABASE_URL").ok();
         let mut url_error = None;
         let mut empty_vars = Vec::new();

@@ -151,9 +151,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  migraph migrate feature@head\n  migraph migrate ae10 --dry-run")]
     Migrate(run::RunArgs),
     /// Record the target(s) as the applied state without running SQL
-    #[command(
-        after_help = "Examples:\n  migraph stamp heads\n  migraph stamp base\n  migraph stamp --accept-drift heads"
-    )]
+    #[command(after_help = "Examples:\n  migraph stamp heads\n  migraph stamp base\n  migraph stamp --accept-drift")]
     Stamp(run::StampArgs),
     /// Print a shell completion script on stdout
     #[command(after_help = "Examples:\n  \
@@ -198,10 +196,9 @@ fn color_flag(args: &[OsString]) -> Option<ColorWhen> {
 /// win. Returns a warning when the file cannot be read or parsed (the
 /// variables before the bad line are loaded).
 fn load_dotenv() -> Option<String> {
-    // An empty DATABASE_URL counts as unset, so .env may give one.
-    if std::env::var_os("DATABASE_URL").is_some_and(|url| url.is_empty()) {
-        std::env::remove_var("DATABASE_URL");
-    }
+    // An empty DATABASE_URL stays set (and wins over .env): it is an error
+    // (`DATABASE_URL=$PROD_URL` with the secret missing must not fall back
+    // to another database).
     let cwd = std::env::current_dir().ok()?;
     let path = cwd.ancestors().map(|d| d.join(".env")).find(|p| p.is_file())?;
     let problem = match dotenvy::from_path(&path).err()? {

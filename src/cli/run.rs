@@ -52,13 +52,14 @@ pub struct UpgradeArgs {
 #[derive(Debug, Args)]
 pub struct StampArgs {
     /// Target(s) whose closure becomes the recorded state (`base` for none)
-    #[arg(required = true, value_name = "TARGET", allow_negative_numbers = true)]
+    #[arg(required_unless_present = "accept_drift", value_name = "TARGET", allow_negative_numbers = true)]
     pub targets: Vec<String>,
     /// Print the rows that would change without changing them
     #[arg(long)]
     pub dry_run: bool,
-    /// Record the files' current checksums for applied revisions that drifted
-    #[arg(long)]
+    /// Record the files' current checksums for applied revisions that drifted;
+    /// takes no target and adds or removes no row
+    #[arg(long, conflicts_with_all = ["targets", "dry_run"])]
     pub accept_drift: bool,
 }
 
@@ -151,6 +152,10 @@ pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
         let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
         let downs = report.done.len() - ups;
         eprintln!("stamped: {ups} row(s) added, {downs} row(s) removed; no SQL was run");
+        for (step, _) in &report.done {
+            let what = if step.direction == Direction::Up { "recorded as applied" } else { "recorded as unapplied" };
+            eprintln!("  {what}: {} {}", printable(&step.id), printable(&step.message));
+        }
         if !report.accepted.is_empty() {
             eprintln!("recorded new checksums for: {}", report.accepted.join(", "));
         }
