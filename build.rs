@@ -3,6 +3,15 @@
 //! `cargo test`) unless their URL variable is set when building.
 
 fn main() {
+    // The tests that feed scripts to the `sqlite3` command-line client run
+    // where it is installed (CI installs it); elsewhere they are listed as
+    // ignored with the reason, as the server tests are.
+    println!("cargo::rustc-check-cfg=cfg(migraph_sqlite3_client)");
+    println!("cargo::rerun-if-env-changed=PATH");
+    let sqlite3 = std::process::Command::new("sqlite3").arg("-version").output();
+    if sqlite3.is_ok_and(|out| out.status.success()) {
+        println!("cargo::rustc-cfg=migraph_sqlite3_client");
+    }
     println!("cargo::rustc-check-cfg=cfg(migraph_postgres_server)");
     println!("cargo::rustc-check-cfg=cfg(migraph_mysql_server)");
     for (var, cfg) in

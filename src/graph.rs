@@ -24,6 +24,10 @@ use thiserror::Error;
 
 use crate::revision::{location, ParseError, Revision};
 
+mod heads;
+
+pub use heads::HeadProblem;
+
 /// Why an edge exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Edge {
@@ -56,12 +60,14 @@ pub enum Problem {
     Parse(#[from] ParseError),
     #[error("duplicate revision ID `{id}` in {}", file_list(.files))]
     DuplicateId { id: String, files: Vec<(PathBuf, usize)> },
-    #[error("{}: revision `{id}` names {} `{missing}`, which no revision file declares", location(.path, Some(*.line)), relation(*.depends_on))]
+    #[error("{}: revision `{id}` names {}", location(.path, Some(*.line)), missing_name(.missing, *.depends_on))]
     Missing { id: String, missing: String, depends_on: bool, path: PathBuf, line: usize },
     #[error("cycle through parents/depends-on: {}; files: {}", .path.join(" -> "), file_list(.files))]
     Cycle { path: Vec<String>, files: Vec<(PathBuf, usize)> },
     #[error("label `{label}` is used by more than one revision: {}", file_list(.files))]
     LabelTwice { label: String, files: Vec<(PathBuf, usize)> },
+    #[error(transparent)]
+    Squash(#[from] crate::squash::SquashProblem),
     #[error("{}: label `{label}` is also a revision ID, so targets naming it would be ambiguous", location(.path, Some(*.line)))]
     LabelIsId { label: String, path: PathBuf, line: usize },
 }
@@ -73,11 +79,11 @@ fn flush_duplicates(copies: &mut Vec<(PathBuf, usize)>, kept: Option<&Revision>,
     }
 }
 
-fn relation(depends_on: bool) -> &'static str {
+fn missing_name(name: &str, depends_on: bool) -> String {
     if depends_on {
-        "dependency"
+        format!("dependency `{name}`, which is neither a revision ID nor a branch label")
     } else {
-        "parent"
+        format!("parent `{name}`, which no revision file declares")
     }
 }
 
@@ -128,22 +134,37 @@ impl RevisionGraph {
             }
         }
         flush_duplicates(&mut copies, unique.last(), &mut problems);
-        let revisions = unique;
+        // Squashes take the place of the revisions they replace (`replaces`).
+        let (mut revisions, squash_problems) = crate::squash::fold(unique);
+        problems.extend(squash_problems.into_iter().map(Problem::Squash));
         let index: HashMap<String, usize> = revisions.iter().enumerate().map(|(n, r)| (r.id.clone(), n)).collect();
+        let mut label_problems = Vec::new();
+        let labels = Self::labels(&revisions, &index, &mut label_problems);
 
         let mut graph = DiGraph::with_capacity(revisions.len(), revisions.len() + revisions.len() / 8);
         for _ in &revisions {
             graph.add_node(());
         }
+        let mut resolved_depends_on: Vec<(usize, Vec<String>)> = Vec::new();
         for (child, r) in revisions.iter().enumerate() {
             for (ids, kind, line) in [
                 (&r.parents, Edge::Parent, r.lines.parents),
                 (&r.depends_on, Edge::DependsOn, r.lines.depends_on.unwrap_or(0)),
             ] {
+                let mut resolved: Vec<String> = Vec::new();
                 for id in ids {
-                    match index.get(id) {
+                    // depends-on may name a branch label: the labelled revision (as in Alembic).
+                    let found = match kind {
+                        Edge::Parent => index.get(id),
+                        Edge::DependsOn => index.get(id).or_else(|| labels.get(id)),
+                    };
+                    match found {
                         Some(&parent) => {
                             graph.add_edge(NodeIndex::new(parent), NodeIndex::new(child), kind);
+                            let parent_id = &revisions[parent].id;
+                            if !resolved.contains(parent_id) {
+                                resolved.push(parent_id.clone());
+                            }
                         }
                         None => problems.push(Problem::Missing {
                             id: r.id.clone(),
@@ -154,9 +175,32 @@ impl RevisionGraph {
                         }),
                     }
                 }
+                if kind == Edge::DependsOn && resolved != *ids {
+                    resolved_depends_on.push((child, resolved));
+                }
             }
         }
+        problems.extend(label_problems);
+        // Rows and plans name revisions by ID: labels in depends-on become IDs.
+        for (child, ids) in resolved_depends_on {
+            revisions[child].depends_on = ids;
+        }
 
+        let built = RevisionGraph { revisions, graph, index, labels };
+        problems.extend(built.cycles());
+        if problems.is_empty() {
+            Ok(built)
+        } else {
+            Err(GraphError { problems })
+        }
+    }
+
+    /// Label → node, reporting labels used twice or equal to an ID.
+    fn labels(
+        revisions: &[Revision],
+        index: &HashMap<String, usize>,
+        problems: &mut Vec<Problem>,
+    ) -> HashMap<String, usize> {
         let mut labels: HashMap<String, usize> = HashMap::new();
         let mut label_files: HashMap<&str, Vec<(PathBuf, usize)>> = HashMap::new();
         for (node, r) in revisions.iter().enumerate() {
@@ -174,14 +218,7 @@ impl RevisionGraph {
         for (label, files) in twice {
             problems.push(Problem::LabelTwice { label: label.to_string(), files });
         }
-
-        let built = RevisionGraph { revisions, graph, index, labels };
-        problems.extend(built.cycles());
-        if problems.is_empty() {
-            Ok(built)
-        } else {
-            Err(GraphError { problems })
-        }
+        labels
     }
 
     /// One problem per strongly connected component with a cycle, naming a
@@ -400,157 +437,4 @@ impl RevisionGraph {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use std::path::Path;
-
-    /// Builds revisions from `"id: parent parent | dep dep"` literals.
-    pub(crate) fn revs(spec: &[&str]) -> Vec<Revision> {
-        spec.iter()
-            .map(|line| {
-                let (id, rest) = line.split_once(':').unwrap_or((line, ""));
-                let (parents, deps) = rest.split_once('|').unwrap_or((rest, ""));
-                let text = format!(
-                    "-- id: {}\n-- parents: {}\n-- depends-on: {}\n-- message: m {0}\n-- migrate:up\nSELECT 1;\n-- migrate:down\n",
-                    id.trim(),
-                    parents.trim(),
-                    deps.trim()
-                );
-                Revision::parse(Path::new(&format!("{}.sql", id.trim())), &text).unwrap()
-            })
-            .collect()
-    }
-
-    pub(crate) fn graph(spec: &[&str]) -> RevisionGraph {
-        RevisionGraph::new(revs(spec)).unwrap()
-    }
-
-    fn ids(revs: Vec<&Revision>) -> Vec<&str> {
-        revs.into_iter().map(|r| r.id.as_str()).collect()
-    }
-
-    #[test]
-    fn linear() {
-        let g = graph(&["c: b", "a:", "b: a"]);
-        assert_eq!(ids(g.heads()), ["c"]);
-        assert_eq!(ids(g.roots()), ["a"]);
-        assert!(g.branch_points().is_empty() && g.merge_points().is_empty());
-        assert_eq!(ids(g.topological()), ["a", "b", "c"]);
-        assert_eq!(ids(g.descendants("a")), ["b", "c"]);
-        assert_eq!(ids(g.closure(["b"])), ["a", "b"]);
-    }
-
-    #[test]
-    fn fork_and_merge_diamond() {
-        let g = graph(&["r:", "x: r", "b: r", "m: x b", "t: m"]);
-        assert_eq!(ids(g.heads()), ["t"]);
-        assert_eq!(ids(g.branch_points()), ["r"]);
-        assert_eq!(ids(g.merge_points()), ["m"]);
-        assert_eq!(ids(g.children("r")), ["b", "x"]);
-        assert_eq!(ids(g.topological()), ["r", "b", "x", "m", "t"]);
-        assert_eq!(ids(g.closure(["x"])), ["r", "x"]);
-        assert_eq!(ids(g.descendants("b")), ["m", "t"]);
-    }
-
-    #[test]
-    fn several_roots_and_heads() {
-        let g = graph(&["z:", "a:", "y: z", "b: a"]);
-        assert_eq!(ids(g.roots()), ["a", "z"]);
-        assert_eq!(ids(g.heads()), ["b", "y"]);
-        assert_eq!(ids(g.topological()), ["a", "b", "z", "y"]);
-    }
-
-    #[test]
-    fn depends_on_orders_across_branches_but_is_not_a_parent() {
-        let g = graph(&["r:", "a: r", "b: r | a"]);
-        assert_eq!(ids(g.heads()), ["a", "b"], "a dependency still is a head");
-        assert_eq!(ids(g.closure(["b"])), ["r", "a", "b"]);
-        assert_eq!(ids(g.descendants("a")), ["b"]);
-        // Ties go to the smallest ID only among revisions that are ready.
-        let g = graph(&["r:", "a: r | z", "z: r"]);
-        assert_eq!(ids(g.topological()), ["r", "z", "a"]);
-    }
-
-    #[test]
-    fn prefixes() {
-        let g = graph(&["ab1:", "ab2: ab1", "b: ab2"]);
-        let names = |p: &str| g.with_prefix(p).map(|n| g.rev(n).id.clone()).collect::<Vec<_>>();
-        assert_eq!(names("ab"), ["ab1", "ab2"]);
-        assert_eq!(names("ab2"), ["ab2"]);
-        assert_eq!(names("c"), Vec::<String>::new());
-        assert_eq!(names(""), ["ab1", "ab2", "b"]);
-    }
-
-    fn problems(spec: &[&str]) -> Vec<String> {
-        RevisionGraph::new(revs(spec)).unwrap_err().problems.iter().map(ToString::to_string).collect()
-    }
-
-    #[test]
-    fn missing_parent_and_dependency_name_file_and_line() {
-        assert_eq!(
-            problems(&["a:", "b: a x | y"]),
-            [
-                "b.sql:2: revision `b` names parent `x`, which no revision file declares",
-                "b.sql:3: revision `b` names dependency `y`, which no revision file declares"
-            ]
-        );
-    }
-
-    #[test]
-    fn duplicate_ids_name_every_file() {
-        let mut revisions = revs(&["a:", "b: a"]);
-        let mut copy = revisions[1].clone();
-        copy.path = "other/b.sql".into();
-        revisions.push(copy);
-        let p = RevisionGraph::new(revisions).unwrap_err().problems;
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].to_string(), "duplicate revision ID `b` in b.sql:1, other/b.sql:1");
-    }
-
-    #[test]
-    fn cycles_through_parents_and_depends_on() {
-        assert_eq!(
-            problems(&["r:", "a: r c", "b: a", "c: b"]),
-            ["cycle through parents/depends-on: a -> b -> c -> a; files: a.sql:1, b.sql:1, c.sql:1"]
-        );
-        assert_eq!(
-            problems(&["r:", "a: r | b", "b: a"]),
-            ["cycle through parents/depends-on: a -> b -> a; files: a.sql:1, b.sql:1"]
-        );
-        assert_eq!(problems(&["a: a"]), ["cycle through parents/depends-on: a -> a; files: a.sql:1"]);
-    }
-
-    #[test]
-    fn labels_used_twice_or_equal_to_an_id() {
-        let mut revisions = revs(&["a:", "b: a", "c: a"]);
-        revisions[1].labels = vec!["feat".into()];
-        revisions[1].lines.labels = Some(4);
-        revisions[2].labels = vec!["feat".into(), "a".into()];
-        revisions[2].lines.labels = Some(4);
-        let p: Vec<String> =
-            RevisionGraph::new(revisions).unwrap_err().problems.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            p,
-            [
-                "c.sql:4: label `a` is also a revision ID, so targets naming it would be ambiguous",
-                "label `feat` is used by more than one revision: b.sql:4, c.sql:4"
-            ]
-        );
-    }
-
-    #[test]
-    fn deep_chain_does_not_overflow() {
-        let n = 100_000;
-        let mut revisions = Vec::with_capacity(n);
-        for i in 0..n {
-            let parents = if i == 0 { String::new() } else { format!("r{:06}", i - 1) };
-            let text = format!("-- id: r{i:06}\n-- parents: {parents}\n-- migrate:up\n");
-            revisions.push(Revision::parse(Path::new("x.sql"), &text).unwrap());
-        }
-        let g = RevisionGraph::new(revisions).unwrap();
-        assert_eq!(g.heads().len(), 1);
-        assert_eq!(g.closure(["r099999"]).len(), n);
-        assert_eq!(g.descendants("r000000").len(), n - 1);
-        assert_eq!(g.topological().last().map(|r| r.id.as_str()), Some("r099999"));
-    }
-}
+pub(crate) mod tests;

@@ -62,6 +62,7 @@ pub mod revision;
 pub mod runner;
 pub mod script;
 pub mod source;
+pub mod squash;
 pub mod status;
 pub mod target;
 

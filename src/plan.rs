@@ -5,11 +5,16 @@
 //! With S the applied set and closure(T) the targets with their ancestors:
 //!
 //! - `upgrade T` applies closure(T) − S;
-//! - `downgrade T` unapplies the members of S descending from T (T and
-//!   everything not descending from it stay); `base` unapplies all of S;
+//! - `downgrade T` unapplies S ∩ needs*(below(T)): T's own line of work
+//!   above it (descendants through parent edges) and whatever needs that; a
+//!   revision that merely depends on T stays. `base` unapplies all of S.
+//!   With several targets: the union for each target, minus closure(targets);
+//! - `downgrade B@T` unapplies S ∩ needs*(below(T) ∩ lineage(B)), and
+//!   `downgrade B@base` S ∩ needs*(start of B's branch): only B's branch moves;
 //! - `migrate T` makes the state exactly closure(T): unapply S − closure(T),
-//!   then apply closure(T) − S;
-//! - `stamp T` reaches the same state as `migrate` without running SQL.
+//!   then apply closure(T) − S (`base`: unapply all);
+//! - `stamp T` reaches the same state as `migrate` without running SQL;
+//!   `stamp B@…` the state the same downgrade or upgrade would leave.
 //!
 //! Applying follows the graph's deterministic topological order restricted
 //! to the set; unapplying is its exact reverse. Every check (reachability,
@@ -24,7 +29,7 @@ use thiserror::Error;
 
 use crate::graph::{RevisionGraph, Via};
 use crate::revision::Revision;
-use crate::target::{Resolved, Resolver, TargetError};
+use crate::target::{relative_step, Resolved, Resolver, Target, TargetError};
 
 /// Apply or unapply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -91,8 +96,12 @@ pub enum PlanError {
     Target(#[from] TargetError),
     #[error("{verb} needs at least one target")]
     NoTargets { verb: Verb },
-    #[error("`base` is a target for downgrade and stamp only, not for {verb}")]
+    #[error("`base` is a target for downgrade, migrate and stamp, not for {verb}")]
     BaseNotAllowed { verb: Verb },
+    #[error("`{target}` is the empty state of a branch, a target for downgrade and stamp, not for {verb}")]
+    BranchBaseNotAllowed { verb: Verb, target: String },
+    #[error("{verb} `{target}` goes the wrong way: {verb} moves {}", if *.verb == Verb::Upgrade { "up" } else { "down" })]
+    WrongDirection { verb: Verb, target: String },
     #[error("cannot downgrade to {}: not applied", .targets.join(", "))]
     NotApplied { targets: Vec<String> },
     #[error("the plan would unapply irreversible revision(s) without a `-- migrate:down` section: {}", .revisions.iter().map(|(id, p)| format!("{id} ({})", p.display())).collect::<Vec<_>>().join(", "))]
@@ -112,6 +121,13 @@ impl PlanError {
         match self {
             PlanError::Target(e) => e.hint(),
             PlanError::BaseNotAllowed { .. } => Some("use `migraph downgrade base` to unapply everything".into()),
+            PlanError::BranchBaseNotAllowed { target, .. } => {
+                Some(format!("use `migraph downgrade {target}` to unapply that branch"))
+            }
+            PlanError::WrongDirection { verb, target } => {
+                let other = if *verb == Verb::Upgrade { Verb::Downgrade } else { Verb::Upgrade };
+                Some(format!("use `migraph {other} {target}`"))
+            }
             PlanError::NotApplied { .. } => {
                 Some("use `migraph migrate <target>` to switch to a revision that is not applied".into())
             }
@@ -227,25 +243,38 @@ pub fn plan(graph: &RevisionGraph, state: &State, verb: Verb, targets: &[&str]) 
     if targets.is_empty() {
         return Err(PlanError::NoTargets { verb });
     }
-    let applied = &state.applied;
-    let resolver = Resolver { graph, applied: Some(applied) };
-    let mut base = false;
-    let mut nodes = Vec::new();
     for target in targets {
-        match resolver.resolve(target)? {
-            Resolved::Base => base = true,
-            Resolved::Revisions(resolved) => nodes.extend(resolved),
+        let wrong = match relative_step(graph, target) {
+            Some(n) => (verb == Verb::Upgrade && n < 0) || (verb == Verb::Downgrade && n > 0),
+            None => false,
+        };
+        if wrong {
+            return Err(PlanError::WrongDirection { verb, target: target.to_string() });
         }
     }
-    if base && matches!(verb, Verb::Upgrade | Verb::Migrate) {
-        return Err(PlanError::BaseNotAllowed { verb });
+    let applied = &state.applied;
+    let resolver = Resolver { graph, applied: Some(applied) };
+    let resolved = targets.iter().map(|t| resolver.resolve_target(t)).collect::<Result<Vec<Target>, _>>()?;
+    for (target, text) in resolved.iter().zip(targets) {
+        match target {
+            Target::Base if verb == Verb::Upgrade => return Err(PlanError::BaseNotAllowed { verb }),
+            Target::Branch { at: None, .. } if matches!(verb, Verb::Upgrade | Verb::Migrate) => {
+                return Err(PlanError::BranchBaseNotAllowed { verb, target: text.to_string() })
+            }
+            _ => {}
+        }
     }
+    let nodes: Vec<usize> = resolved.iter().flat_map(revisions).collect();
     let wanted = graph.reach(&nodes, Incoming, Via::All);
     let n = graph.len();
     let (unapply, apply): (Vec<bool>, Vec<bool>) = match verb {
         Verb::Upgrade => (vec![false; n], (0..n).map(|i| wanted[i] && !applied[i]).collect()),
-        Verb::Migrate | Verb::Stamp => {
+        Verb::Migrate => {
             ((0..n).map(|i| applied[i] && !wanted[i]).collect(), (0..n).map(|i| wanted[i] && !applied[i]).collect())
+        }
+        Verb::Stamp => {
+            let goal = stamp_goal(graph, applied, &resolved, &wanted);
+            ((0..n).map(|i| applied[i] && !goal[i]).collect(), (0..n).map(|i| goal[i] && !applied[i]).collect())
         }
         Verb::Downgrade => {
             let mut missing: Vec<String> =
@@ -255,8 +284,13 @@ pub fn plan(graph: &RevisionGraph, state: &State, verb: Verb, targets: &[&str]) 
                 missing.dedup();
                 return Err(PlanError::NotApplied { targets: missing });
             }
-            let below = if base { vec![true; n] } else { graph.reach(&nodes, Outgoing, Via::All) };
-            ((0..n).map(|i| applied[i] && below[i] && !wanted[i]).collect(), vec![false; n])
+            let mut down = vec![false; n];
+            for target in &resolved {
+                for (d, x) in down.iter_mut().zip(falls_with(graph, target)) {
+                    *d |= x;
+                }
+            }
+            ((0..n).map(|i| applied[i] && down[i] && !wanted[i]).collect(), vec![false; n])
         }
     };
     let mut steps = Vec::new();
@@ -279,6 +313,70 @@ pub fn plan(graph: &RevisionGraph, state: &State, verb: Verb, targets: &[&str]) 
     steps.extend(down_order.into_iter().rev().map(|node| step(node, Direction::Down)));
     steps.extend(graph.order_of(&apply).into_iter().map(|node| step(node, Direction::Up)));
     Ok(Plan { verb, steps })
+}
+
+/// The revisions a target names (none for `base` and `B@base`).
+fn revisions(target: &Target) -> Vec<usize> {
+    match target {
+        Target::Base | Target::Branch { at: None, .. } => Vec::new(),
+        Target::Revisions(nodes) => nodes.clone(),
+        Target::Branch { at: Some(node), .. } => vec![*node],
+    }
+}
+
+/// What cannot stay applied when the database is brought down to
+/// `target`, before intersecting with S and sparing closure(targets):
+/// everything for `base`; needs*(below(T)) for a revision T;
+/// needs*(below(T) ∩ lineage(B)) for `B@T`; needs*(start of B's branch)
+/// for `B@base`.
+fn falls_with(graph: &RevisionGraph, target: &Target) -> Vec<bool> {
+    let below = |t: usize, within: Option<&[bool]>| {
+        let mut set = graph.reach(&[t], Outgoing, Via::Parents);
+        set[t] = false;
+        let seeds: Vec<usize> = (0..graph.len()).filter(|&i| set[i] && within.is_none_or(|w| w[i])).collect();
+        graph.reach(&seeds, Outgoing, Via::All)
+    };
+    match target {
+        Target::Base => vec![true; graph.len()],
+        Target::Revisions(nodes) => {
+            let mut all = vec![false; graph.len()];
+            for &t in nodes {
+                for (a, x) in all.iter_mut().zip(below(t, None)) {
+                    *a |= x;
+                }
+            }
+            all
+        }
+        Target::Branch { scope, at: Some(t) } => below(*t, Some(&scope.lineage)),
+        Target::Branch { scope, at: None } => graph.reach(&[scope.start], Outgoing, Via::All),
+    }
+}
+
+/// The state `stamp` records. Without branch-scoped targets: closure(T).
+/// With them: starting from S (or, when plain targets are given too, from
+/// their closure), add closure of the branch targets and remove what the
+/// same branch-scoped downgrade would unapply, sparing closure(targets).
+fn stamp_goal(graph: &RevisionGraph, applied: &[bool], targets: &[Target], wanted: &[bool]) -> Vec<bool> {
+    let scoped = |t: &&Target| matches!(t, Target::Branch { .. });
+    if !targets.iter().any(|t| scoped(&t)) {
+        return wanted.to_vec();
+    }
+    let mut goal = if targets.iter().all(|t| scoped(&t)) {
+        applied.to_vec()
+    } else {
+        let plain: Vec<usize> = targets.iter().filter(|t| !scoped(t)).flat_map(revisions).collect();
+        graph.reach(&plain, Incoming, Via::All)
+    };
+    let mut down = vec![false; graph.len()];
+    for target in targets.iter().filter(scoped) {
+        for (d, x) in down.iter_mut().zip(falls_with(graph, target)) {
+            *d |= x;
+        }
+    }
+    for i in 0..graph.len() {
+        goal[i] = wanted[i] || (goal[i] && !down[i]);
+    }
+    goal
 }
 
 #[cfg(test)]
@@ -340,8 +438,15 @@ mod tests {
         let g = diamond();
         assert_eq!(run(&g, &["r", "a1", "a2"], Verb::Migrate, &["b2"]), Ok("-a2 -a1 +b1 +b2".into()));
         assert_eq!(run(&g, &["r", "a1", "a2"], Verb::Migrate, &["a1"]), Ok("-a2".into()));
-        assert!(run(&g, &["r"], Verb::Migrate, &["base"]).unwrap_err().contains("downgrade and stamp only"));
-        assert!(run(&g, &["r"], Verb::Upgrade, &["base"]).unwrap_err().contains("downgrade and stamp only"));
+        assert_eq!(
+            run(&g, &["r", "a1"], Verb::Migrate, &["base"]),
+            Ok("-a1 -r".into()),
+            "migrate base = downgrade base"
+        );
+        assert_eq!(
+            run(&g, &["r"], Verb::Upgrade, &["base"]),
+            Err("`base` is a target for downgrade, migrate and stamp, not for upgrade".into())
+        );
     }
 
     #[test]
@@ -363,6 +468,9 @@ mod tests {
         assert_eq!(run(&g, &[], Verb::Upgrade, &["c"]), Ok("+r +a +b +c".into()));
         // Unapplying a dependency takes its dependents down too.
         assert_eq!(run(&g, &["r", "a", "b", "c"], Verb::Downgrade, &["r"]), Ok("-c -b -a".into()));
+        // A revision that merely depends on the target stays (as in Alembic and Django).
+        assert_eq!(run(&g, &["r", "a", "b", "c"], Verb::Downgrade, &["a"]), Ok("".into()));
+        assert_eq!(run(&g, &["r", "a", "b", "c"], Verb::Downgrade, &["b"]), Ok("-c".into()));
         assert_eq!(run(&g, &["r", "a", "b"], Verb::Migrate, &["a"]), Ok("-b".into()));
     }
 
@@ -389,5 +497,73 @@ mod tests {
         assert_eq!(run(&g, &[], Verb::Upgrade, &["b", "a"]), Ok("+b +c +a".into()));
         assert_eq!(run(&g, &["c"], Verb::Upgrade, &["b", "a"]), Ok("+a +b".into()), "ties among ready revisions only");
         assert_eq!(run(&g, &["b", "c", "a"], Verb::Downgrade, &["base"]), Ok("-a -c -b".into()));
+    }
+
+    /// Alembic's BranchedPathTestCrossDependencies shape: a ─ b ─ c1 (c1branch) ─ d1,
+    /// b ─ c2 (c2branch) ─ d2, d2 depends on c1.
+    fn cross() -> RevisionGraph {
+        let mut revisions = revs(&["a:", "b: a", "c1: b", "d1: c1", "c2: b", "d2: c2 | c1"]);
+        revisions[2].labels = vec!["c1branch".into()];
+        revisions[4].labels = vec!["c2branch".into()];
+        RevisionGraph::new(revisions).unwrap()
+    }
+
+    #[test]
+    fn branch_scoped_downgrade_moves_only_that_branch() {
+        let g = cross();
+        let all = ["a", "b", "c1", "d1", "c2", "d2"];
+        assert_eq!(run(&g, &all, Verb::Downgrade, &["c2branch@b"]), Ok("-d2 -c2".into()));
+        assert_eq!(run(&g, &all, Verb::Downgrade, &["c1branch@b"]), Ok("-d2 -d1 -c1".into()), "d2 needs c1");
+        assert_eq!(run(&g, &all, Verb::Downgrade, &["b"]), Ok("-d2 -d1 -c2 -c1".into()));
+        assert_eq!(run(&g, &all, Verb::Downgrade, &["c2branch@base"]), Ok("-d2 -c2".into()));
+        assert_eq!(run(&g, &all, Verb::Downgrade, &["d1@base"]), Ok("-d2 -d1 -c1".into()));
+        assert_eq!(run(&g, &all, Verb::Downgrade, &["c1branch@-1"]), Ok("-d1".into()));
+        assert_eq!(run(&g, &all, Verb::Downgrade, &["c2branch@-5"]), Ok("-d2 -c2".into()), "never the global base");
+        assert_eq!(
+            run(&g, &["a", "b", "c1"], Verb::Downgrade, &["c2branch@c2"]),
+            Err("cannot downgrade to c2: not applied".into())
+        );
+        // Several targets: the union for each, minus closure(targets).
+        assert_eq!(run(&g, &all, Verb::Downgrade, &["c2branch@base", "c1branch@c1"]), Ok("-d2 -d1 -c2".into()));
+        assert!(run(&g, &all, Verb::Upgrade, &["c2branch@base"]).unwrap_err().contains("not for upgrade"));
+        assert!(run(&g, &all, Verb::Migrate, &["c2branch@base"]).unwrap_err().contains("not for migrate"));
+    }
+
+    #[test]
+    fn branch_scoped_upgrade_and_stamp() {
+        let g = cross();
+        assert_eq!(run(&g, &[], Verb::Upgrade, &["c2branch@+1"]), Ok("+a".into()), "one revision, as Alembic");
+        assert_eq!(run(&g, &["a", "b", "c1"], Verb::Upgrade, &["c2branch@+1"]), Ok("+c2".into()));
+        assert_eq!(run(&g, &["a", "b", "c1"], Verb::Upgrade, &["c2branch@head"]), Ok("+c2 +d2".into()));
+        // stamp B@… leaves what the same downgrade or upgrade would leave.
+        let all = ["a", "b", "c1", "d1", "c2", "d2"];
+        assert_eq!(run(&g, &all, Verb::Stamp, &["c2branch@base"]), Ok("-d2 -c2".into()));
+        assert_eq!(run(&g, &["a", "b", "c1", "d1", "c2"], Verb::Stamp, &["c2branch@head"]), Ok("+d2".into()));
+        assert_eq!(run(&g, &["a", "b", "c1", "d1", "c2"], Verb::Stamp, &["c1branch@base"]), Ok("-d1 -c1".into()));
+        // With a plain target too: its closure, then the branch moves.
+        assert_eq!(run(&g, &all, Verb::Stamp, &["c2branch@base", "c1"]), Ok("-d2 -d1 -c2".into()));
+        // A plain target still sets the state to its closure.
+        assert_eq!(run(&g, &["a", "b", "c1", "d1", "c2"], Verb::Stamp, &["b"]), Ok("-d1 -c2 -c1".into()));
+    }
+
+    #[test]
+    fn relative_steps_go_the_verb_s_way() {
+        let g = graph(&["a:", "b: a", "c: b"]);
+        assert_eq!(
+            run(&g, &["a", "b"], Verb::Upgrade, &["-1"]),
+            Err("upgrade `-1` goes the wrong way: upgrade moves up".into())
+        );
+        assert_eq!(
+            run(&g, &["a"], Verb::Downgrade, &["+1"]),
+            Err("downgrade `+1` goes the wrong way: downgrade moves down".into())
+        );
+        let e = plan(&g, &State::new(&g, ["a"]).unwrap(), Verb::Downgrade, &["+1"]).unwrap_err();
+        assert_eq!(e.hint().as_deref(), Some("use `migraph upgrade +1`"));
+        assert_eq!(run(&g, &["a", "b"], Verb::Migrate, &["-1"]), Ok("-b".into()), "migrate goes either way");
+        assert_eq!(
+            run(&g, &["a", "b"], Verb::Upgrade, &["c-1"]),
+            Ok("".into()),
+            "an offset from a revision is absolute"
+        );
     }
 }

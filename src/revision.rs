@@ -38,7 +38,7 @@ pub const DOWN_MARKER: &str = "-- migrate:down";
 /// One parsed revision file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
-    /// The full ID, `[0-9a-z_]{1,64}`.
+    /// The full ID, `[0-9A-Za-z_]{1,64}`, case-sensitive.
     pub id: String,
     /// Parent IDs as declared (empty for a root).
     pub parents: Vec<String>,
@@ -48,8 +48,17 @@ pub struct Revision {
     pub created: Option<String>,
     /// Branch labels carried by this revision.
     pub labels: Vec<String>,
-    /// IDs that must be applied first without being parents.
+    /// IDs that must be applied first without being parents. A name in the
+    /// file may be a branch label; [`crate::RevisionGraph`] replaces it by
+    /// the labelled revision's ID.
     pub depends_on: Vec<String>,
+    /// IDs of the older revisions this one squashes (`replaces`, see
+    /// [`crate::squash`]).
+    pub replaces: Vec<String>,
+    /// The files of the replaced revisions that are still present, moved
+    /// here by [`crate::squash::fold`] when the graph is built (empty as
+    /// parsed).
+    pub replaced: Vec<Revision>,
     /// `false` when the SQL must run outside a transaction.
     pub transactional: bool,
     /// The generic upgrade SQL (`-- migrate:up`) as written, markers
@@ -79,6 +88,7 @@ pub struct HeaderLines {
     pub parents: usize,
     pub labels: Option<usize>,
     pub depends_on: Option<usize>,
+    pub replaces: Option<usize>,
 }
 
 /// The sections a revision has for one dialect, replacing the generic ones there.
@@ -164,9 +174,11 @@ impl Revision {
     }
 }
 
-/// Whether `id` is a valid revision ID: `[0-9a-z_]{1,64}`.
+/// Whether `id` is a valid revision ID: `[0-9A-Za-z_]{1,64}`. IDs are
+/// case-sensitive (`Ibac91d24da2` and `ibac91d24da2` are two revisions), so
+/// histories imported from Alembic keep theirs; generated IDs are lower-case hex.
 pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'_')
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Why a label is not acceptable, or `None` when it is. Labels are names
@@ -289,7 +301,7 @@ pub enum ParseErrorKind {
     InvalidUtf8,
     #[error("the file contains a NUL byte")]
     NulByte,
-    #[error("unknown header key `{0}` (known keys: id, parents, message, created, labels, depends-on, transaction)")]
+    #[error("unknown header key `{0}` (known keys: id, parents, message, created, labels, depends-on, transaction, replaces)")]
     UnknownKey(String),
     #[error("header key `{key}` repeated (first on line {first})")]
     RepeatedKey { key: String, first: usize },
@@ -297,7 +309,7 @@ pub enum ParseErrorKind {
     MissingId,
     #[error("missing `-- parents:` header line (leave it empty for a root revision)")]
     MissingParents,
-    #[error("invalid revision ID `{0}`: IDs are 1 to 64 characters of `0-9`, `a-z` and `_`")]
+    #[error("invalid revision ID `{0}`: IDs are 1 to 64 characters of `0-9`, `A-Z`, `a-z` and `_`")]
     InvalidId(String),
     #[error("`{key}` lists `{id}` twice")]
     DuplicateReference { key: &'static str, id: String },
@@ -410,7 +422,11 @@ mod tests {
             kind("-- id: a\n-- parents:\n-- id: b\n-- migrate:up\n"),
             (Some(3), ParseErrorKind::RepeatedKey { key: "id".into(), first: 1 })
         );
-        assert_eq!(kind("-- id: A\n-- parents:\n-- migrate:up\n"), (Some(1), ParseErrorKind::InvalidId("A".into())));
+        assert_eq!(
+            kind("-- id: a.b\n-- parents:\n-- migrate:up\n"),
+            (Some(1), ParseErrorKind::InvalidId("a.b".into()))
+        );
+        assert_eq!(kind("-- id: é\n-- parents:\n-- migrate:up\n"), (Some(1), ParseErrorKind::InvalidId("é".into())));
         assert_eq!(kind("-- parents:\n-- migrate:up\n"), (None, ParseErrorKind::MissingId));
         assert_eq!(kind("-- id: a\n-- migrate:up\n"), (None, ParseErrorKind::MissingParents));
         assert_eq!(kind("-- id: a\n-- parents: b-c\n-- migrate:up\n").1, ParseErrorKind::InvalidId("b-c".into()));
@@ -462,6 +478,9 @@ mod tests {
     #[test]
     fn ids_and_labels() {
         assert!(is_valid_id("abc_123"));
+        assert!(is_valid_id("Ibac91d24da2"), "Alembic IDs keep their case");
+        assert!(is_valid_id("ABC") && is_valid_id("_"));
+        assert!(!is_valid_id("a-b") && !is_valid_id("a b") && !is_valid_id("é") && !is_valid_id("a@b"));
         assert!(!is_valid_id(""));
         assert!(!is_valid_id(&"a".repeat(65)));
         assert!(is_valid_id(&"a".repeat(64)));

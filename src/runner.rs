@@ -51,6 +51,7 @@
 
 mod checks;
 mod lock;
+mod squashes;
 mod table;
 
 use std::collections::HashSet;
@@ -65,6 +66,7 @@ use crate::backend::{Arg, Backend, DbError, Dialect, PendingRow};
 use crate::graph::RevisionGraph;
 use crate::plan::{plan, Direction, Plan, PlanError, State, Step, Verb};
 use crate::revision::Revision;
+use crate::squash::Rewrite;
 use crate::status::{repair_plan, Analysis, DbState, Drift, StateError};
 
 use checks::{nestable, single_transaction_possible};
@@ -123,6 +125,9 @@ pub enum Event<'a> {
     UsingStoredDown(&'a Step),
     /// The database was copied to this file before the first change.
     BackedUp(&'a std::path::Path),
+    /// A squash was recorded in place of the rows of the revisions it
+    /// replaces (all applied), or its leftover rows were dropped; no SQL ran.
+    Squashed(&'a Rewrite),
 }
 
 /// What a run did.
@@ -137,11 +142,13 @@ pub struct Report {
     pub accepted: Vec<String>,
     /// Where the database was copied before the first change (`backup`).
     pub backup: Option<std::path::PathBuf>,
+    /// Squashes recorded in place of the revisions they replace (no SQL ran).
+    pub squashed: Vec<Rewrite>,
 }
 
 impl Report {
     fn empty(plan: Plan) -> Report {
-        Report { plan, done: Vec::new(), skipped: Vec::new(), accepted: Vec::new(), backup: None }
+        Report { plan, done: Vec::new(), skipped: Vec::new(), accepted: Vec::new(), backup: None, squashed: Vec::new() }
     }
 }
 
@@ -337,7 +344,7 @@ pub fn run(
     crate::backend::split::check_plan(graph, &plan, dialect)?;
     transaction_control_free(graph, &plan, dialect)?;
     on_event(Event::Planned(&plan));
-    if plan.is_empty() && (verb != Verb::Stamp || !state.exists) {
+    if plan.is_empty() && analysis.squashes.is_empty() && (verb != Verb::Stamp || !state.exists) {
         // Nothing to record: nothing is created.
         return Ok(Report::empty(plan));
     }
@@ -356,11 +363,18 @@ pub fn run(
     }
     let restore = session_restore(backend, &table).map_err(db("cannot read the session"))?;
     let mut executor = Executor { backend, graph, options, dialect, on_event, table, restore };
+    // Squashes whose replaced revisions are all applied: rows first (no SQL).
+    let mut squashed = executor.squash_rows(files, &analysis.squashes)?;
     let mut report = if verb == Verb::Stamp {
         executor.stamp(plan, &analysis.drift)?
     } else {
         executor.execute(plan, &analysis.stored, create)?
     };
+    if verb != Verb::Stamp && !report.done.is_empty() {
+        // The plan may have run the last revisions a squash replaces.
+        squashed.extend(executor.squash_rows_after(files)?);
+    }
+    report.squashed = squashed;
     report.backup = backup;
     drop(locked);
     Ok(report)

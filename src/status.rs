@@ -8,7 +8,7 @@
 //! it with the SQL recorded when it was applied, while `upgrade` refuses to
 //! run against a database that is ahead of its files.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::backend::sql::{Table, ADDED_COLUMNS};
@@ -16,6 +16,7 @@ use crate::backend::{Arg, Backend, DbError, PendingRow, VersionRow};
 use crate::graph::{GraphError, RevisionGraph};
 use crate::plan::{Direction, Plan, PlanError, State, Step, Verb};
 use crate::revision::{HeaderLines, Revision};
+use crate::squash;
 
 /// The version table's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,7 +26,8 @@ pub struct DbState {
     /// Whether the marker table exists yet.
     pub pending_exists: bool,
     /// Whether the version table was written by an older release and lacks
-    /// columns of the current layout (or, on MySQL, has 64 KB text columns);
+    /// columns of the current layout (or, on MySQL, has 64 KB text columns
+    /// or ID columns that compare without regard to case);
     /// a run brings it up to date, under the lock, before recording anything.
     pub outdated: bool,
     pub rows: Vec<VersionRow>,
@@ -60,10 +62,17 @@ impl DbState {
             Some(query) => int(backend, query)? > 0,
             None => false,
         };
+        // MySQL ID columns of earlier releases compare without regard to case.
+        let mut case_blind = false;
+        for t in [table.clone(), table.pending()] {
+            if let Some(query) = dialect.count_case_insensitive_ids(&t) {
+                case_blind |= int(backend, query)? > 0;
+            }
+        }
         let rows = backend.version_rows(&dialect.select_rows_of_layout(&table, current))?;
         let pending_exists = int(backend, dialect.table_exists(table.pending()))? > 0;
         let pending = if pending_exists { backend.pending_rows(&dialect.select_pending(&table))? } else { Vec::new() };
-        Ok(DbState { exists: true, pending_exists, outdated: !current || narrow, rows, pending })
+        Ok(DbState { exists: true, pending_exists, outdated: !current || narrow || case_blind, rows, pending })
     }
 
     /// The IDs of the rows, as stored.
@@ -90,6 +99,9 @@ pub struct Analysis {
     pub stored: Vec<String>,
     pub drift: Vec<Drift>,
     pub state: State,
+    /// Squashes whose rows the next run rewrites: record the squash, drop
+    /// the rows of the revisions it replaces (no SQL runs).
+    pub squashes: Vec<squash::Rewrite>,
 }
 
 /// Why the database state cannot be interpreted.
@@ -99,11 +111,16 @@ pub enum StateError {
     Graph(GraphError),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    Squash(Box<squash::PartialSquash>),
 }
 
 impl StateError {
     /// What the user can do next.
     pub fn hint(&self) -> String {
+        if let StateError::Squash(partial) = self {
+            return partial.hint();
+        }
         "the version table is damaged: `migraph status` lists its rows; record the revisions the schema really \
          has with `migraph stamp <revisions>` (`migraph stamp base` for none; stamp runs no SQL)"
             .to_string()
@@ -114,15 +131,27 @@ impl StateError {
 pub const STORED_PATH: &str = "(version table row; file missing)";
 
 impl Analysis {
-    /// Compares `db` with `files`.
+    /// Compares `db` with `files`. Squashes (`replaces`) are read here: rows
+    /// of replaced revisions stand for their squash, and a squash that is
+    /// only partly applied gives way to the revisions it replaces
+    /// ([`crate::squash`]).
     pub fn new(files: &RevisionGraph, db: &DbState) -> Result<Analysis, StateError> {
-        let mut stored: Vec<&VersionRow> = db.rows.iter().filter(|row| files.get(&row.id).is_none()).collect();
+        let rows: HashSet<&str> = db.ids().collect();
+        let view = squash::view(files.revisions(), &rows).map_err(StateError::Squash)?;
+        let dropped = view.dropped();
+        let unfolded = (!view.unfolded.is_empty()).then(|| squash::effective(files.revisions(), &view.unfolded));
+        let unfolded_ids: Option<HashMap<&str, &Revision>> =
+            unfolded.as_ref().map(|revisions| revisions.iter().map(|r| (r.id.as_str(), r)).collect());
+        let file = |id: &str| match &unfolded_ids {
+            Some(revisions) => revisions.get(id).copied(),
+            None => files.get(id),
+        };
+        let live = || db.rows.iter().filter(|row| !dropped.contains(row.id.as_str()));
+        let mut stored: Vec<&VersionRow> = live().filter(|row| file(&row.id).is_none()).collect();
         stored.sort_by(|a, b| a.id.cmp(&b.id));
-        let drift = db
-            .rows
-            .iter()
+        let drift = live()
             .filter_map(|row| {
-                let file = files.get(&row.id)?;
+                let file = file(&row.id)?;
                 (file.checksum != row.checksum).then(|| Drift {
                     id: row.id.clone(),
                     path: file.path.clone(),
@@ -131,17 +160,17 @@ impl Analysis {
                 })
             })
             .collect();
-        let extended = if stored.is_empty() {
+        let extended = if stored.is_empty() && unfolded.is_none() {
             None
         } else {
-            let mut revisions = files.revisions().to_vec();
+            let mut revisions = unfolded.clone().unwrap_or_else(|| files.revisions().to_vec());
             revisions.extend(stored.iter().map(|row| stored_revision(row)));
             Some(RevisionGraph::new(revisions).map_err(StateError::Graph)?)
         };
         let graph = extended.as_ref().unwrap_or(files);
-        let state = State::new(graph, db.rows.iter().map(|row| row.id.as_str()))?;
+        let state = State::new(graph, view.applied(db.ids()))?;
         let stored = stored.into_iter().map(|row| row.id.clone()).collect();
-        Ok(Analysis { graph: extended, stored, drift, state })
+        Ok(Analysis { graph: extended, stored, drift, state, squashes: view.rewrites })
     }
 
     /// The graph plans are made on: the files, plus stored revisions.
@@ -208,6 +237,8 @@ fn stored_revision(row: &VersionRow) -> Revision {
         created: None,
         labels: Vec::new(),
         depends_on: words(row.depends_on.as_deref().unwrap_or("")),
+        replaces: Vec::new(),
+        replaced: Vec::new(),
         transactional: row.transaction != 0,
         up: String::new(),
         down: row.down_sql.clone(),

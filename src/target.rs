@@ -9,12 +9,17 @@
 //! | `base` | the empty state |
 //! | `<id-prefix>` | that revision (error listing candidates if ambiguous) |
 //! | `<label>` | the revision carrying that label |
-//! | `<label>@head` | the single head descending from the labelled revision |
-//! | `<label>@+N`, `<label>@-N` | N steps from the applied revision furthest up the branch |
+//! | `B@head`, `B@head-N` | the single head descending from B, N steps down B's lineage |
+//! | `B@base`, `B@base+N` | B's branch emptied; N steps up B's lineage from the empty state |
+//! | `B@<rev>` | a revision of B's lineage (an ID prefix unique within it) |
+//! | `B@+N`, `B@-N` | N steps along B's lineage from the database's head on it |
 //! | `+N`, `-N` | N steps from the database's single head |
 //! | `<target>+N`, `<target>-N` | N steps from that revision |
 //!
-//! A step up follows the only child, a step down the only parent; at a
+//! B is a label or a revision. Branch-scoped targets (see [`Target::Branch`])
+//! keep B's lineage and the start of B's branch, so that `downgrade` and
+//! `stamp` move only B's branch. A step up follows the only child, a step
+//! down the only parent (within B's lineage for branch-scoped targets); at a
 //! branch or merge point the step is ambiguous and the error lists the
 //! choices, because guessing a branch is how linear tools lose migrations.
 
@@ -24,6 +29,10 @@ use thiserror::Error;
 use crate::graph::{RevisionGraph, Via};
 use crate::revision::Revision;
 
+mod branch;
+
+pub(crate) use branch::Scope;
+
 /// A target resolved to node numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Resolved {
@@ -31,6 +40,28 @@ pub(crate) enum Resolved {
     Base,
     /// These revisions (empty only for `heads` of an empty graph).
     Revisions(Vec<usize>),
+}
+
+/// A target as a plan sees it: [`Resolved`], plus branch-scoped targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// The empty state.
+    Base,
+    /// These revisions.
+    Revisions(Vec<usize>),
+    /// `B@…`: `at` is a revision of B's lineage, `None` for `B@base`.
+    Branch { scope: Scope, at: Option<usize> },
+}
+
+impl From<Target> for Resolved {
+    /// Forgets the branch: `B@<rev>` is that revision, `B@base` the empty state.
+    fn from(target: Target) -> Self {
+        match target {
+            Target::Base | Target::Branch { at: None, .. } => Resolved::Base,
+            Target::Revisions(nodes) => Resolved::Revisions(nodes),
+            Target::Branch { at: Some(node), .. } => Resolved::Revisions(vec![node]),
+        }
+    }
 }
 
 /// A target that could not be resolved.
@@ -48,10 +79,11 @@ pub enum TargetError {
     BranchSeveralHeads { target: String, label: String, heads: Vec<String> },
     #[error("`{target}`: the step {} from {from} is ambiguous; choose one of {}", if *.up { "up" } else { "down" }, list(.choices))]
     AmbiguousStep { target: String, from: String, up: bool, choices: Vec<String> },
+    /// `from` is where the walk started, `done` how many steps exist from there.
     #[error("`{target}`: there are only {done} step(s) {} {from}", if *.up { "above" } else { "below" })]
     OutOfRange { target: String, from: String, up: bool, done: u64 },
-    #[error("`{target}`: nothing on the branch `{label}` is applied, so there is nothing to step down from")]
-    BranchNotApplied { target: String, label: String },
+    #[error("`{target}`: {revision} is not on the lineage of `{branch}` (its ancestors and descendants)")]
+    OffLineage { target: String, branch: String, revision: String },
     #[error("the graph has no revisions, so `{target}` names nothing")]
     Empty { target: String },
     #[error("`{target}` is the empty state, not a revision")]
@@ -60,6 +92,8 @@ pub enum TargetError {
     NotSingle { target: String },
     #[error("invalid target `{target}`: {why}")]
     Syntax { target: String, why: &'static str },
+    #[error("range `{range}`: {}, so nothing lies between them", not_ancestor(.from, .to))]
+    RangeNotAncestor { range: String, from: Vec<String>, to: Vec<String> },
 }
 
 impl TargetError {
@@ -70,10 +104,18 @@ impl TargetError {
                 "name one of them (an ID prefix or `<label>@head`), use `heads` for all of them, or join them with `migraph merge`"
                     .into(),
             ),
-            TargetError::DatabaseSeveralHeads { .. } => Some("use `<label>@+N`, `<revision>+N` or name the target revision".into()),
+            TargetError::DatabaseSeveralHeads { .. } => {
+                Some("use `<label>@+N`, `<revision>+N` or name the target revision".into())
+            }
+            TargetError::OffLineage { branch, .. } => {
+                Some(format!("`migraph history -r :{branch}@head` lists the lineage of `{branch}`"))
+            }
             TargetError::AmbiguousPrefix { .. } => Some("type more characters of the ID".into()),
             TargetError::AmbiguousStep { .. } => Some("name the revision you want instead of counting steps".into()),
             TargetError::Unknown { .. } => Some("`migraph history` lists every revision; `migraph heads` lists the heads".into()),
+            TargetError::RangeNotAncestor { .. } => {
+                Some("a range is `FROM:TO` with FROM below TO; swap the two ends, or see `migraph history --graph`".into())
+            }
             _ => None,
         }
     }
@@ -81,6 +123,15 @@ impl TargetError {
 
 fn list(items: &[String]) -> String {
     items.join(", ")
+}
+
+/// `a is not an ancestor of b`, `none of a, b is an ancestor of any of c, d`.
+fn not_ancestor(from: &[String], to: &[String]) -> String {
+    let to = if to.len() == 1 { list(to) } else { format!("any of {}", list(to)) };
+    match from {
+        [one] => format!("{one} is not an ancestor of {to}"),
+        _ => format!("none of {} is an ancestor of {to}", list(from)),
+    }
 }
 
 /// `id (message)`, for error lists.
@@ -104,12 +155,25 @@ enum Syntax<'a> {
     Head,
     Base,
     Name(&'a str),
-    LabelHead(&'a str),
-    LabelRelative(&'a str, i64),
+    /// `B@…`: B's text and what follows the `@`.
+    Branch(&'a str, BranchAt<'a>),
     Relative(i64),
     /// `<target>+N`: the base's text is resolved as a whole (it may be a
     /// label that itself ends in `-N`).
     Offset(&'a str, i64),
+}
+
+/// What follows `B@`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BranchAt<'a> {
+    /// `head`, `head-N` (N with its sign).
+    Head(i64),
+    /// `base`, `base+N`.
+    Base(i64),
+    /// `+N`, `-N`: from the database's head on B.
+    Relative(i64),
+    /// `<rev>`: an ID, label or prefix on B's lineage.
+    Rev(&'a str),
 }
 
 /// `+N` / `-N` → N with sign.
@@ -123,6 +187,10 @@ fn signed(text: &str) -> Option<i64> {
         return None;
     }
     digits.parse::<i64>().ok().map(|n| sign * n)
+}
+
+fn is_name(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
 }
 
 fn parse(text: &str) -> Result<Syntax<'_>, TargetError> {
@@ -142,20 +210,28 @@ fn parse(text: &str) -> Result<Syntax<'_>, TargetError> {
     if let Some(n) = signed(text) {
         return Ok(Syntax::Relative(n));
     }
-    if let Some((label, rest)) = text.split_once('@') {
-        if label.is_empty() {
-            return Err(syntax("a label must come before `@`"));
+    if let Some((branch, rest)) = text.split_once('@') {
+        if branch.is_empty() || !is_name(branch) {
+            return Err(syntax("a label or revision must come before `@`"));
         }
-        if rest == "head" {
-            return Ok(Syntax::LabelHead(label));
-        }
-        if let Some(n) = signed(rest) {
-            return Ok(Syntax::LabelRelative(label, n));
-        }
-        if let Some(n) = rest.strip_prefix("head").and_then(signed) {
-            return Ok(Syntax::Offset(&text[..label.len() + 5], n));
-        }
-        return Err(syntax("after `@` comes `head`, `head+N`, `head-N`, `+N` or `-N`"));
+        let at = match rest {
+            "head" => BranchAt::Head(0),
+            "base" => BranchAt::Base(0),
+            _ => {
+                if let Some(n) = rest.strip_prefix("head").and_then(signed) {
+                    BranchAt::Head(n)
+                } else if let Some(n) = rest.strip_prefix("base").and_then(signed) {
+                    BranchAt::Base(n)
+                } else if let Some(n) = signed(rest) {
+                    BranchAt::Relative(n)
+                } else if !rest.is_empty() && is_name(rest) {
+                    BranchAt::Rev(rest)
+                } else {
+                    return Err(syntax("after `@` comes `head`, `head-N`, `base`, `base+N`, `+N`, `-N` or a revision"));
+                }
+            }
+        };
+        return Ok(Syntax::Branch(branch, at));
     }
     if let Some(at) = text.rfind(['+', '-']) {
         if let Some(n) = signed(&text[at..]) {
@@ -165,10 +241,22 @@ fn parse(text: &str) -> Result<Syntax<'_>, TargetError> {
             }
         }
     }
-    if !text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/')) {
+    if !is_name(text) {
         return Err(syntax("targets are IDs, labels, `head`, `heads`, `base`, `<label>@head` or `±N` steps"));
     }
     Ok(Syntax::Name(text))
+}
+
+/// The step of a target that counts from the database's state (`+N`, `-N`,
+/// `B@+N`, `B@-N`), with its sign; `None` for every other target.
+pub(crate) fn relative_step(graph: &RevisionGraph, text: &str) -> Option<i64> {
+    if graph.label_node(text).is_some() {
+        return None;
+    }
+    match parse(text).ok()? {
+        Syntax::Relative(n) | Syntax::Branch(_, BranchAt::Relative(n)) => Some(n),
+        _ => None,
+    }
 }
 
 /// Resolves targets; `applied` is the database state (one flag per node) or
@@ -180,10 +268,17 @@ pub(crate) struct Resolver<'g> {
 }
 
 impl Resolver<'_> {
+    /// Resolves a target to revisions or base (`B@<rev>` is that revision,
+    /// `B@base` is base).
     pub fn resolve(&self, text: &str) -> Result<Resolved, TargetError> {
+        self.resolve_target(text).map(Resolved::from)
+    }
+
+    /// Resolves a target for a plan, keeping branch scopes.
+    pub fn resolve_target(&self, text: &str) -> Result<Target, TargetError> {
         // A label may itself end in `-N` (`release-2`): the whole word wins.
         if let Some(node) = self.graph.label_node(text) {
-            return Ok(Resolved::Revisions(vec![node]));
+            return Ok(Target::Revisions(vec![node]));
         }
         self.resolve_syntax(text, &parse(text)?)
     }
@@ -197,13 +292,13 @@ impl Resolver<'_> {
         }
     }
 
-    fn resolve_syntax(&self, text: &str, syntax: &Syntax<'_>) -> Result<Resolved, TargetError> {
+    fn resolve_syntax(&self, text: &str, syntax: &Syntax<'_>) -> Result<Target, TargetError> {
         let graph = self.graph;
         let target = || text.to_string();
-        let one = |node| Ok(Resolved::Revisions(vec![node]));
+        let one = |node| Ok(Target::Revisions(vec![node]));
         match syntax {
-            Syntax::Heads => Ok(Resolved::Revisions(self.heads_within(None))),
-            Syntax::Base => Ok(Resolved::Base),
+            Syntax::Heads => Ok(Target::Revisions(self.heads_within(None))),
+            Syntax::Base => Ok(Target::Base),
             Syntax::Head => {
                 let heads = self.heads_within(None);
                 match heads.len() {
@@ -213,39 +308,13 @@ impl Resolver<'_> {
                 }
             }
             Syntax::Name(name) => one(self.name(name)?),
-            Syntax::LabelHead(label) => {
-                let start = self.label(label)?;
-                let heads = self.heads_within(Some(start));
-                match heads.as_slice() {
-                    [head] => one(*head),
-                    _ => Err(TargetError::BranchSeveralHeads {
-                        target: target(),
-                        label: label.to_string(),
-                        heads: describe_all(graph, heads),
-                    }),
-                }
-            }
-            Syntax::LabelRelative(label, n) => {
-                let start = self.label(label)?;
-                let branch = graph.reach(&[start], Outgoing, Via::Parents);
-                let tops = self.applied_heads(Some(&branch));
-                match tops.as_slice() {
-                    [top] => self.step(text, Some(*top), *n),
-                    [] if *n > 0 => self.step(text, Some(start), n - 1),
-                    [] => Err(TargetError::BranchNotApplied { target: target(), label: label.to_string() }),
-                    _ => Err(TargetError::BranchSeveralHeads {
-                        target: target(),
-                        label: label.to_string(),
-                        heads: describe_all(graph, tops),
-                    }),
-                }
-            }
+            Syntax::Branch(branch, at) => self.branch(text, branch, *at),
             Syntax::Relative(n) => match self.applied {
                 Some(_) => {
                     let tops = self.applied_heads(None);
                     match tops.as_slice() {
-                        [] => self.step(text, None, *n),
-                        [top] => self.step(text, Some(*top), *n),
+                        [] => self.step(text, None, *n, None).map(Self::at),
+                        [top] => self.step(text, Some(*top), *n, None).map(Self::at),
                         _ => Err(TargetError::DatabaseSeveralHeads {
                             target: target(),
                             heads: describe_all(graph, tops),
@@ -260,13 +329,14 @@ impl Resolver<'_> {
                     Resolved::Revisions(nodes) if nodes.len() == 1 => Some(nodes[0]),
                     Resolved::Revisions(_) => return Err(TargetError::NotSingle { target: target() }),
                 };
-                self.step(text, from, *n)
+                self.step(text, from, *n, None).map(Self::at)
             }
         }
     }
 
-    fn label(&self, label: &str) -> Result<usize, TargetError> {
-        self.graph.label_node(label).ok_or_else(|| TargetError::Unknown { target: label.to_string() })
+    /// A revision, or base for `None`.
+    fn at(node: Option<usize>) -> Target {
+        node.map_or(Target::Base, |node| Target::Revisions(vec![node]))
     }
 
     /// An exact ID, a label, or a unique ID prefix.
@@ -294,7 +364,8 @@ impl Resolver<'_> {
             .collect()
     }
 
-    /// Applied revisions without an applied child, optionally within a set.
+    /// Applied revisions without an applied child, optionally within a set
+    /// (a child outside the set does not count).
     fn applied_heads(&self, within: Option<&[bool]>) -> Vec<usize> {
         let Some(applied) = self.applied else { return Vec::new() };
         let inside = |n: usize| applied[n] && within.is_none_or(|w| w[n]);
@@ -302,30 +373,40 @@ impl Resolver<'_> {
     }
 
     /// `n` steps from `from` (`None` is base): up through the only child,
-    /// down through the only parent.
-    fn step(&self, text: &str, mut from: Option<usize>, n: i64) -> Result<Resolved, TargetError> {
+    /// down through the only parent, counting only revisions `within` the
+    /// set when one is given (a lineage). Running off the graph is an error
+    /// naming where the walk started and how many steps exist from there.
+    fn step(
+        &self,
+        text: &str,
+        from: Option<usize>,
+        n: i64,
+        within: Option<&[bool]>,
+    ) -> Result<Option<usize>, TargetError> {
         let graph = self.graph;
         let up = n > 0;
+        let name = |at: Option<usize>| at.map_or_else(|| "base".to_string(), |node| graph.rev(node).id.clone());
+        let keep = |node: &usize| within.is_none_or(|w| w[*node]);
+        let mut here = from;
         for done in 0..n.unsigned_abs() {
-            let here = || from.map_or_else(|| "base".to_string(), |node| graph.rev(node).id.clone());
-            let mut choices: Vec<usize> = match (from, up) {
-                (None, true) => (0..graph.len()).filter(|&n| graph.rev(n).parents.is_empty()).collect(),
-                (Some(node), true) => graph.succs(node, Via::Parents).collect(),
-                (Some(node), false) => graph.preds(node, Via::Parents).collect(),
+            let mut choices: Vec<usize> = match (here, up) {
+                (None, true) => (0..graph.len()).filter(|&n| graph.rev(n).parents.is_empty()).filter(keep).collect(),
+                (Some(node), true) => graph.succs(node, Via::Parents).filter(keep).collect(),
+                (Some(node), false) => graph.preds(node, Via::Parents).filter(keep).collect(),
                 (None, false) => Vec::new(),
             };
             choices.sort_unstable();
-            from = match choices.as_slice() {
+            here = match choices.as_slice() {
                 [next] => Some(*next),
-                [] if !up && from.is_some() => None,
-                [] => return Err(TargetError::OutOfRange { target: text.to_string(), from: here(), up, done }),
+                [] if !up && here.is_some() => None,
+                [] => return Err(TargetError::OutOfRange { target: text.to_string(), from: name(from), up, done }),
                 _ => {
                     let choices = describe_all(graph, choices);
-                    return Err(TargetError::AmbiguousStep { target: text.to_string(), from: here(), up, choices });
+                    return Err(TargetError::AmbiguousStep { target: text.to_string(), from: name(here), up, choices });
                 }
             };
         }
-        Ok(from.map_or(Resolved::Base, |node| Resolved::Revisions(vec![node])))
+        Ok(here)
     }
 }
 
@@ -374,113 +455,23 @@ pub(crate) fn range(resolver: &Resolver<'_>, text: &str) -> Result<Vec<usize>, T
         }
     };
     let members: Vec<bool> = above.iter().zip(&below).map(|(a, b)| *a && *b).collect();
-    Ok(graph.order_of(&members))
+    let order = graph.order_of(&members);
+    if order.is_empty() {
+        // Both ends name revisions and none of FROM is an ancestor of TO.
+        let named = |end: &str| match end {
+            "" => Ok(None),
+            _ => resolver.resolve(end).map(|r| match r {
+                Resolved::Revisions(nodes) if !nodes.is_empty() => Some(nodes),
+                _ => None,
+            }),
+        };
+        if let (Some(from), Some(to)) = (named(low)?, named(high)?) {
+            let ids = |nodes: Vec<usize>| nodes.into_iter().map(|n| graph.rev(n).id.clone()).collect();
+            return Err(TargetError::RangeNotAncestor { range: text.to_string(), from: ids(from), to: ids(to) });
+        }
+    }
+    Ok(order)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::graph::tests::graph;
-
-    fn ids(g: &RevisionGraph, r: Result<Resolved, TargetError>) -> Result<Vec<String>, String> {
-        match r {
-            Ok(Resolved::Base) => Ok(vec!["base".into()]),
-            Ok(Resolved::Revisions(nodes)) => Ok(nodes.iter().map(|&n| g.rev(n).id.clone()).collect()),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-
-    fn applied(g: &RevisionGraph, list: &[&str]) -> Vec<bool> {
-        (0..g.len()).map(|n| list.contains(&g.rev(n).id.as_str())).collect()
-    }
-
-    /// r00 ─ a1 ─ a2 (label `feat-a` on a1) and r00 ─ b1 ─ b2 (label `b` on b1): two heads.
-    fn forked() -> RevisionGraph {
-        let mut revisions = crate::graph::tests::revs(&["r00:", "a1: r00", "a2: a1", "b1: r00", "b2: b1"]);
-        revisions[1].labels = vec!["feat-a".into()];
-        revisions[3].labels = vec!["b".into()];
-        RevisionGraph::new(revisions).unwrap()
-    }
-
-    #[test]
-    fn keywords_names_and_prefixes() {
-        let g = forked();
-        let r = Resolver { graph: &g, applied: None };
-        assert_eq!(ids(&g, r.resolve("heads")), Ok(vec!["a2".into(), "b2".into()]));
-        assert_eq!(ids(&g, r.resolve("base")), Ok(vec!["base".into()]));
-        assert_eq!(ids(&g, r.resolve("r0")), Ok(vec!["r00".into()]));
-        assert_eq!(ids(&g, r.resolve("feat-a")), Ok(vec!["a1".into()]), "a label ending in -N is a label");
-        assert_eq!(ids(&g, r.resolve("feat-a+1")), Ok(vec!["a2".into()]), "and takes an offset");
-        assert_eq!(ids(&g, r.resolve("feat-a-0")), Ok(vec!["a1".into()]));
-        assert_eq!(ids(&g, r.resolve("b")), Ok(vec!["b1".into()]), "a label beats an ID prefix");
-        assert_eq!(ids(&g, r.resolve("a")), Err("`a` is ambiguous: it is a prefix of a1 (m a1), a2 (m a2)".into()));
-        assert_eq!(ids(&g, r.resolve("zz")), Err("no revision ID, prefix or label matches `zz`".into()));
-        let e = r.resolve("head").unwrap_err();
-        assert!(matches!(&e, TargetError::SeveralHeads { heads, .. } if heads.len() == 2));
-        assert!(e.hint().unwrap().contains("migraph merge"));
-    }
-
-    #[test]
-    fn label_heads_and_steps() {
-        let g = forked();
-        let r = Resolver { graph: &g, applied: None };
-        assert_eq!(ids(&g, r.resolve("feat-a@head")), Ok(vec!["a2".into()]));
-        assert_eq!(ids(&g, r.resolve("b@head-1")), Ok(vec!["b1".into()]));
-        assert_eq!(ids(&g, r.resolve("a2-2")), Ok(vec!["r00".into()]));
-        assert_eq!(ids(&g, r.resolve("a2-3")), Ok(vec!["base".into()]));
-        assert_eq!(ids(&g, r.resolve("a2-4")), Err("`a2-4`: there are only 3 step(s) below base".into()));
-        assert_eq!(ids(&g, r.resolve("a1+1")), Ok(vec!["a2".into()]));
-        assert_eq!(ids(&g, r.resolve("a2+1")), Err("`a2+1`: there are only 0 step(s) above a2".into()));
-        assert_eq!(
-            ids(&g, r.resolve("r00+1")),
-            Err("`r00+1`: the step up from r00 is ambiguous; choose one of a1 (m a1), b1 (m b1)".into())
-        );
-        assert!(matches!(r.resolve("nope@head"), Err(TargetError::Unknown { .. })));
-        assert!(matches!(r.resolve("x@tail"), Err(TargetError::Syntax { .. })));
-        assert!(matches!(r.resolve("a b"), Err(TargetError::Syntax { .. })));
-    }
-
-    #[test]
-    fn relative_to_the_database() {
-        let g = forked();
-        let state = applied(&g, &["r00", "a1"]);
-        let r = Resolver { graph: &g, applied: Some(&state) };
-        assert_eq!(ids(&g, r.resolve("+1")), Ok(vec!["a2".into()]));
-        assert_eq!(ids(&g, r.resolve("-1")), Ok(vec!["r00".into()]));
-        assert_eq!(ids(&g, r.resolve("-2")), Ok(vec!["base".into()]));
-        // Nothing on branch b is applied: b@+1 is its first revision.
-        assert_eq!(ids(&g, r.resolve("b@+1")), Ok(vec!["b1".into()]));
-        assert_eq!(ids(&g, r.resolve("b@+2")), Ok(vec!["b2".into()]));
-        assert!(matches!(r.resolve("b@-1"), Err(TargetError::BranchNotApplied { .. })));
-        assert_eq!(ids(&g, r.resolve("feat-a@+1")), Ok(vec!["a2".into()]));
-        let empty = applied(&g, &[]);
-        let r = Resolver { graph: &g, applied: Some(&empty) };
-        assert_eq!(ids(&g, r.resolve("+1")), Ok(vec!["r00".into()]));
-        let both = applied(&g, &["r00", "a1", "b1"]);
-        let r = Resolver { graph: &g, applied: Some(&both) };
-        assert!(matches!(r.resolve("+1"), Err(TargetError::DatabaseSeveralHeads { heads, .. }) if heads.len() == 2));
-    }
-
-    #[test]
-    fn merge_point_step_down_is_ambiguous() {
-        let g = graph(&["r:", "x: r", "y: r", "m: x y"]);
-        let r = Resolver { graph: &g, applied: None };
-        assert!(
-            matches!(r.resolve("m-1"), Err(TargetError::AmbiguousStep { up: false, choices, .. }) if choices.len() == 2)
-        );
-        assert_eq!(ids(&g, r.resolve("-0")), Ok(vec!["m".into()]));
-    }
-
-    #[test]
-    fn ranges() {
-        let g = forked();
-        let r = Resolver { graph: &g, applied: None };
-        let names = |text: &str| range(&r, text).map(|v| v.iter().map(|&n| g.rev(n).id.clone()).collect::<Vec<_>>());
-        assert_eq!(names("base:heads").unwrap(), ["r00", "a1", "a2", "b1", "b2"]);
-        assert_eq!(names(":").unwrap().len(), 5);
-        assert_eq!(names("a1:").unwrap(), ["a1", "a2"]);
-        assert_eq!(names(":b1").unwrap(), ["r00", "b1"]);
-        assert_eq!(names("b@head-1:b@head").unwrap(), ["b1", "b2"]);
-        assert!(names("a1").is_err());
-    }
-}
+mod tests;

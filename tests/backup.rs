@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::{migraph, project, table_revision};
+use common::{project, set, sqlite_url, table_revision};
 use diesel::Connection;
 use migraph::backend::Backend;
 
@@ -28,10 +28,6 @@ fn applied(path: &Path) -> BTreeSet<String> {
     ids.split_whitespace().map(str::to_string).collect()
 }
 
-fn set(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
-}
-
 /// The `.backup` files in `dir`.
 fn backups(dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -45,9 +41,7 @@ fn backups(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs migraph in `dir` on `url` and returns its stdout, asserting success.
 fn ok(dir: &Path, url: &str, args: &[&str]) -> String {
-    let output = migraph(dir, url).args(args).output().expect("run");
-    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    common::ok(dir, url, args).stdout
 }
 
 #[test]
@@ -80,17 +74,15 @@ fn no_backup_when_the_plan_fails_or_has_nothing_to_do() {
     let dir = project();
     let d = dir.path();
     chain(d);
-    let url = format!("sqlite://{}", d.join("app.db").display());
+    let url = sqlite_url(d);
     ok(d, &url, &["upgrade", "heads", "-q"]);
-    let failed = migraph(d, &url).args(["upgrade", "nope", "--backup"]).output().unwrap();
-    assert_eq!(failed.status.code(), Some(1));
+    common::fails(d, &url, &["upgrade", "nope", "--backup"]);
     assert_eq!(ok(d, &url, &["upgrade", "heads", "--backup"]), "", "nothing to do");
     assert_eq!(backups(d), Vec::<PathBuf>::new());
     // A database that does not exist yet has nothing to lose: no backup, and
     // a failing plan does not create it either.
     let new = format!("sqlite://{}", d.join("new.db").display());
-    let failed = migraph(d, &new).args(["upgrade", "nope", "--backup"]).output().unwrap();
-    assert_eq!(failed.status.code(), Some(1));
+    common::fails(d, &new, &["upgrade", "nope", "--backup"]);
     assert!(!d.join("new.db").exists());
     assert_eq!(ok(d, &new, &["upgrade", "heads", "--backup"]), "");
     assert_eq!(applied(&d.join("new.db")), set(&["r0", "a1", "a2"]));

@@ -117,7 +117,10 @@ fn several_heads_fail_unless_allowed() {
     // An open branch: two heads.
     rev(d, "c1", "b1", "");
     let ran = check_fails(d, &[]);
-    assert_eq!(ran.errors(), ["the graph has 2 heads: c1, t3 (branches that were never merged)"]);
+    assert_eq!(
+        ran.errors(),
+        ["the graph has 2 heads; heads c1, t3 are on no labelled branch (no revision at or below them carries a label)"]
+    );
     assert!(ran.hints().iter().any(|h| h.contains("`migraph merge`") && h.contains("--allow-multiple-heads")));
     assert_eq!(run(d, &["check", "--json"]).json()["heads"], serde_json::json!(["c1", "t3"]));
     assert_eq!(check_ok(d, &["--allow-multiple-heads"]), "ok: 6 revisions, 2 head(s): c1, t3\n");
@@ -125,7 +128,10 @@ fn several_heads_fail_unless_allowed() {
     assert_eq!(report, serde_json::json!({"ok": true, "revisions": 6, "heads": ["c1", "t3"], "problems": []}));
     // A third head, and the flag after the global options: still one line.
     rev(d, "x1", "", "");
-    assert_eq!(check_fails(d, &[]).errors(), ["the graph has 3 heads: c1, t3, x1 (branches that were never merged)"]);
+    assert_eq!(
+        check_fails(d, &[]).errors(),
+        ["the graph has 3 heads; heads c1, t3, x1 are on no labelled branch (no revision at or below them carries a label)"]
+    );
     check_ok(d, &["--json", "--allow-multiple-heads"]);
     // The hint's remedy works.
     let merge = run(d, &["merge", "-m", "join"]);
@@ -208,7 +214,7 @@ fn database_problems_with_one_line_each() {
     rev(d, "z1", "r0", "");
     let ran = check_fails(d, &db);
     assert_eq!(ran.errors().len(), 3, "{}", ran.stderr);
-    assert!(ran.errors()[0].starts_with("the graph has 2 heads: f1, z1"), "heads first: {}", ran.stderr);
+    assert!(ran.errors()[0].starts_with("the graph has 2 heads; heads f1, z1 "), "heads first: {}", ran.stderr);
     assert_eq!(check_fails(d, &["--allow-multiple-heads", "--database-url", &url]).errors().len(), 2);
 }
 
@@ -229,4 +235,91 @@ fn an_unreadable_database_is_a_problem_in_the_report() {
     assert!(!ran.stderr.contains("s3cret"), "{}", ran.stderr);
     let json = run(d, &["check", "--json", "--database-url", secret]);
     assert!(!json.stdout.contains("s3cret") && json.stdout.contains("app:***@"), "{}", json.stdout);
+}
+
+/// Long-lived branches, each head on its own labelled branch: expand/contract
+/// with a cross-branch depends-on naming a label. `check` passes without flags;
+/// a head off those branches fails, naming the heads and the shared label.
+#[test]
+fn heads_each_on_their_own_labelled_branch_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    rev(d, "r0", "", "");
+    rev(d, "e1", "r0", "-- labels: expand");
+    rev(d, "e2", "e1", "");
+    rev(d, "c1", "r0", "-- labels: contract\n-- depends-on: expand");
+    rev(d, "c2", "c1", "-- depends-on: e2");
+    assert_eq!(check_ok(d, &[]), "ok: 5 revisions, 2 head(s): c2, e2\n");
+    let report: Value = serde_json::from_str(&check_ok(d, &["--json"])).unwrap();
+    assert_eq!(report, serde_json::json!({"ok": true, "revisions": 5, "heads": ["c2", "e2"], "problems": []}));
+    // A second head on the expand branch: both share it, the contract head is fine.
+    rev(d, "e3", "e1", "");
+    let ran = check_fails(d, &[]);
+    assert_eq!(ran.errors(), ["the graph has 3 heads; heads e2, e3 share the branch `expand` (labelled on e1)"]);
+    assert!(ran.hints().iter().any(|h| h.contains("`-- labels: NAME`") && h.contains("allow_multiple_heads")));
+    // A head on no branch, and one sharing a branch with a head that has its own.
+    fs::remove_file(d.join("revisions/e3.sql")).unwrap();
+    rev(d, "x1", "", "");
+    rev(d, "f1", "e2", "-- labels: feature");
+    rev(d, "g1", "e2", "");
+    assert_eq!(
+        check_fails(d, &[]).errors(),
+        [
+            "the graph has 4 heads; head x1 is on no labelled branch (no revision at or below it carries a label)",
+            "the graph has 4 heads; head g1 shares the branch `expand` (labelled on e1) with head f1"
+        ]
+    );
+    check_ok(d, &["--allow-multiple-heads"]);
+}
+
+/// `allow_multiple_heads = true` in migraph.toml does what the flag does;
+/// an unknown key's hint lists it.
+#[test]
+fn allow_multiple_heads_in_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    rev(d, "r0", "", "");
+    rev(d, "a1", "r0", "");
+    rev(d, "b1", "r0", "");
+    fs::write(d.join("migraph.toml"), "allow_multiple_heads = false\n").unwrap();
+    check_fails(d, &[]);
+    fs::write(d.join("migraph.toml"), "allow_multiple_heads = true\n").unwrap();
+    assert_eq!(check_ok(d, &[]), "ok: 3 revisions, 2 head(s): a1, b1\n");
+    fs::write(d.join("migraph.toml"), "allow_multiple_head = true\n").unwrap();
+    let ran = run(d, &["check"]);
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("allow_multiple_heads"), "{}", ran.stderr);
+}
+
+/// The project's own sample passes `check` without flags: its two heads are
+/// on the `audit` and `customers` branches.
+#[test]
+fn the_sample_history_passes_check_without_flags() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("revisions");
+    let dir = tempfile::tempdir().unwrap();
+    let ran = run(dir.path(), &["--revisions", sample.to_str().unwrap(), "check", "--json"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(ran.json()["heads"], serde_json::json!(["29bb7cfae2a9", "d7a3688903c3"]));
+}
+
+/// The example in README's "migraph in CI": a label on the root only, one
+/// branch labelled further up.
+#[test]
+fn the_readme_example_of_heads_sharing_a_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    rev(d, "r1", "", "-- labels: main");
+    rev(d, "a1", "r1", "-- labels: feat");
+    rev(d, "a2", "a1", "");
+    rev(d, "b1", "r1", "");
+    rev(d, "b2", "b1", "");
+    rev(d, "c1", "r1", "");
+    let ran = check_fails(d, &[]);
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let shown = format!("$ migraph check\n{}```", ran.stderr);
+    assert!(readme.contains(&shown), "README shows:\n{shown}");
+    assert_eq!(
+        ran.errors(),
+        ["the graph has 3 heads; heads b2, c1 share the branch `main` (labelled on r1) with head a2"]
+    );
 }

@@ -563,9 +563,15 @@ fn check_parse(bytes: &[u8]) -> Result<Verdict, String> {
             if !is_valid_id(&r.id) {
                 return Err(format!("accepted invalid id {:?}", r.id));
             }
-            for id in r.parents.iter().chain(&r.depends_on) {
+            for id in &r.parents {
                 if !is_valid_id(id) {
-                    return Err(format!("accepted invalid parent/dependency {id:?}"));
+                    return Err(format!("accepted invalid parent {id:?}"));
+                }
+            }
+            // depends-on may also name a branch label.
+            for id in &r.depends_on {
+                if !is_valid_id(id) && label_problem(id).is_some() {
+                    return Err(format!("accepted invalid dependency {id:?}"));
                 }
             }
             if r.parents.iter().collect::<HashSet<_>>().len() != r.parents.len() {
@@ -929,7 +935,7 @@ fn random_revisions(rng: &mut Rng) -> (Vec<Revision>, bool) {
                 revisions[k].parents.extend([p.clone(), p]);
             }
             1 => revisions[k].labels.extend(["dup".to_string(), "dup".to_string()]),
-            _ => revisions[k].id = rng.pick(&["", "UPPER", "with space", "é"]).to_string(),
+            _ => revisions[k].id = rng.pick(&["", "UP-PER", "with space", "é"]).to_string(),
         }
     }
     (revisions, odd)
@@ -955,11 +961,20 @@ fn expected_problems(revisions: &[Revision]) -> BTreeMap<(&'static str, String),
         }
     }
     let ids: HashSet<&str> = kept.iter().map(|r| r.id.as_str()).collect();
+    // depends-on may name a label: the first kept revision carrying it.
+    let mut label_of: HashMap<&str, &str> = HashMap::new();
     for r in &kept {
-        for (list, what) in [(&r.parents, "parent"), (&r.depends_on, "dependency")] {
-            for p in list.iter().filter(|p| !ids.contains(p.as_str())) {
-                *problems.entry(("missing", format!("{} {what} {p}", r.id))).or_default() += 1;
-            }
+        for label in &r.labels {
+            label_of.entry(label.as_str()).or_insert(r.id.as_str());
+        }
+    }
+    let dependency = |name: &str| ids.get(name).or_else(|| label_of.get(name)).copied();
+    for r in &kept {
+        for p in r.parents.iter().filter(|p| !ids.contains(p.as_str())) {
+            *problems.entry(("missing", format!("{} parent {p}", r.id))).or_default() += 1;
+        }
+        for p in r.depends_on.iter().filter(|p| dependency(p).is_none()) {
+            *problems.entry(("missing", format!("{} dependency {p}", r.id))).or_default() += 1;
         }
     }
     let mut label_users: BTreeMap<&str, usize> = BTreeMap::new();
@@ -981,8 +996,9 @@ fn expected_problems(revisions: &[Revision]) -> BTreeMap<(&'static str, String),
     let n = kept.len();
     let mut reach = vec![vec![false; n]; n];
     for (child, r) in kept.iter().enumerate() {
-        for p in r.parents.iter().chain(&r.depends_on) {
-            if let Some(&parent) = index.get(p.as_str()) {
+        let deps = r.depends_on.iter().filter_map(|d| dependency(d));
+        for p in r.parents.iter().map(String::as_str).chain(deps) {
+            if let Some(&parent) = index.get(p) {
                 reach[parent][child] = true;
             }
         }
@@ -1020,6 +1036,7 @@ fn actual_problems(
     for problem in problems {
         let key = match problem {
             Problem::Parse(e) => return Err(format!("a parse problem out of nowhere: {e}")),
+            Problem::Squash(e) => return Err(format!("a squash problem out of nowhere: {e}")),
             Problem::DuplicateId { id, files } => {
                 if files.len() != by_id.get(id.as_str()).map_or(0, Vec::len) {
                     return Err(format!("duplicate `{id}` names {} file(s): {problem}", files.len()));
@@ -1042,9 +1059,13 @@ fn actual_problems(
                     return Err(format!("cycle path does not close: {path:?}"));
                 }
                 for w in path.windows(2) {
-                    let is_edge = by_id
-                        .get(w[1].as_str())
-                        .is_some_and(|rs| rs.iter().any(|r| r.parents.contains(&w[0]) || r.depends_on.contains(&w[0])));
+                    // A dependency may name the parent end by one of its labels.
+                    let names_it = |d: &String| {
+                        d == &w[0] || by_id.get(w[0].as_str()).is_some_and(|ps| ps.iter().any(|p| p.labels.contains(d)))
+                    };
+                    let is_edge = by_id.get(w[1].as_str()).is_some_and(|rs| {
+                        rs.iter().any(|r| r.parents.contains(&w[0]) || r.depends_on.iter().any(names_it))
+                    });
                     if !is_edge {
                         return Err(format!("cycle step {} -> {} is no edge: {problem}", w[0], w[1]));
                     }

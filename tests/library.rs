@@ -173,11 +173,11 @@ fn errors_are_values() {
 
     let broken: &[Embedded] = &[
         Embedded { path: "revisions/a.sql", text: "-- id: a\n-- parents: nobody\n-- migrate:up\n" },
-        Embedded { path: "revisions/b.sql", text: "-- id: B\n-- parents:\n-- migrate:up\n" },
+        Embedded { path: "revisions/b.sql", text: "-- id: b-1\n-- parents:\n-- migrate:up\n" },
     ];
     let error = Migrator::from_embedded(broken).unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("revisions/b.sql:1: invalid revision ID `B`"), "{message}");
+    assert!(message.contains("revisions/b.sql:1: invalid revision ID `b-1`"), "{message}");
     assert!(message.contains("revisions/a.sql:2: revision `a` names parent `nobody`"), "{message}");
     assert!(matches!(error, Error::Graph(_)));
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{migraph, project, Server, TestDb};
+use common::{migraph, project, set, sqlite_url, Ran, Server, TestDb};
 use migraph::backend::Backend;
 use serde_json::Value;
 
@@ -22,49 +22,12 @@ fn db_path(dir: &Path) -> PathBuf {
     dir.join("app.db")
 }
 
-fn url(dir: &Path) -> String {
-    format!("sqlite://{}", db_path(dir).display())
+fn ok(dir: &Path, args: &[&str]) -> Ran {
+    common::ok(dir, &sqlite_url(dir), args)
 }
 
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_at(dir: &Path, url: &str, args: &[&str]) -> Run {
-    let out = migraph(dir, url).args(args).output().expect("run migraph");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn ok_at(dir: &Path, url: &str, args: &[&str]) -> Run {
-    let r = run_at(dir, url, args);
-    assert_eq!(r.code, 0, "migraph {args:?} should succeed:\n{}\n{}", r.stdout, r.stderr);
-    r
-}
-
-fn fails_at(dir: &Path, url: &str, args: &[&str]) -> Run {
-    let r = run_at(dir, url, args);
-    assert_eq!(r.code, 1, "migraph {args:?} should fail with 1:\n{}\n{}", r.stdout, r.stderr);
-    r
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Run {
-    ok_at(dir, &url(dir), args)
-}
-
-fn fails(dir: &Path, args: &[&str]) -> Run {
-    fails_at(dir, &url(dir), args)
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
+fn fails(dir: &Path, args: &[&str]) -> Ran {
+    common::fails(dir, &sqlite_url(dir), args)
 }
 
 /// Writes `revisions/<name>`.
@@ -80,11 +43,7 @@ fn tables(dir: &Path) -> BTreeSet<String> {
     if !db_path(dir).exists() {
         return BTreeSet::new();
     }
-    let conn = rusqlite::Connection::open_with_flags(db_path(dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open the database");
-    let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").expect("prepare");
-    let names = stmt.query_map([], |row| row.get::<_, String>(0)).expect("query");
-    names.map(|n| n.expect("name")).collect()
+    common::sqlite_tables(&db_path(dir))
 }
 
 /// `(id, down_sql)` of every version row (none without a version table).
@@ -96,10 +55,6 @@ fn rows(dir: &Path) -> Vec<(String, Option<String>)> {
     let mut stmt = conn.prepare("SELECT id, down_sql FROM migraph_revisions ORDER BY id").expect("prepare");
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).expect("query");
     rows.map(|r| r.expect("row")).collect()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|s| s.to_string()).collect()
 }
 
 /// The user tables: all but migraph's own.
@@ -135,13 +90,13 @@ fn a_mistyped_down_marker_stops_check_and_upgrade_before_any_change() {
         );
         for command in [&["check"][..], &["upgrade", "heads"], &["status"]] {
             let r = fails(d, command);
-            let line = first_line(&r.stderr);
+            let line = r.first_line();
             assert!(line.starts_with("error: revisions/a.sql:5: "), "{marker:?} {command:?}: {}", r.stderr);
             assert!(line.contains("did you mean `-- migrate:down`"), "{marker:?} {command:?}: {}", r.stderr);
             assert!(!r.stdout.contains("applied"), "{marker:?} {command:?}: {}", r.stdout);
         }
         let r = fails(d, &["upgrade", "heads", "--sql"]);
-        assert!(first_line(&r.stderr).starts_with("error: revisions/a.sql:5: "), "{}", r.stderr);
+        assert!(r.first_line().starts_with("error: revisions/a.sql:5: "), "{}", r.stderr);
         assert!(r.stdout.is_empty(), "no script on stdout: {}", r.stdout);
         assert_eq!(tables(d), BTreeSet::new(), "{marker:?}: the database was touched");
         assert_eq!(rows(d), []);
@@ -154,7 +109,7 @@ fn an_unknown_dialect_lists_the_known_ones() {
     let d = d.path();
     put(d, "a.sql", "-- id: a\n-- parents:\n\n-- migrate:up oracle\nCREATE TABLE t (x INTEGER);\n");
     let r = fails(d, &["upgrade", "heads"]);
-    let line = first_line(&r.stderr);
+    let line = r.first_line();
     assert!(line.starts_with("error: revisions/a.sql:4: "), "{}", r.stderr);
     assert!(line.contains("unknown dialect `oracle`") && line.contains("`sqlite`, `postgres` or `mysql`"), "{line}");
     assert_eq!(tables(d), BTreeSet::new());
@@ -199,7 +154,7 @@ fn dialect_sections_on(server: Server) {
     let d = project();
     let d = d.path();
     put(d, "a.sql", DIALECTS);
-    ok_at(d, &db.url, &["upgrade", "heads"]);
+    common::ok(d, &db.url, &["upgrade", "heads"]);
     let (created, down) = match server {
         Server::Postgres => ("pg_t", "DROP TABLE generic_t;\n\n"),
         Server::Mysql => ("generic_t", "DROP TABLE generic_t;\n\n"),
@@ -219,22 +174,9 @@ fn dialect_sections_on(server: Server) {
     assert_eq!(down_sql.as_deref(), Some(down));
 }
 
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn dialect_sections_on_postgres() {
-    dialect_sections_on(Server::Postgres);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn dialect_sections_on_mysql() {
-    dialect_sections_on(Server::Mysql);
+common::backend_tests! {
+    postgres dialect_sections_on_postgres => dialect_sections_on(Server::Postgres),
+    mysql dialect_sections_on_mysql => dialect_sections_on(Server::Mysql),
 }
 
 #[test]
@@ -255,7 +197,7 @@ fn a_revision_only_for_postgres_fails_before_any_change_on_sqlite() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for args in [&["upgrade", "heads"][..], &["upgrade", "heads", "--sql"], &["migrate", "b"]] {
         let r = fails(d, args);
-        let line = first_line(&r.stderr);
+        let line = r.first_line();
         assert!(line.starts_with("error: cannot run on sqlite: "), "{args:?}: {}", r.stderr);
         assert!(line.ends_with("b (revisions/b.sql)"), "{args:?}: {line}");
         assert!(r.stderr.contains("`-- migrate:up sqlite`"), "the hint names the section: {}", r.stderr);
@@ -280,8 +222,8 @@ fn a_down_section_for_another_dialect_only_is_irreversible_here() {
     ok(d, &["upgrade", "heads"]);
     assert_eq!(rows(d), [("a".to_string(), None), ("b".to_string(), None)], "no down SQL for SQLite is stored");
     let r = fails(d, &["downgrade", "a"]);
-    assert!(first_line(&r.stderr).contains("irreversible on sqlite"), "{}", r.stderr);
-    assert!(first_line(&r.stderr).ends_with("b (revisions/b.sql)"), "{}", r.stderr);
+    assert!(r.first_line().contains("irreversible on sqlite"), "{}", r.stderr);
+    assert!(r.first_line().ends_with("b (revisions/b.sql)"), "{}", r.stderr);
     assert_eq!(user_tables(d), set(&["t_a", "t_b"]));
     assert_eq!(rows(d).len(), 2);
 }

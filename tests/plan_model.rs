@@ -1,282 +1,53 @@
 //! Property tests: the planner against a naive model written straight from
-//! the words of SPEC.md §2–4.
+//! the words of SPEC.md §2–4 (tests/plan_model/model.rs, targets.rs).
 //!
-//! The model shares no code with the library. It works on plain `String` IDs
-//! and `BTreeSet`s, finds ancestors by scanning every revision again and
-//! again until nothing changes, and orders a set by repeatedly picking the
-//! smallest ready ID. It is quadratic or worse, which is fine for 14
-//! revisions, and simple enough to check against the spec by eye:
+//! The model shares no code with the library. Its definitions, each a line
+//! of the spec:
 //!
 //! - closure(R): R with all ancestors through parents and depends-on;
+//!   needs*(R): R with everything whose closure meets R; below(T): the
+//!   revisions with T as an ancestor through parent edges alone, T excluded;
+//!   lineage(X): ancestors and descendants through parents, and X; the start
+//!   of X's branch: down single parents that are not branch points (a
+//!   label's start is the labelled revision);
 //! - apply order: repeatedly take, among the members not yet placed whose
 //!   parents and depends-on (within the set) are all placed, the smallest ID;
-//! - unapply order: the exact reverse of the apply order of the same set;
+//!   unapply order: the exact reverse of the apply order of the same set;
 //! - `upgrade T` = closure(T) − S;
-//! - `downgrade T` = members of S strictly descending from T (through parents
-//!   and depends-on) − closure(T), an error when T is not applied;
-//!   `downgrade base` = all of S;
-//! - `migrate T` = unapply S − closure(T), then apply closure(T) − S;
-//! - `stamp T` = the same steps as `migrate` (stamp base = unapply all);
+//! - `downgrade T` = S ∩ needs*(below(T)), for several targets the union
+//!   minus closure(targets), an error when T is not applied; `downgrade base`
+//!   = all of S; `downgrade B@T` = S ∩ needs*(below(T) ∩ lineage(B));
+//!   `downgrade B@base` = S ∩ needs*(start of B's branch);
+//! - `migrate T` = unapply S − closure(T), then apply closure(T) − S
+//!   (`base`: unapply all);
+//! - `stamp T` = the same steps as `migrate`; `stamp B@…` = the state the same
+//!   downgrade (target applied, or `B@base`) or upgrade would leave;
+//! - `B@+N` / `B@-N` count along B's lineage from the applied revision
+//!   furthest up it (the empty state when none is), `B@-N` below B's start is
+//!   `B@base`; `upgrade -N` and `downgrade +N` are refused;
 //! - an irreversible revision on a down path makes downgrade and migrate fail
 //!   (stamp runs no SQL, so it ignores reversibility).
 
-use std::collections::BTreeSet;
-use std::fmt;
-use std::path::Path;
+#[path = "plan_model/model.rs"]
+mod model;
+#[path = "plan_model/targets.rs"]
+mod targets;
 
 use migraph::{plan, Direction, Plan, PlanError, Revision, RevisionGraph, State, Verb};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 
-// ---------------------------------------------------------------------------
-// The naive model
-// ---------------------------------------------------------------------------
-
-/// One revision as the model sees it.
-#[derive(Clone)]
-struct ModelRev {
-    id: String,
-    parents: Vec<String>,
-    depends_on: Vec<String>,
-    reversible: bool,
-    message: String,
-}
-
-/// The revisions in creation order (every parent and dependency is earlier).
-#[derive(Clone)]
-struct Model {
-    revs: Vec<ModelRev>,
-}
-
-type Set = BTreeSet<String>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Way {
-    Up,
-    Down,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cmd {
-    Upgrade,
-    Downgrade,
-    Migrate,
-    Stamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ModelError {
-    /// A down step would unapply a revision without a down section.
-    Irreversible,
-    /// A downgrade target is not applied.
-    NotApplied,
-    /// Any other refusal (e.g. `base` for upgrade or migrate).
-    Other,
-}
-
-type ModelStep = (String, Way, String);
-
-impl fmt::Debug for Model {
-    /// One line per revision, `id: parents | depends-on [irreversible]`, in
-    /// creation order, so a shrunk counterexample reads like the spec's pictures.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut list = f.debug_list();
-        for r in &self.revs {
-            let mut line = format!("{}: {}", r.id, r.parents.join(" "));
-            if !r.depends_on.is_empty() {
-                line.push_str(&format!(" | {}", r.depends_on.join(" ")));
-            }
-            if !r.reversible {
-                line.push_str(" [irreversible]");
-            }
-            list.entry(&line);
-        }
-        list.finish()
-    }
-}
-
-impl Model {
-    fn rev(&self, id: &str) -> &ModelRev {
-        self.revs.iter().find(|r| r.id == id).expect("model: unknown id")
-    }
-
-    fn all(&self) -> Set {
-        self.revs.iter().map(|r| r.id.clone()).collect()
-    }
-
-    /// What must be applied before `id`: its parents and its dependencies.
-    fn prerequisites(&self, id: &str) -> Vec<String> {
-        let r = self.rev(id);
-        r.parents.iter().chain(&r.depends_on).cloned().collect()
-    }
-
-    /// `start` with every ancestor through parents and depends-on, by
-    /// scanning all revisions until the set stops growing.
-    fn closure(&self, start: &Set) -> Set {
-        let mut set = start.clone();
-        loop {
-            let mut grew = false;
-            for r in &self.revs {
-                if set.contains(&r.id) {
-                    for p in self.prerequisites(&r.id) {
-                        grew |= set.insert(p);
-                    }
-                }
-            }
-            if !grew {
-                return set;
-            }
-        }
-    }
-
-    fn closure_of(&self, ids: &[String]) -> Set {
-        self.closure(&ids.iter().cloned().collect())
-    }
-
-    fn is_closed(&self, set: &Set) -> bool {
-        self.closure(set) == *set
-    }
-
-    /// Revisions other than `t` that have `t` among their ancestors.
-    fn strict_descendants(&self, t: &str) -> Set {
-        self.revs
-            .iter()
-            .filter(|r| r.id != t && self.closure_of(std::slice::from_ref(&r.id)).contains(t))
-            .map(|r| r.id.clone())
-            .collect()
-    }
-
-    /// Repeatedly take, among the unplaced members whose prerequisites inside
-    /// the set are all placed, the smallest ID.
-    fn apply_order(&self, set: &Set) -> Vec<String> {
-        let mut placed: Vec<String> = Vec::new();
-        loop {
-            let ready = set
-                .iter()
-                .filter(|id| !placed.contains(id))
-                .filter(|id| self.prerequisites(id).iter().all(|p| !set.contains(p) || placed.contains(p)))
-                .min();
-            match ready {
-                Some(id) => placed.push(id.clone()),
-                None => break,
-            }
-        }
-        assert_eq!(placed.len(), set.len(), "model: the generated graph has a cycle");
-        placed
-    }
-
-    /// The exact reverse of the apply order of the same set.
-    fn unapply_order(&self, set: &Set) -> Vec<String> {
-        let mut order = self.apply_order(set);
-        order.reverse();
-        order
-    }
-
-    /// Revisions that are no other revision's parent, sorted by ID.
-    fn heads(&self) -> Vec<String> {
-        let all = self.all();
-        all.iter().filter(|id| !self.revs.iter().any(|r| r.parents.contains(id))).cloned().collect()
-    }
-
-    /// Members of `s` with no child in `s`, sorted by ID.
-    fn state_heads(&self, s: &Set) -> Vec<String> {
-        s.iter().filter(|id| !self.revs.iter().any(|r| s.contains(&r.id) && r.parents.contains(id))).cloned().collect()
-    }
-
-    /// Revisions naming `id` as a parent, sorted by ID.
-    fn children(&self, id: &str) -> Vec<String> {
-        let kids: Set = self.revs.iter().filter(|r| r.parents.iter().any(|p| p == id)).map(|r| r.id.clone()).collect();
-        kids.into_iter().collect()
-    }
-
-    /// The plan the spec's words give for `cmd` to `targets` from `s`.
-    fn plan(&self, s: &Set, cmd: Cmd, targets: &[String]) -> Result<Vec<ModelStep>, ModelError> {
-        let mut base = false;
-        let mut t: Vec<String> = Vec::new();
-        for target in targets {
-            match target.as_str() {
-                "base" => base = true,
-                "heads" => t.extend(self.heads()),
-                id => t.push(id.to_string()),
-            }
-        }
-        if base && matches!(cmd, Cmd::Upgrade | Cmd::Migrate) {
-            return Err(ModelError::Other);
-        }
-        let wanted = self.closure_of(&t);
-        let (down, up): (Set, Set) = match cmd {
-            Cmd::Upgrade => (Set::new(), wanted.difference(s).cloned().collect()),
-            Cmd::Migrate | Cmd::Stamp => {
-                (s.difference(&wanted).cloned().collect(), wanted.difference(s).cloned().collect())
-            }
-            Cmd::Downgrade => {
-                if t.iter().any(|id| !s.contains(id)) {
-                    return Err(ModelError::NotApplied);
-                }
-                let down = if base {
-                    s.clone()
-                } else {
-                    s.iter()
-                        .filter(|x| t.iter().any(|id| self.strict_descendants(id).contains(*x)))
-                        .filter(|x| !wanted.contains(*x))
-                        .cloned()
-                        .collect()
-                };
-                (down, Set::new())
-            }
-        };
-        if cmd != Cmd::Stamp && down.iter().any(|id| !self.rev(id).reversible) {
-            return Err(ModelError::Irreversible);
-        }
-        let mut steps = Vec::new();
-        for id in self.unapply_order(&down) {
-            steps.push((id.clone(), Way::Down, self.rev(&id).message.clone()));
-        }
-        for id in self.apply_order(&up) {
-            steps.push((id.clone(), Way::Up, self.rev(&id).message.clone()));
-        }
-        Ok(steps)
-    }
-
-    /// The revision files' text, as `Revision::parse` reads it.
-    fn file_text(r: &ModelRev, parents: &[String]) -> String {
-        let down = if r.reversible { "-- migrate:down\nSELECT 2;\n" } else { "" };
-        format!(
-            "-- id: {}\n-- parents: {}\n-- depends-on: {}\n-- message: {}\n-- migrate:up\nSELECT 1;\n{down}",
-            r.id,
-            parents.join(" "),
-            r.depends_on.join(" "),
-            r.message
-        )
-    }
-
-    /// Parsed revisions in the order `order` gives (indices into creation
-    /// order); `reverse_parents` lists each revision's parents backwards.
-    fn revisions(&self, order: &[usize], reverse_parents: bool) -> Vec<Revision> {
-        order
-            .iter()
-            .map(|&i| {
-                let r = &self.revs[i];
-                let mut parents = r.parents.clone();
-                if reverse_parents {
-                    parents.reverse();
-                }
-                let path = format!("{}.sql", r.id);
-                Revision::parse(Path::new(&path), &Model::file_text(r, &parents)).expect("generated file parses")
-            })
-            .collect()
-    }
-
-    fn graph(&self) -> RevisionGraph {
-        let order: Vec<usize> = (0..self.revs.len()).collect();
-        RevisionGraph::new(self.revisions(&order, false)).expect("generated graph is valid")
-    }
-}
+use model::{Cmd, Model, ModelError, ModelRev, ModelStep, Set, Way};
+use targets::{Form, Spec};
 
 // ---------------------------------------------------------------------------
 // Generators
 // ---------------------------------------------------------------------------
+
+/// A branch-scoped target pick: B (a label when `label` and B has one), the
+/// form (0..7), N, and the revision for `B@<rev>`.
+type BranchPick = (Index, bool, u8, u32, Index);
 
 /// A random DAG, an applied state closed under ancestry, target picks and a
 /// shuffled file order.
@@ -285,15 +56,17 @@ struct Case {
     model: Model,
     applied: Set,
     picks: (Index, Index),
+    branches: (BranchPick, BranchPick),
+    step: i64,
     file_order: Vec<usize>,
 }
 
-/// Per revision: parent picks (0..=3), maybe a dependency pick, reversible.
-type RawRev = (Vec<Index>, Option<Index>, bool);
+/// Per revision: parent picks (0..=3), maybe a dependency pick, irreversible, labelled.
+type RawRev = (Vec<Index>, Option<Index>, bool, bool);
 
 fn build_model(ids: Vec<String>, raw: Vec<RawRev>) -> Model {
     let mut revs: Vec<ModelRev> = Vec::new();
-    for (i, (id, (parent_picks, dep_pick, irreversible))) in ids.into_iter().zip(raw).enumerate() {
+    for (i, (id, (parent_picks, dep_pick, irreversible, labelled))) in ids.into_iter().zip(raw).enumerate() {
         let mut parents: Vec<String> = Vec::new();
         let mut depends_on: Vec<String> = Vec::new();
         if i > 0 {
@@ -312,6 +85,7 @@ fn build_model(ids: Vec<String>, raw: Vec<RawRev>) -> Model {
         }
         revs.push(ModelRev {
             message: format!("change {i} ({id})"),
+            labels: if labelled { vec![format!("br_{id}")] } else { Vec::new() },
             id,
             parents,
             depends_on,
@@ -333,6 +107,7 @@ fn arb_model() -> impl Strategy<Value = (Model, Vec<usize>)> {
                 proptest::collection::vec(any::<Index>(), 0..=3),
                 proptest::option::weighted(0.25, any::<Index>()),
                 proptest::bool::weighted(0.15),
+                proptest::bool::weighted(0.3),
             ),
             n,
         );
@@ -341,21 +116,27 @@ fn arb_model() -> impl Strategy<Value = (Model, Vec<usize>)> {
     })
 }
 
+fn arb_branch_pick() -> impl Strategy<Value = BranchPick> {
+    (any::<Index>(), any::<bool>(), 0u8..7, 0u32..=3, any::<Index>())
+}
+
 fn arb_case() -> impl Strategy<Value = Case> {
     (
         arb_model(),
         proptest::collection::vec(any::<Index>(), 0..=5),
         proptest::bool::weighted(0.1),
         any::<(Index, Index)>(),
+        (arb_branch_pick(), arb_branch_pick()),
+        prop_oneof![-3i64..=-1, 1i64..=3],
     )
-        .prop_map(|((model, file_order), state_picks, everything, picks)| {
+        .prop_map(|((model, file_order), state_picks, everything, picks, branches, step)| {
             let picked: Set = if everything {
                 model.all()
             } else {
                 state_picks.iter().map(|p| model.revs[p.index(model.revs.len())].id.clone()).collect()
             };
             let applied = model.closure(&picked);
-            Case { model, applied, picks, file_order }
+            Case { model, applied, picks, branches, step, file_order }
         })
 }
 
@@ -375,14 +156,64 @@ impl Case {
         self.model.revs[pick.index(self.model.revs.len())].id.clone()
     }
 
-    /// One random ID, `heads`, two random IDs, `base`.
-    fn target_sets(&self) -> Vec<Vec<String>> {
-        let (a, b) = (self.id(&self.picks.0), self.id(&self.picks.1));
-        vec![vec![a.clone()], vec!["heads".to_string()], vec![a, b], vec!["base".to_string()]]
+    fn branch(&self, (b, label, form, n, rev): &BranchPick) -> Spec {
+        let r = &self.model.revs[b.index(self.model.revs.len())];
+        let b = match r.labels.first() {
+            Some(l) if *label => l.clone(),
+            _ => r.id.clone(),
+        };
+        let n1 = n.max(&1);
+        let form = match form {
+            0 => Form::Head(0),
+            1 => Form::Head(*n),
+            2 => Form::Base(0),
+            3 => Form::Base(*n),
+            4 => Form::Rev(self.id(rev)),
+            5 => Form::Up(*n1),
+            _ => Form::Down(*n1),
+        };
+        Spec::Branch { b, form }
+    }
+
+    /// One random ID, `heads`, two random IDs, `base`, a label, two
+    /// branch-scoped targets alone and one with an ID, a relative step.
+    fn target_sets(&self) -> Vec<Vec<Spec>> {
+        let (a, b) = (Spec::Id(self.id(&self.picks.0)), Spec::Id(self.id(&self.picks.1)));
+        let (x, y) = (self.branch(&self.branches.0), self.branch(&self.branches.1));
+        let mut sets = vec![
+            vec![a.clone()],
+            vec![Spec::Heads],
+            vec![a.clone(), b],
+            vec![Spec::Base],
+            vec![x.clone()],
+            vec![y.clone()],
+            vec![x, a],
+            vec![Spec::Relative(self.step)],
+        ];
+        if let Some(label) = self.model.revs.iter().flat_map(|r| r.labels.first()).next() {
+            sets.push(vec![Spec::Label(label.clone())]);
+        }
+        sets
     }
 
     fn state(&self, graph: &RevisionGraph) -> State {
         State::new(graph, self.applied.iter().map(String::as_str)).expect("a closed state is accepted")
+    }
+
+    /// The model's plan: resolution errors and steps the wrong way are refusals.
+    fn model_plan(&self, cmd: Cmd, specs: &[Spec]) -> Option<Result<Vec<ModelStep>, ModelError>> {
+        let wrong = |s: &Spec| match s.relative_way() {
+            Some(up) => (cmd == Cmd::Upgrade && !up) || (cmd == Cmd::Downgrade && up),
+            None => false,
+        };
+        if specs.iter().any(wrong) {
+            return Some(Err(ModelError::Other));
+        }
+        let resolved: Result<Vec<_>, _> = specs.iter().map(|s| self.model.resolve(s, &self.applied)).collect();
+        match resolved {
+            Ok(targets) => self.model.plan(&self.applied, cmd, &targets),
+            Err(e) => Some(Err(e)),
+        }
     }
 }
 
@@ -397,19 +228,21 @@ fn steps(plan: &Plan) -> Vec<ModelStep> {
         .collect()
 }
 
-fn run(graph: &RevisionGraph, state: &State, verb: Verb, targets: &[String]) -> Result<Plan, PlanError> {
-    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+fn run(graph: &RevisionGraph, state: &State, verb: Verb, specs: &[Spec]) -> Result<Plan, PlanError> {
+    let texts: Vec<String> = specs.iter().map(Spec::text).collect();
+    let targets: Vec<&str> = texts.iter().map(String::as_str).collect();
     plan(graph, state, verb, &targets)
 }
 
 /// The library's plan against the model's: equal steps, or both refusing
 /// (with the matching error for irreversible and not-applied cases).
-fn check_against_model(case: &Case, verb: Verb, cmd: Cmd, targets: &[String]) -> Result<(), TestCaseError> {
+fn check_against_model(case: &Case, verb: Verb, cmd: Cmd, specs: &[Spec]) -> Result<(), TestCaseError> {
     let graph = case.model.graph();
     let state = case.state(&graph);
-    let library = run(&graph, &state, verb, targets);
-    let model = case.model.plan(&case.applied, cmd, targets);
-    let context = format!("{verb} {targets:?} from S = {:?}", case.applied);
+    let library = run(&graph, &state, verb, specs);
+    let Some(model) = case.model_plan(cmd, specs) else { return Ok(()) };
+    let texts: Vec<String> = specs.iter().map(Spec::text).collect();
+    let context = format!("{verb} {texts:?} from S = {:?}", case.applied);
     match (&library, &model) {
         (Ok(plan), Ok(expected)) => {
             prop_assert_eq!(plan.verb, verb, "{}", context);
@@ -434,12 +267,13 @@ fn check_against_model(case: &Case, verb: Verb, cmd: Cmd, targets: &[String]) ->
 
 /// Runs the plan one step at a time on the model's state: every step is
 /// possible when it runs, and the end state has the shape the verb promises.
-fn check_resulting_state(case: &Case, verb: Verb, targets: &[String]) -> Result<(), TestCaseError> {
+fn check_resulting_state(case: &Case, verb: Verb, specs: &[Spec]) -> Result<(), TestCaseError> {
     let model = &case.model;
     let graph = model.graph();
     let state = case.state(&graph);
-    let Ok(plan) = run(&graph, &state, verb, targets) else { return Ok(()) };
-    let context = format!("{verb} {targets:?} from S = {:?}", case.applied);
+    let Ok(plan) = run(&graph, &state, verb, specs) else { return Ok(()) };
+    let texts: Vec<String> = specs.iter().map(Spec::text).collect();
+    let context = format!("{verb} {texts:?} from S = {:?}", case.applied);
 
     // Step by step: applying needs every prerequisite applied; unapplying
     // needs no applied revision to depend on it.
@@ -479,13 +313,23 @@ fn check_resulting_state(case: &Case, verb: Verb, targets: &[String]) -> Result<
     prop_assert_eq!(&now, &current, "{}: State::after disagrees with running the steps", context);
     prop_assert!(model.is_closed(&now), "{}: state after the plan {:?} is not closed", context, now);
 
-    let base = targets.iter().any(|t| t == "base");
-    let named: Vec<String> = targets
+    // The shape each verb promises, for plain targets.
+    let plain = specs.iter().all(|s| matches!(s, Spec::Id(_) | Spec::Heads | Spec::Base | Spec::Label(_)));
+    if !plain {
+        if verb == Verb::Downgrade {
+            prop_assert!(now.is_subset(&case.applied), "{}: downgrade applied something", context);
+        }
+        return Ok(());
+    }
+    let base = specs.contains(&Spec::Base);
+    let named: Vec<String> = specs
         .iter()
-        .flat_map(|t| match t.as_str() {
-            "heads" => model.heads(),
-            "base" => Vec::new(),
-            id => vec![id.to_string()],
+        .flat_map(|s| match s {
+            Spec::Heads => model.heads(),
+            Spec::Base => Vec::new(),
+            Spec::Label(l) => model.labelled(l).into_iter().collect(),
+            Spec::Id(id) => vec![id.clone()],
+            _ => Vec::new(),
         })
         .collect();
     let wanted = model.closure_of(&named);
@@ -499,23 +343,28 @@ fn check_resulting_state(case: &Case, verb: Verb, targets: &[String]) -> Result<
             prop_assert_eq!(&now, &wanted, "{}: state must be exactly closure(T)", context);
         }
         Verb::Downgrade if base => {
-            prop_assert!(now.is_empty(), "{}: downgrade base left {:?}", context, now);
+            let expected: Set = case.applied.intersection(&wanted).cloned().collect();
+            prop_assert_eq!(&now, &expected, "{}: downgrade base keeps only closure(other targets)", context);
         }
         Verb::Downgrade => {
             prop_assert!(now.is_subset(&case.applied), "{}: downgrade applied something", context);
             for t in &named {
                 prop_assert!(now.contains(t), "{}: target {} was unapplied", context, t);
-                // With several targets one may descend from another; the
-                // closure of the targets stays.
-                for d in model.strict_descendants(t) {
+                // T's own line of work above it goes, unless another target needs it.
+                for d in model.below(t) {
                     prop_assert!(
                         !now.contains(&d) || wanted.contains(&d),
-                        "{}: {} descends from target {} but is still applied",
+                        "{}: {} is above target {} but is still applied",
                         context,
                         d,
                         t
                     );
                 }
+            }
+            // What merely depends on a target, and is not above any, stays.
+            let above: Set = named.iter().flat_map(|t| model.needs(&model.below(t))).collect();
+            for x in case.applied.difference(&above) {
+                prop_assert!(now.contains(x), "{}: {} was unapplied but nothing it needs went", context, x);
             }
         }
     }
@@ -590,8 +439,9 @@ proptest! {
         }
     }
 
-    /// For every verb and target (one ID, `heads`, two IDs, `base`), the
-    /// planner's steps are the model's exactly, or both refuse.
+    /// For every verb and target set (IDs, `heads`, `base`, labels,
+    /// branch-scoped targets, relative steps), the planner's steps are the
+    /// model's exactly, or both refuse.
     #[test]
     fn plan_matches_naive_model(case in arb_case()) {
         for targets in case.target_sets() {

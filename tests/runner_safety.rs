@@ -6,55 +6,10 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{migraph, project, table_revision, write_revision, Server, TestDb};
+use common::{mg, project, table_names, table_revision, write_revision, AnyDb, Server};
 use migraph::backend::{AnyConnection, Arg, Backend};
 use migraph::runner::{self, RunOptions};
 use migraph::{Migrator, Verb};
-
-/// What one migraph process did.
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn ran(dir: &Path, url: &str, args: &[&str]) -> Ran {
-    let output = migraph(dir, url).args(args).output().expect("run migraph");
-    Ran {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// A database to test on: a SQLite file, or a fresh server database.
-struct Db {
-    url: String,
-    dir: Option<tempfile::TempDir>,
-    _server: Option<TestDb>,
-}
-
-impl Db {
-    fn new(server: Option<Server>) -> Db {
-        match server {
-            None => {
-                let dir = project();
-                let url = format!("sqlite://{}", dir.path().join("app.db").display());
-                Db { url, dir: Some(dir), _server: None }
-            }
-            Some(server) => {
-                let db = TestDb::new(server);
-                Db { url: db.url.clone(), dir: None, _server: Some(db) }
-            }
-        }
-    }
-
-    fn connect(&self) -> AnyConnection {
-        AnyConnection::connect(&self.url).expect("connect")
-    }
-}
 
 /// Holds migraph's run lock of the default version table, as a run does.
 struct Held {
@@ -62,7 +17,21 @@ struct Held {
     _session: Option<AnyConnection>,
 }
 
-fn hold_the_run_lock(db: &Db) -> Held {
+impl Drop for Held {
+    /// Releases a server lock explicitly: a closed PostgreSQL connection
+    /// lets go of its advisory locks only when its backend has exited,
+    /// which can be a moment after the client hung up.
+    fn drop(&mut self) {
+        if let Some(conn) = self._session.as_mut() {
+            let dialect = conn.dialect();
+            let table = runner::locate(conn, &RunOptions::default()).expect("locate");
+            let unlock = dialect.unlock().expect("an unlock statement");
+            assert_eq!(conn.int(unlock, &[dialect.lock_arg(table)]).expect("release the lock"), Some(1));
+        }
+    }
+}
+
+fn hold_the_run_lock(db: &AnyDb) -> Held {
     match &db.dir {
         Some(dir) => {
             let handle = std::fs::File::open(dir.path()).expect("open directory");
@@ -84,12 +53,12 @@ fn hold_the_run_lock(db: &Db) -> Held {
 /// `status`, `check`, `current`, `--dry-run` and the library, with no
 /// `stamp` advice; once the lock is free, the same marker is a failure.
 fn a_marker_of_a_running_revision(server: Option<Server>) {
-    let db = Db::new(server);
+    let db = AnyDb::new(server);
     let dir = project();
     let d = dir.path();
     table_revision(d, "r0", "");
     write_revision(d, "s1", "r0", "CREATE TABLE t_s1 (x INT);", None, "-- transaction: false");
-    assert_eq!(ran(d, &db.url, &["upgrade", "r0", "-q"]).code, Some(0));
+    assert_eq!(mg(d, &db.url, &["upgrade", "r0", "-q"]).code, 0);
     // s1 in flight: its marker is written, its run holds the lock.
     let mut conn = db.connect();
     let marker = "INSERT INTO migraph_revisions_pending (id, direction, started_at) VALUES (?, 'up', '2026-11-30T12:00:00.000000Z')";
@@ -98,29 +67,29 @@ fn a_marker_of_a_running_revision(server: Option<Server>) {
     conn.exec(&marker, &[Arg::Text("s1".into())]).expect("insert marker");
     let held = hold_the_run_lock(&db);
 
-    let status = ran(d, &db.url, &["status"]);
+    let status = mg(d, &db.url, &["status"]);
     assert!(status.stdout.contains("RUNNING:  s1 going up"), "{}", status.stdout);
     assert!(status.stdout.contains("another migraph run holds the lock"), "{}", status.stdout);
     assert!(!status.stdout.contains("FAILED") && !status.stdout.contains("stamp"), "{}", status.stdout);
-    let json = ran(d, &db.url, &["status", "--json"]);
+    let json = mg(d, &db.url, &["status", "--json"]);
     let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
     assert_eq!(json["running"][0]["id"], "s1", "{json}");
     assert_eq!(json["failed"].as_array().map(Vec::len), Some(0), "{json}");
 
-    let check = ran(d, &db.url, &["check"]);
+    let check = mg(d, &db.url, &["check"]);
     let all = format!("{}{}", check.stdout, check.stderr);
     assert!(all.contains("RUNNING: revision `s1` going up"), "{all}");
     assert!(!all.contains("stamp") && !all.contains("failed"), "{all}");
 
-    let current = ran(d, &db.url, &["current"]);
+    let current = mg(d, &db.url, &["current"]);
     assert!(
         current.stderr.contains("s1 going up (started 2026-11-30T12:00:00.000000Z) is running"),
         "{}",
         current.stderr
     );
 
-    let dry = ran(d, &db.url, &["upgrade", "heads", "--dry-run"]);
-    assert_eq!(dry.code, Some(1));
+    let dry = mg(d, &db.url, &["upgrade", "heads", "--dry-run"]);
+    assert_eq!(dry.code, 1);
     assert!(dry.stderr.starts_with("error: revision s1 is being applied by another migraph run"), "{}", dry.stderr);
     assert!(!dry.stderr.contains("migraph stamp s1"), "{}", dry.stderr);
 
@@ -132,137 +101,96 @@ fn a_marker_of_a_running_revision(server: Option<Server>) {
 
     drop(held);
     assert!(!runner::lock_held(&mut conn, &RunOptions::default()).expect("ask"));
-    let status = ran(d, &db.url, &["status"]);
+    let status = mg(d, &db.url, &["status"]);
     assert!(status.stdout.contains("FAILED:   s1 going up"), "{}", status.stdout);
     assert!(status.stdout.contains("migraph stamp"), "the repair, now that no run holds the lock");
     let seen = migrator.status(&mut conn).expect("status");
     assert_eq!((seen.running.len(), seen.failed.len()), (0, 1));
 }
 
-#[test]
-fn a_marker_of_a_running_revision_sqlite() {
-    a_marker_of_a_running_revision(None);
-}
-
-#[test]
-#[cfg_attr(not(all(feature = "postgres", migraph_postgres_server)), ignore = "needs MIGRAPH_TEST_POSTGRES_URL")]
-fn a_marker_of_a_running_revision_postgres() {
-    a_marker_of_a_running_revision(Some(Server::Postgres));
-}
-
-#[test]
-#[cfg_attr(not(all(feature = "mysql", migraph_mysql_server)), ignore = "needs MIGRAPH_TEST_MYSQL_URL")]
-fn a_marker_of_a_running_revision_mysql() {
-    a_marker_of_a_running_revision(Some(Server::Mysql));
-}
-
-/// The tables of a database, sorted.
-fn tables(conn: &mut AnyConnection) -> Vec<String> {
-    let sql = match conn.dialect() {
-        migraph::backend::Dialect::Sqlite => {
-            "SELECT group_concat(name, ' ') AS v FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)"
-        }
-        migraph::backend::Dialect::Postgres => {
-            "SELECT string_agg(table_name::text, ' ' ORDER BY table_name::text) AS v FROM information_schema.tables \
-             WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-        }
-        migraph::backend::Dialect::Mysql => {
-            "SELECT CAST(GROUP_CONCAT(table_name ORDER BY table_name SEPARATOR ' ') AS CHAR) AS v \
-             FROM information_schema.tables WHERE table_schema = DATABASE()"
-        }
-    };
-    let list = conn.text(sql, &[]).expect("list tables").unwrap_or_default();
-    list.split_whitespace().map(str::to_string).collect()
+common::backend_tests! {
+    sqlite a_marker_of_a_running_revision_sqlite => a_marker_of_a_running_revision(None),
+    postgres a_marker_of_a_running_revision_postgres => a_marker_of_a_running_revision(Some(Server::Postgres)),
+    mysql a_marker_of_a_running_revision_mysql => a_marker_of_a_running_revision(Some(Server::Mysql)),
 }
 
 /// Item 19: a plan that fails (unknown target, several heads) or has
 /// nothing to do creates nothing: no SQLite file, no version tables.
 fn a_failed_plan_creates_nothing(server: Option<Server>) {
-    let db = Db::new(server);
+    let db = AnyDb::new(server);
     let dir = project();
     let d = dir.path();
     table_revision(d, "r0", "");
     table_revision(d, "a1", "r0");
     table_revision(d, "b1", "r0");
     for args in [&["upgrade", "nope"][..], &["upgrade", "head"], &["migrate", "nope"], &["downgrade", "zz"]] {
-        let r = ran(d, &db.url, args);
-        assert_eq!(r.code, Some(1), "{args:?}: {}", r.stderr);
+        let r = mg(d, &db.url, args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
         assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
     }
     for args in [&["downgrade", "base"][..], &["stamp", "base"]] {
-        let r = ran(d, &db.url, args);
-        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        let r = mg(d, &db.url, args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
     }
     match &db.dir {
         Some(sqlite) => {
             let files: Vec<_> = std::fs::read_dir(sqlite.path()).expect("list").collect();
             assert!(files.is_empty(), "no database file: {files:?}");
         }
-        None => assert_eq!(tables(&mut db.connect()), Vec::<String>::new(), "no version tables"),
+        None => assert_eq!(table_names(&mut db.connect()), Vec::<String>::new(), "no version tables"),
     }
     // An existing database of the application's: still no version tables.
     let mut conn = db.connect();
     conn.batch("CREATE TABLE app (x INT)").expect("create app");
     for args in [&["upgrade", "nope"][..], &["upgrade", "head"], &["downgrade", "base"]] {
-        ran(d, &db.url, args);
+        mg(d, &db.url, args);
     }
-    assert_eq!(tables(&mut conn), ["app"]);
+    assert_eq!(table_names(&mut conn), ["app"]);
     let migrator = Migrator::from_dir(d.join("revisions")).expect("revisions");
     assert!(migrator.run(&mut conn, Verb::Upgrade, &["nope"], |_| {}).is_err());
-    assert_eq!(tables(&mut conn), ["app"]);
+    assert_eq!(table_names(&mut conn), ["app"]);
 }
 
-#[test]
-fn a_failed_plan_creates_nothing_sqlite() {
-    a_failed_plan_creates_nothing(None);
-}
-
-#[test]
-#[cfg_attr(not(all(feature = "postgres", migraph_postgres_server)), ignore = "needs MIGRAPH_TEST_POSTGRES_URL")]
-fn a_failed_plan_creates_nothing_postgres() {
-    a_failed_plan_creates_nothing(Some(Server::Postgres));
-}
-
-#[test]
-#[cfg_attr(not(all(feature = "mysql", migraph_mysql_server)), ignore = "needs MIGRAPH_TEST_MYSQL_URL")]
-fn a_failed_plan_creates_nothing_mysql() {
-    a_failed_plan_creates_nothing(Some(Server::Mysql));
+common::backend_tests! {
+    sqlite a_failed_plan_creates_nothing_sqlite => a_failed_plan_creates_nothing(None),
+    postgres a_failed_plan_creates_nothing_postgres => a_failed_plan_creates_nothing(Some(Server::Postgres)),
+    mysql a_failed_plan_creates_nothing_mysql => a_failed_plan_creates_nothing(Some(Server::Mysql)),
 }
 
 /// Item 20: a second project pointed at the same database and version
 /// table is refused, and no advice can drop the first project's tables.
 #[test]
 fn two_projects_on_one_database_are_never_told_to_downgrade() {
-    let db = Db::new(None);
+    let db = AnyDb::new(None);
     let (first, second) = (project(), project());
     table_revision(first.path(), "p1", "");
     table_revision(second.path(), "q1", "");
-    assert_eq!(ran(first.path(), &db.url, &["upgrade", "heads", "-q"]).code, Some(0));
+    assert_eq!(mg(first.path(), &db.url, &["upgrade", "heads", "-q"]).code, 0);
     for args in [&["upgrade", "heads"][..], &["migrate", "heads"], &["check"], &["upgrade", "heads", "--dry-run"]] {
-        let r = ran(second.path(), &db.url, args);
+        let r = mg(second.path(), &db.url, args);
         let all = format!("{}{}", r.stdout, r.stderr);
-        assert_eq!(r.code, Some(1), "{args:?}: {all}");
+        assert_eq!(r.code, 1, "{args:?}: {all}");
         assert!(all.contains("p1"), "{args:?} names the unknown revision: {all}");
         assert!(!all.contains("downgrade"), "{args:?} must not suggest downgrade: {all}");
         assert!(all.contains("--table"), "{args:?} suggests a separate version table: {all}");
     }
     let mut conn = db.connect();
-    assert_eq!(tables(&mut conn), ["migraph_revisions", "migraph_revisions_pending", "t_p1"], "nothing changed");
+    assert_eq!(table_names(&mut conn), ["migraph_revisions", "migraph_revisions_pending", "t_p1"], "nothing changed");
     // A separate version table works, and leaves the first project alone.
-    assert_eq!(ran(second.path(), &db.url, &["--table", "second_revisions", "upgrade", "heads", "-q"]).code, Some(0));
-    assert!(tables(&mut conn).contains(&"t_p1".to_string()));
+    assert_eq!(mg(second.path(), &db.url, &["--table", "second_revisions", "upgrade", "heads", "-q"]).code, 0);
+    assert!(table_names(&mut conn).contains(&"t_p1".to_string()));
 }
 
 /// Item 7 with a real run: while a `transaction: false` revision sleeps on
 /// the server, `status` says it is running; once the run ends, all is well.
 fn a_revision_in_flight(server: Server) {
-    let db = Db::new(Some(server));
+    let db = AnyDb::new(Some(server));
     let dir = project();
     let d = dir.path();
     table_revision(d, "r0", "");
     let sleep = if server == Server::Postgres { "SELECT pg_sleep(6);" } else { "SELECT SLEEP(6);" };
     write_revision(d, "s1", "r0", sleep, Some("SELECT 1;"), "-- transaction: false");
-    assert_eq!(ran(d, &db.url, &["upgrade", "r0", "-q"]).code, Some(0));
+    assert_eq!(mg(d, &db.url, &["upgrade", "r0", "-q"]).code, 0);
     let child = common::migraph_process(d, &db.url)
         .args(["upgrade", "heads"])
         .stderr(std::process::Stdio::piped())
@@ -275,24 +203,17 @@ fn a_revision_in_flight(server: Server) {
         assert!(std::time::Instant::now() < patience, "the run never started s1");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let status = ran(d, &db.url, &["status"]);
+    let status = mg(d, &db.url, &["status"]);
     assert!(status.stdout.contains("RUNNING:  s1 going up"), "{}", status.stdout);
     assert!(!status.stdout.contains("FAILED") && !status.stdout.contains("stamp"), "{}", status.stdout);
     let output = child.wait_with_output().expect("wait");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let status = ran(d, &db.url, &["status"]);
+    let status = mg(d, &db.url, &["status"]);
     assert!(!status.stdout.contains("RUNNING") && !status.stdout.contains("FAILED"), "{}", status.stdout);
     assert_eq!(conn.int(markers, &[]).expect("count markers"), Some(0));
 }
 
-#[test]
-#[cfg_attr(not(all(feature = "postgres", migraph_postgres_server)), ignore = "needs MIGRAPH_TEST_POSTGRES_URL")]
-fn a_revision_in_flight_postgres() {
-    a_revision_in_flight(Server::Postgres);
-}
-
-#[test]
-#[cfg_attr(not(all(feature = "mysql", migraph_mysql_server)), ignore = "needs MIGRAPH_TEST_MYSQL_URL")]
-fn a_revision_in_flight_mysql() {
-    a_revision_in_flight(Server::Mysql);
+common::backend_tests! {
+    postgres a_revision_in_flight_postgres => a_revision_in_flight(Server::Postgres),
+    mysql a_revision_in_flight_mysql => a_revision_in_flight(Server::Mysql),
 }

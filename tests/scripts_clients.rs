@@ -17,10 +17,7 @@ use migraph::backend::Dialect;
 use sql_clients::{project, Db};
 
 fn migraph_ok(dir: &Path, url: &str, args: &[&str]) -> String {
-    let out = common::migraph(dir, url).args(args).output().expect("run migraph");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "migraph {args:?} failed: {stderr}");
-    String::from_utf8(out.stdout).expect("utf-8 output")
+    common::ok(dir, url, args).stdout
 }
 
 /// Real run on one database, script through the client on another; both
@@ -151,48 +148,11 @@ fn hostile(dialect: Dialect) {
     assert_eq!(note.trim(), expected, "{dialect}: the compound statement ran");
 }
 
-#[test]
-fn sqlite_samples() {
-    samples(Dialect::Sqlite);
-}
-
-#[test]
-fn sqlite_hostile_history() {
-    hostile(Dialect::Sqlite);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_samples() {
-    samples(Dialect::Postgres);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_hostile_history() {
-    hostile(Dialect::Postgres);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_samples() {
-    samples(Dialect::Mysql);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_hostile_history() {
-    hostile(Dialect::Mysql);
+common::backend_tests! {
+    sqlite3 sqlite_samples => samples(Dialect::Sqlite),
+    sqlite3 sqlite_hostile_history => hostile(Dialect::Sqlite),
+    postgres postgres_samples => samples(Dialect::Postgres),
+    postgres postgres_hostile_history => hostile(Dialect::Postgres),
+    mysql mysql_samples => samples(Dialect::Mysql),
+    mysql mysql_hostile_history => hostile(Dialect::Mysql),
 }

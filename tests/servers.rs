@@ -9,13 +9,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    diamond, migraph, migraph_process, project, sample_revisions, table_revision, write_revision, Server, TestDb,
+    database_name, diamond, mg, migraph_process, project, sample_revisions, table_revision, write_revision, Ran,
+    Server, TestDb,
 };
 use migraph::backend::{Arg, Backend, Dialect, VersionRow};
 use migraph::runner::{self, RunError, RunOptions};
@@ -25,22 +25,9 @@ use serde_json::Value;
 /// A test per server for `$scenario`, named `$pg` and `$my`.
 macro_rules! on_both_servers {
     ($scenario:ident, $pg:ident, $my:ident) => {
-        #[test]
-        #[cfg_attr(
-            not(all(feature = "postgres", migraph_postgres_server)),
-            ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-        )]
-        fn $pg() {
-            $scenario(Server::Postgres);
-        }
-
-        #[test]
-        #[cfg_attr(
-            not(all(feature = "mysql", migraph_mysql_server)),
-            ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-        )]
-        fn $my() {
-            $scenario(Server::Mysql);
+        common::backend_tests! {
+            postgres $pg => $scenario(Server::Postgres),
+            mysql $my => $scenario(Server::Mysql),
         }
     };
 }
@@ -51,35 +38,7 @@ macro_rules! on_both_servers {
 
 const TABLE: &str = "migraph_revisions";
 
-/// What one migraph process did.
-#[derive(Debug)]
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Ran {
-    fn from(output: std::process::Output) -> Ran {
-        Ran {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    /// Asserts exit code 0.
-    fn ok(self) -> Ran {
-        assert_eq!(self.code, 0, "expected success:\n{self}");
-        self
-    }
-
-    /// Asserts exit code 1.
-    fn failed(self) -> Ran {
-        assert_eq!(self.code, 1, "expected exit 1:\n{self}");
-        self
-    }
-
     /// The error's first line: the first `error:` line on stderr (progress
     /// lines may come before it), which only `hint:` lines may follow.
     fn first_error_line(&self) -> &str {
@@ -96,28 +55,11 @@ impl Ran {
     }
 }
 
-impl std::fmt::Display for Ran {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-/// Runs migraph in `dir` against `url`.
-fn mg(dir: &Path, url: &str, args: &[&str]) -> Ran {
-    Ran::from(migraph(dir, url).args(args).output().expect("run migraph"))
-}
-
 fn dialect(server: Server) -> Dialect {
     match server {
         Server::Postgres => Dialect::Postgres,
         Server::Mysql => Dialect::Mysql,
     }
-}
-
-/// The database name in a server URL.
-fn db_name(url: &str) -> String {
-    let path = url.rsplit('/').next().expect("path");
-    path.split('?').next().expect("name").to_string()
 }
 
 /// Whether table `name` exists.
@@ -806,7 +748,7 @@ fn postgres_connection_killed_mid_run() {
     let kill = format!(
         "SELECT COUNT(pg_terminate_backend(pid))::BIGINT AS v FROM pg_stat_activity \
          WHERE datname = '{}' AND pid <> pg_backend_pid()",
-        db_name(url)
+        database_name(url)
     );
     let deadline = Instant::now() + Duration::from_secs(3);
     while admin.int(&kill, &[]).expect("terminate").unwrap_or(0) == 0 {
@@ -902,58 +844,37 @@ fn password_redacted_on_live_server(server: Server) {
     let dir = project();
     let d = dir.path();
     broken_history(d);
-    let name = db_name(&db.url);
-    let (url, cleanup) = match server {
+    let name = database_name(&db.url);
+    let (url, _user) = match server {
         // Trust authentication on 127.0.0.1: the password is accepted and unused.
         Server::Postgres => (db.url.replacen("://postgres@", &format!("://postgres:{SECRET}@"), 1), None),
         Server::Mysql => {
             let user = format!("mpw_{}", &name[name.len().saturating_sub(20)..]);
-            let mut admin = db.connect();
-            for host in ["%", "localhost", "127.0.0.1"] {
-                admin
-                    .batch(&format!(
-                        "CREATE USER '{user}'@'{host}' IDENTIFIED BY '{SECRET}'; GRANT ALL ON {name}.* TO '{user}'@'{host}'"
-                    ))
-                    .expect("create user");
-            }
             let url = db.url.replacen("://root@", &format!("://{user}:{SECRET}@"), 1);
-            (url, Some(user))
+            (url, Some(db.mysql_user(&user, SECRET)))
         }
     };
     assert!(url.contains(SECRET), "{url}");
-    let outcome = std::panic::catch_unwind(|| {
-        let url = url.as_str();
-        let ran = mg(d, url, &["upgrade", "heads"]).failed();
-        assert!(ran.first_error_line().starts_with("error: revision r2"), "{ran}");
-        assert_no_secret(&ran, &[SECRET], "a failing upgrade");
-        let ran = mg(d, url, &["status"]).ok();
-        assert!(ran.stdout.contains(":***@"), "status shows the URL redacted:\n{ran}");
-        assert_no_secret(&ran, &[SECRET], "status");
-        let ran = mg(d, url, &["status", "--json"]).ok();
-        assert!(ran.json()["database"].as_str().is_some_and(|u| u.contains(":***@")), "{ran}");
-        assert_no_secret(&ran, &[SECRET], "status --json");
-        for args in
-            [&["current"][..], &["current", "--json"], &["upgrade", "heads", "--dry-run"], &["upgrade", "heads"]]
-        {
-            let ran = mg(d, url, args);
-            assert_no_secret(&ran, &[SECRET], &format!("{args:?}"));
-        }
-        assert_eq!(db.applied(), strings(&["r0", "r1"]));
-        // A wrong password is refused without showing either password.
-        let wrong = url.replace(SECRET, "wr0ng-pw");
-        if server == Server::Mysql {
-            let ran = mg(d, &wrong, &["status"]).failed();
-            assert_no_secret(&ran, &[SECRET, "wr0ng-pw"], "status with a wrong password");
-        }
-    });
-    if let Some(user) = cleanup {
-        let mut admin = db.connect();
-        for host in ["%", "localhost", "127.0.0.1"] {
-            let _ = admin.batch(&format!("DROP USER IF EXISTS '{user}'@'{host}'"));
-        }
+    let url = url.as_str();
+    let ran = mg(d, url, &["upgrade", "heads"]).failed();
+    assert!(ran.first_error_line().starts_with("error: revision r2"), "{ran}");
+    assert_no_secret(&ran, &[SECRET], "a failing upgrade");
+    let ran = mg(d, url, &["status"]).ok();
+    assert!(ran.stdout.contains(":***@"), "status shows the URL redacted:\n{ran}");
+    assert_no_secret(&ran, &[SECRET], "status");
+    let ran = mg(d, url, &["status", "--json"]).ok();
+    assert!(ran.json()["database"].as_str().is_some_and(|u| u.contains(":***@")), "{ran}");
+    assert_no_secret(&ran, &[SECRET], "status --json");
+    for args in [&["current"][..], &["current", "--json"], &["upgrade", "heads", "--dry-run"], &["upgrade", "heads"]] {
+        let ran = mg(d, url, args);
+        assert_no_secret(&ran, &[SECRET], &format!("{args:?}"));
     }
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
+    assert_eq!(db.applied(), strings(&["r0", "r1"]));
+    // A wrong password is refused without showing either password.
+    let wrong = url.replace(SECRET, "wr0ng-pw");
+    if server == Server::Mysql {
+        let ran = mg(d, &wrong, &["status"]).failed();
+        assert_no_secret(&ran, &[SECRET, "wr0ng-pw"], "status with a wrong password");
     }
 }
 
@@ -969,7 +890,7 @@ on_both_servers!(
 
 /// Pipes `script` into the server's command-line client on database `name`.
 fn run_client(server: Server, name: &str, script: &str) {
-    let mut command = match server {
+    let command = match server {
         Server::Postgres => {
             let mut c = Command::new("psql");
             c.args(["-h", "127.0.0.1", "-U", "postgres", "-d", name, "-v", "ON_ERROR_STOP=1", "-q", "-X"]);
@@ -981,14 +902,9 @@ fn run_client(server: Server, name: &str, script: &str) {
             c
         }
     };
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start the {server:?} client: {e}"));
-    child.stdin.take().expect("stdin").write_all(script.as_bytes()).expect("write script");
-    let out = Ran::from(child.wait_with_output().expect("wait for the client"));
+    let (out, written) = common::with_stdin(command, script);
+    written.expect("write script");
+    let out = Ran::from(out);
     assert_eq!(out.code, 0, "the client rejected the script:\n{out}\n--- script\n{script}");
 }
 
@@ -1045,7 +961,7 @@ fn sql_script_matches_real_run(server: Server) {
     mg(d, &real.url, &["--revisions", revs, "upgrade", "heads"]).ok();
     let script = mg(d, &scripted.url, &["--revisions", revs, "upgrade", "heads", "--sql"]).ok().stdout;
     assert!(ids(&scripted).is_empty() && user_tables(&scripted).is_empty(), "--sql must not connect");
-    run_client(server, &db_name(&scripted.url), &script);
+    run_client(server, &database_name(&scripted.url), &script);
 
     assert_eq!(recorded(&scripted, server).len(), 11);
     assert_eq!(recorded(&scripted, server), recorded(&real, server));
@@ -1065,7 +981,7 @@ fn sql_script_matches_real_run(server: Server) {
     // And back down with a script from the heads.
     let script =
         mg(d, &scripted.url, &["--revisions", revs, "downgrade", "base", "--sql", "--from", "heads"]).ok().stdout;
-    run_client(server, &db_name(&scripted.url), &script);
+    run_client(server, &database_name(&scripted.url), &script);
     assert_eq!(ids(&scripted), Vec::<String>::new());
     assert_eq!(user_tables(&scripted), Vec::<String>::new());
 }
@@ -1328,7 +1244,7 @@ fn mysql_connection_killed_mid_run() {
     let find = format!(
         "SELECT CAST(MIN(id) AS SIGNED) AS v FROM information_schema.processlist \
          WHERE db = '{}' AND id <> CONNECTION_ID()",
-        db_name(&db.url)
+        database_name(&db.url)
     );
     let deadline = Instant::now() + Duration::from_secs(3);
     let victim = loop {
@@ -1523,7 +1439,7 @@ fn script_equals_real_run(server: Server, d: &Path) {
     let scripted = TestDb::new(server);
     mg(d, &real.url, &["upgrade", "heads"]).ok();
     let script = mg(d, &scripted.url, &["upgrade", "heads", "--sql"]).ok().stdout;
-    run_client(server, &db_name(&scripted.url), &script);
+    run_client(server, &database_name(&scripted.url), &script);
     assert!(!recorded(&real, server).is_empty());
     assert_eq!(recorded(&scripted, server), recorded(&real, server));
     assert_eq!(schema(&scripted, server), schema(&real, server));
@@ -1531,7 +1447,7 @@ fn script_equals_real_run(server: Server, d: &Path) {
     assert_eq!(status["pending"], Value::Array(vec![]), "{status}");
     assert_eq!(status["drift"], Value::Array(vec![]), "{status}");
     let script = mg(d, &scripted.url, &["downgrade", "base", "--sql", "--from", "heads"]).ok().stdout;
-    run_client(server, &db_name(&scripted.url), &script);
+    run_client(server, &database_name(&scripted.url), &script);
     assert_eq!(ids(&scripted), Vec::<String>::new());
     assert_eq!(user_tables(&scripted), Vec::<String>::new());
     mg(d, &real.url, &["downgrade", "base"]).ok();

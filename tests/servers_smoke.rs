@@ -18,20 +18,7 @@ fn sample_up_and_down(server: Server) {
     assert!(left.is_empty(), "{left:?}");
 }
 
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_sample_up_and_down() {
-    sample_up_and_down(Server::Postgres);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_sample_up_and_down() {
-    sample_up_and_down(Server::Mysql);
+common::backend_tests! {
+    postgres postgres_sample_up_and_down => sample_up_and_down(Server::Postgres),
+    mysql mysql_sample_up_and_down => sample_up_and_down(Server::Mysql),
 }

@@ -85,8 +85,7 @@ fn revision(sql: &str, transactional: bool) -> String {
 fn differential(dialect: Dialect, sql: &str, client_sql: &str, data: &str, transactional: bool) -> String {
     let dir = project(&[("corpus.sql", revision(sql, transactional))]);
     let by_migraph = Db::new(dialect);
-    let ran = common::migraph(dir.path(), &by_migraph.url).args(["upgrade", "heads"]).output().expect("run migraph");
-    assert!(ran.status.success(), "migraph failed on {dialect}: {}", String::from_utf8_lossy(&ran.stderr));
+    common::ok(dir.path(), &by_migraph.url, &["upgrade", "heads"]);
     assert_eq!(by_migraph.version_rows().lines().count(), 1, "the revision is recorded");
 
     let by_client = Db::new(dialect);
@@ -102,6 +101,7 @@ fn differential(dialect: Dialect, sql: &str, client_sql: &str, data: &str, trans
 }
 
 #[test]
+#[cfg_attr(not(migraph_sqlite3_client), ignore = "needs the sqlite3 command-line client (apt-get install sqlite3)")]
 fn sqlite_corpus_matches_the_sqlite3_client() {
     let schema = differential(Dialect::Sqlite, SQLITE, SQLITE, SQLITE_DATA, true);
     for name in ["semi;colon", "[odd;name]", "trigger tr ", "trigger tr;2 ", "view v "] {
@@ -154,44 +154,22 @@ fn delimiter_is_refused_before_any_change(dialect: Dialect) {
     let sql = "CREATE TABLE before_delimiter (x INT);\nDELIMITER //\nCREATE TABLE after_delimiter (x INT)//\n";
     let dir = project(&[("corpus.sql", revision(sql, true))]);
     let db = Db::new(dialect);
-    let ran = common::migraph(dir.path(), &db.url).args(["upgrade", "heads"]).output().expect("run migraph");
-    let stderr = String::from_utf8_lossy(&ran.stderr);
-    assert_eq!(ran.status.code(), Some(1), "{stderr}");
-    let first = stderr.lines().next().unwrap_or("");
-    assert!(first.contains("corpus.sql:7: revision corpus, up SQL") && first.contains("`DELIMITER`"), "{stderr}");
-    assert_eq!(db.tables(), "", "nothing ran: {stderr}");
-    let status = common::migraph(dir.path(), &db.url).args(["status"]).output().expect("run migraph");
-    let status = String::from_utf8_lossy(&status.stdout);
-    assert!(!status.contains("FAILED"), "refused before it started: {status}");
-    let check = common::migraph(dir.path(), &db.url).args(["check"]).output().expect("run migraph");
-    let stderr = String::from_utf8_lossy(&check.stderr);
-    assert_eq!(check.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("corpus.sql:7: revision corpus, up SQL") && stderr.contains("`DELIMITER`"), "{stderr}");
-    let script = common::migraph(dir.path(), &db.url).args(["upgrade", "heads", "--sql"]).output().expect("run");
-    let stderr = String::from_utf8_lossy(&script.stderr);
-    assert_eq!(script.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("corpus.sql:7: revision corpus, up SQL") && stderr.contains("`DELIMITER`"), "{stderr}");
+    let d = dir.path();
+    let ran = common::fails(d, &db.url, &["upgrade", "heads"]);
+    let first = ran.first_line();
+    assert!(first.contains("corpus.sql:7: revision corpus, up SQL") && first.contains("`DELIMITER`"), "{ran}");
+    assert_eq!(db.tables(), "", "nothing ran: {}", ran.stderr);
+    let status = common::mg(d, &db.url, &["status"]);
+    assert!(!status.stdout.contains("FAILED"), "refused before it started: {}", status.stdout);
+    for args in [&["check"][..], &["upgrade", "heads", "--sql"]] {
+        let ran = common::fails(d, &db.url, args);
+        let stderr = &ran.stderr;
+        assert!(stderr.contains("corpus.sql:7: revision corpus, up SQL") && stderr.contains("`DELIMITER`"), "{ran}");
+    }
 }
 
-#[test]
-fn sqlite_refuses_delimiter() {
-    delimiter_is_refused_before_any_change(Dialect::Sqlite);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_refuses_delimiter() {
-    delimiter_is_refused_before_any_change(Dialect::Mysql);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_refuses_delimiter() {
-    delimiter_is_refused_before_any_change(Dialect::Postgres);
+common::backend_tests! {
+    sqlite sqlite_refuses_delimiter => delimiter_is_refused_before_any_change(Dialect::Sqlite),
+    mysql mysql_refuses_delimiter => delimiter_is_refused_before_any_change(Dialect::Mysql),
+    postgres postgres_refuses_delimiter => delimiter_is_refused_before_any_change(Dialect::Postgres),
 }

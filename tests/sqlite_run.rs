@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{diamond, migraph, migraph_process, project, table_revision, write_revision};
+use common::{
+    diamond, mg, migraph, migraph_process, project, run_cmd, set, sqlite_url, table_revision, write_revision, Ran,
+};
 use serde_json::Value;
 
 /// The six revisions of `common::diamond`, in the order `upgrade heads` applies them.
@@ -27,44 +29,19 @@ fn db_path(dir: &Path) -> PathBuf {
     dir.join("app.db")
 }
 
-fn url(dir: &Path) -> String {
-    format!("sqlite://{}", db_path(dir).display())
-}
-
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `migraph ARGS` in `dir` against `dir/app.db`.
-fn run(dir: &Path, args: &[&str]) -> Run {
-    run_with(migraph(dir, &url(dir)), args)
-}
-
-fn run_with(mut cmd: assert_cmd::Command, args: &[&str]) -> Run {
-    let out = cmd.args(args).output().expect("run migraph");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
+fn run(dir: &Path, args: &[&str]) -> Ran {
+    mg(dir, &sqlite_url(dir), args)
 }
 
 /// Runs and expects exit code 0.
-fn ok(dir: &Path, args: &[&str]) -> Run {
-    let r = run(dir, args);
-    assert_eq!(r.code, 0, "migraph {args:?} should succeed; stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    r
+fn ok(dir: &Path, args: &[&str]) -> Ran {
+    common::ok(dir, &sqlite_url(dir), args)
 }
 
 /// Runs and expects exit code 1 (an error, not bad usage).
-fn fails(dir: &Path, args: &[&str]) -> Run {
-    let r = run(dir, args);
-    assert_eq!(r.code, 1, "migraph {args:?} should fail with 1; stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    r
+fn fails(dir: &Path, args: &[&str]) -> Ran {
+    common::fails(dir, &sqlite_url(dir), args)
 }
 
 /// `(direction, id)` of the progress lines (`  up r0 rev r0 (0 ms)`) on stderr, in order.
@@ -86,10 +63,6 @@ fn ups(ids: &[&str]) -> Vec<(String, String)> {
 
 fn downs(ids: &[&str]) -> Vec<(String, String)> {
     ids.iter().map(|id| ("down".to_string(), id.to_string())).collect()
-}
-
-fn set(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
 }
 
 fn parse_json(text: &str) -> Value {
@@ -184,18 +157,7 @@ fn tables_at(path: &Path) -> BTreeSet<String> {
     if !path.exists() {
         return BTreeSet::new();
     }
-    let conn = open(path);
-    let mut stmt =
-        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 't_*'").expect("select");
-    let names = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .expect("query")
-        .collect::<Result<Vec<_>, _>>()
-        .expect("names")
-        .into_iter()
-        .map(|n| n["t_".len()..].to_string())
-        .collect();
-    names
+    common::sqlite_tables(path).iter().filter_map(|t| t.strip_prefix("t_")).map(str::to_string).collect()
 }
 
 fn tables(dir: &Path) -> BTreeSet<String> {
@@ -259,6 +221,22 @@ fn files_in(dir: &Path) -> BTreeSet<String> {
 
 // ---------------------------------------------------------------------------
 // 1. upgrade heads
+
+#[test]
+fn upgrade_without_a_target_means_heads_and_downgrade_needs_one() {
+    let dir = project();
+    let d = dir.path();
+    diamond(d);
+    let r = ok(d, &["upgrade"]);
+    assert_eq!(progress(&r.stderr), ups(&DIAMOND), "stderr:\n{}", r.stderr);
+    assert_eq!(applied(d), set(&DIAMOND));
+    for verb in ["downgrade", "migrate"] {
+        let r = run(d, &[verb]);
+        assert_eq!(r.code, 2, "{verb} without a target is bad usage: {}", r.stderr);
+        assert!(r.stderr.starts_with(&format!("error: `migraph {verb}` needs a target")), "{}", r.stderr);
+    }
+    assert_eq!(applied(d), set(&DIAMOND), "nothing changed");
+}
 
 #[test]
 fn upgrade_heads_applies_the_diamond_and_records_every_row() {
@@ -483,6 +461,7 @@ fn row_contents(rows: Vec<Row>) -> BTreeMap<String, (String, String, String, Opt
 }
 
 #[test]
+#[cfg_attr(not(migraph_sqlite3_client), ignore = "needs the sqlite3 command-line client (apt-get install sqlite3)")]
 fn sql_scripts_do_what_a_real_run_does_without_connecting() {
     let dir = project();
     let d = dir.path();
@@ -509,10 +488,10 @@ fn sql_scripts_do_what_a_real_run_does_without_connecting() {
 
     // migraph reads the scripted database as fully applied, without drift.
     let script_url = format!("sqlite://{}", from_script.display());
-    let status = parse_json(&run_with(migraph(d, &script_url), &["status", "--json"]).stdout);
+    let status = parse_json(&mg(d, &script_url, &["status", "--json"]).stdout);
     assert_eq!(status["pending"], Value::Array(vec![]), "{status}");
     assert_eq!(status["drift"], Value::Array(vec![]), "{status}");
-    let noop = run_with(migraph(d, &script_url), &["upgrade", "heads"]);
+    let noop = mg(d, &script_url, &["upgrade", "heads"]);
     assert!(noop.code == 0 && noop.stderr.contains("nothing to do"), "{noop:?}");
 
     // --from: the script starts from closure(a2).
@@ -521,7 +500,7 @@ fn sql_scripts_do_what_a_real_run_does_without_connecting() {
     assert_eq!(steps.iter().map(|s| &s[..2]).collect::<Vec<_>>(), ["b1", "m3", "t4"], "{partial}");
     let half = d.join("half.db");
     let half_url = format!("sqlite://{}", half.display());
-    assert_eq!(run_with(migraph(d, &half_url), &["upgrade", "a2", "-q"]).code, 0);
+    assert_eq!(mg(d, &half_url, &["upgrade", "a2", "-q"]).code, 0);
     sqlite3(&half, &partial);
     assert_eq!(tables_at(&half), set(&DIAMOND));
     assert_eq!(applied_in(&half, "migraph_revisions"), set(&DIAMOND));
@@ -538,12 +517,13 @@ fn sql_scripts_do_what_a_real_run_does_without_connecting() {
     assert!(!pg.stdout.contains("BEGIN IMMEDIATE"), "{}", pg.stdout);
     assert!(pg.stdout.contains("\"migraph_revisions\""), "{}", pg.stdout);
     assert!(!pg.stdout.contains("secret") && !pg.stderr.contains("secret"), "{pg:?}");
-    let pg_env = run_with(migraph(d, "postgresql://u:secret@db.invalid/app"), &["downgrade", "base", "--sql"]);
+    let pg_env = mg(d, "postgresql://u:secret@db.invalid/app", &["downgrade", "base", "--sql"]);
     assert_eq!(pg_env.code, 0, "{pg_env:?}");
     assert!(!pg_env.stdout.contains("secret") && !pg_env.stderr.contains("secret"), "{pg_env:?}");
 }
 
 #[test]
+#[cfg_attr(not(migraph_sqlite3_client), ignore = "needs the sqlite3 command-line client (apt-get install sqlite3)")]
 fn sql_script_terminates_a_last_statement_that_ends_with_a_comment() {
     let dir = project();
     let d = dir.path();
@@ -1065,7 +1045,7 @@ fn the_database_url_comes_from_flag_then_env_then_migraph_toml() {
     let d = dir.path();
     diamond(d);
 
-    let r = run_with(without_env(d), &["upgrade", "heads"]);
+    let r = run_cmd(without_env(d), &["upgrade", "heads"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
     assert!(r.stderr.contains("DATABASE_URL") && r.stderr.contains("migraph.toml"), "{}", r.stderr);
@@ -1075,7 +1055,7 @@ fn the_database_url_comes_from_flag_then_env_then_migraph_toml() {
     for args in [&["status"][..], &["upgrade", "heads"], &["current", "--json"]] {
         let mut cmd = without_env(d);
         cmd.args(["--database-url", "postgres://u:s3cr3t@127.0.0.1:1/app"]);
-        let r = run_with(cmd, args);
+        let r = run_cmd(cmd, args);
         assert_eq!(r.code, 1, "{args:?}: {r:?}");
         assert!(!r.stdout.contains("s3cr3t") && !r.stderr.contains("s3cr3t"), "{args:?}: {r:?}");
     }
@@ -1084,7 +1064,7 @@ fn the_database_url_comes_from_flag_then_env_then_migraph_toml() {
     fs::write(d.join("migraph.toml"), "revisions = \"revisions\"\ndatabase_url = \"sqlite://rel.db\"\n").unwrap();
     let sub = d.join("sub").join("deeper");
     fs::create_dir_all(&sub).unwrap();
-    let r = run_with(without_env(&sub), &["upgrade", "alpha", "-q"]);
+    let r = run_cmd(without_env(&sub), &["upgrade", "alpha", "-q"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(applied_in(&d.join("rel.db"), "migraph_revisions"), set(&["r0", "a1"]));
     assert!(!sub.join("rel.db").exists());
@@ -1095,11 +1075,11 @@ fn the_database_url_comes_from_flag_then_env_then_migraph_toml() {
     let flag_db = d.join("flag.db");
     let env_url = format!("sqlite://{}", env_db.display());
     let flag_url = format!("sqlite://{}", flag_db.display());
-    let r = run_with(migraph(&sub, &env_url), &["upgrade", "a2", "-q"]);
+    let r = mg(&sub, &env_url, &["upgrade", "a2", "-q"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(applied_in(&env_db, "migraph_revisions"), set(&["r0", "a1", "a2"]));
     assert_eq!(applied_in(&d.join("rel.db"), "migraph_revisions"), set(&["r0", "a1"]), "the file's URL unused");
-    let r = run_with(migraph(&sub, &env_url), &["upgrade", "beta", "-q", "--database-url", &flag_url]);
+    let r = mg(&sub, &env_url, &["upgrade", "beta", "-q", "--database-url", &flag_url]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(applied_in(&flag_db, "migraph_revisions"), set(&["r0", "b1"]));
     assert_eq!(applied_in(&env_db, "migraph_revisions"), set(&["r0", "a1", "a2"]), "the env URL unused");
@@ -1140,7 +1120,7 @@ fn branchy_history(dir: &Path) -> Vec<String> {
 fn concurrent_upgrades(dir: &Path, n: usize) -> Vec<std::process::Output> {
     let children: Vec<_> = (0..n)
         .map(|_| {
-            migraph_process(dir, &url(dir))
+            migraph_process(dir, &sqlite_url(dir))
                 .args(["upgrade", "heads"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -1275,7 +1255,7 @@ fn killed_runs_leave_tables_and_rows_in_step() {
         for suffix in ["", "-journal", "-wal", "-shm"] {
             let _ = fs::remove_file(d.join(format!("app.db{suffix}")));
         }
-        let mut child = migraph_process(d, &url(d))
+        let mut child = migraph_process(d, &sqlite_url(d))
             .args(["upgrade", "heads", "-q"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

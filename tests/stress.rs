@@ -55,7 +55,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{migraph, migraph_process, project, write_revision, Server, TestDb};
+use common::{mg, migraph_process, project, write_revision, AnyDb, Ran, Server};
 use migraph::backend::{AnyConnection, Backend, Dialect, PendingRow};
 use serde_json::Value;
 
@@ -116,8 +116,7 @@ enum Kind {
 struct Db {
     kind: Kind,
     url: String,
-    _server: Option<TestDb>,
-    _home: Option<tempfile::TempDir>,
+    any: AnyDb,
 }
 
 /// What the database holds.
@@ -146,21 +145,16 @@ impl Snapshot {
 
 impl Db {
     fn new(kind: Kind) -> Db {
-        match kind {
-            Kind::Sqlite => {
-                let home = project();
-                let url = format!("sqlite://{}", home.path().join("stress.db").display());
-                Db { kind, url, _server: None, _home: Some(home) }
-            }
-            Kind::Postgres | Kind::Mysql => {
-                let server = TestDb::new(if kind == Kind::Postgres { Server::Postgres } else { Server::Mysql });
-                Db { kind, url: server.url.clone(), _server: Some(server), _home: None }
-            }
-        }
+        let any = AnyDb::new(match kind {
+            Kind::Sqlite => None,
+            Kind::Postgres => Some(Server::Postgres),
+            Kind::Mysql => Some(Server::Mysql),
+        });
+        Db { kind, url: any.url.clone(), any }
     }
 
     fn connect(&self) -> AnyConnection {
-        AnyConnection::connect(&self.url).unwrap_or_else(|e| panic!("connect to {}: {e}", self.url))
+        self.any.connect()
     }
 
     /// Waits until no other session is connected to the database, so that a
@@ -296,38 +290,16 @@ impl History {
 // Running the binary
 // ---------------------------------------------------------------------------
 
-/// What one migraph process did.
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Ran {
-    fn ok(self, what: &str) -> Ran {
+    fn ok_in(self, what: &str) -> Ran {
         assert_eq!(self.code, 0, "{what}: expected success:\n{self}");
         self
     }
 }
 
-impl std::fmt::Display for Ran {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-fn mg(dir: &Path, url: &str, args: &[&str]) -> Ran {
-    let out = migraph(dir, url).args(args).output().expect("run migraph");
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// `status --json`, which must succeed; returns (applied IDs, failed IDs).
 fn status(dir: &Path, url: &str, context: &str) -> (BTreeSet<String>, Vec<String>) {
-    let ran = mg(dir, url, &["status", "--json"]).ok(&format!("{context}: status --json"));
+    let ran = mg(dir, url, &["status", "--json"]).ok_in(&format!("{context}: status --json"));
     let json: Value = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| panic!("{context}: not JSON ({e}):\n{ran}"));
     let strings = |v: &Value, key: &str| -> Vec<String> {
         v[key]
@@ -441,22 +413,9 @@ fn sqlite_concurrent_upgrade_and_downgrade_load() {
     load(Kind::Sqlite);
 }
 
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_concurrent_upgrade_and_downgrade_load() {
-    load(Kind::Postgres);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_concurrent_upgrade_and_downgrade_load() {
-    load(Kind::Mysql);
+common::backend_tests! {
+    postgres postgres_concurrent_upgrade_and_downgrade_load => load(Kind::Postgres),
+    mysql mysql_concurrent_upgrade_and_downgrade_load => load(Kind::Mysql),
 }
 
 // ---------------------------------------------------------------------------
@@ -496,7 +455,7 @@ fn after_kill(db: &Db, history: &History, context: &str, recoveries: &mut usize)
 
         let (_, failed) = status(d, &db.url, context);
         assert_eq!(failed, std::slice::from_ref(&x), "{context}: status must name the interrupted revision");
-        let text = mg(d, &db.url, &["status"]).ok(context);
+        let text = mg(d, &db.url, &["status"]).ok_in(context);
         assert!(text.stdout.lines().any(|l| l.starts_with("FAILED") && l.contains(&x)), "{context}:\n{text}");
         for args in [&["upgrade", "heads"][..], &["downgrade", "base"]] {
             let refused = mg(d, &db.url, args);
@@ -521,7 +480,7 @@ fn after_kill(db: &Db, history: &History, context: &str, recoveries: &mut usize)
         let targets = history.stamp_targets(&truth);
         let mut args = vec!["stamp"];
         args.extend(targets.iter().map(String::as_str));
-        mg(d, &db.url, &args).ok(&format!("{context}: recovery `stamp` of {} target(s)", targets.len()));
+        mg(d, &db.url, &args).ok_in(&format!("{context}: recovery `stamp` of {} target(s)", targets.len()));
         eprintln!(
             "  marker {x} ({}), t_{x} {}: stamped {} head(s); README's `stamp {x}{}` would have recorded {}",
             marker.direction,
@@ -564,14 +523,14 @@ fn kill_loop(kind: Kind) {
 
     // Measure once: a full upgrade, a no-op run (start-up), a full downgrade.
     let t = Instant::now();
-    mg(d, url, &["upgrade", "heads", "-q"]).ok("measuring upgrade");
+    mg(d, url, &["upgrade", "heads", "-q"]).ok_in("measuring upgrade");
     let full_up = t.elapsed();
     assert_eq!(db.snapshot().applied(), history.ids);
     let t = Instant::now();
-    mg(d, url, &["upgrade", "heads", "-q"]).ok("measuring a no-op run");
+    mg(d, url, &["upgrade", "heads", "-q"]).ok_in("measuring a no-op run");
     let startup = t.elapsed();
     let t = Instant::now();
-    mg(d, url, &["downgrade", "base", "-q"]).ok("measuring downgrade");
+    mg(d, url, &["downgrade", "base", "-q"]).ok_in("measuring downgrade");
     let full_down = t.elapsed();
     db.snapshot().assert_in_step("after the measured downgrade");
     assert!(db.snapshot().rows.is_empty());
@@ -628,7 +587,7 @@ fn kill_loop(kind: Kind) {
     eprintln!("{kind:?}: {landed} of {kills} kills landed mid-run; {recoveries} marker recoveries");
     assert!(2 * landed >= kills, "only {landed} of {kills} kills landed mid-run (seed {seed})");
 
-    let ran = mg(d, url, &["upgrade", "heads"]).ok("the rerun after the last kill");
+    let ran = mg(d, url, &["upgrade", "heads"]).ok_in("the rerun after the last kill");
     assert!(!ran.stderr.contains("skip"), "{ran}");
     let snap = db.snapshot();
     snap.assert_in_step("after the final upgrade");
@@ -645,22 +604,9 @@ fn sqlite_sigkill_during_upgrade_and_downgrade() {
     kill_loop(Kind::Sqlite);
 }
 
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_sigkill_during_upgrade_and_downgrade() {
-    kill_loop(Kind::Postgres);
-}
-
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_sigkill_with_marker_recovery() {
-    kill_loop(Kind::Mysql);
+common::backend_tests! {
+    postgres postgres_sigkill_during_upgrade_and_downgrade => kill_loop(Kind::Postgres),
+    mysql mysql_sigkill_with_marker_recovery => kill_loop(Kind::Mysql),
 }
 
 // ---------------------------------------------------------------------------
@@ -708,12 +654,12 @@ fn sqlite_documented_marker_recovery_keeps_other_branches() {
         let status = mg(d, &db.url, &["status"]);
         assert!(status.stdout.contains(&format!("`migraph stamp {recipe}`")), "{status}");
         let recipe: Vec<&str> = std::iter::once("stamp").chain(recipe.split(' ')).collect();
-        mg(d, &db.url, &recipe).ok("the documented recovery");
+        mg(d, &db.url, &recipe).ok_in("the documented recovery");
         let snap = db.snapshot();
         let context = format!("after `migraph {}`", recipe.join(" "));
         assert_eq!(snap.tables, truth.iter().cloned().collect(), "{context}: the schema");
         snap.assert_in_step(&context);
-        mg(d, &db.url, &["upgrade", "heads"]).ok(&format!("{context}: upgrade heads"));
+        mg(d, &db.url, &["upgrade", "heads"]).ok_in(&format!("{context}: upgrade heads"));
         db.snapshot().assert_in_step("after the final upgrade");
     }
 }

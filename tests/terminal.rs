@@ -11,27 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 use std::time::Duration;
 
-use common::{project, table_revision, write_revision};
+use common::{project, table_revision, write_revision, Ran};
 
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "should succeed:\n{self:#?}");
-        self
-    }
-
-    fn failed(self) -> Run {
-        assert_eq!(self.code, 1, "should fail with 1:\n{self:#?}");
-        self
-    }
-
+impl Ran {
     /// Every `hint:` line of stderr, without the prefix.
     fn hints(&self) -> Vec<&str> {
         self.stderr.lines().filter_map(|l| l.strip_prefix("hint: ")).collect()
@@ -52,16 +34,11 @@ fn clean(mut cmd: StdCommand, dir: &Path) -> StdCommand {
     cmd
 }
 
-fn run(mut cmd: StdCommand, args: &[&str]) -> Run {
-    let out = cmd.args(args).output().expect("run migraph");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
+fn run(mut cmd: StdCommand, args: &[&str]) -> Ran {
+    Ran::from(cmd.args(args).output().expect("run migraph"))
 }
 
-fn in_dir(dir: &Path, args: &[&str]) -> Run {
+fn in_dir(dir: &Path, args: &[&str]) -> Ran {
     run(mg(dir), args)
 }
 
@@ -78,7 +55,7 @@ fn chain(dir: &Path, count: usize) {
 }
 
 /// The `database:` line of `status`.
-fn status_database(run: &Run) -> &str {
+fn status_database(run: &Ran) -> &str {
     run.stdout
         .lines()
         .find_map(|l| l.strip_prefix("database: "))
@@ -371,7 +348,7 @@ fn not_on_a_terminal_each_revision_gets_its_own_line() {
 
 /// Runs `migraph ARGS` in `dir` inside a pseudo-terminal (util-linux
 /// `script`), so stdout and stderr are terminals; `None` without `script`.
-fn on_terminal(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Option<Run> {
+fn on_terminal(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Option<Ran> {
     let available = StdCommand::new("script").arg("--version").output().is_ok_and(|o| o.status.success());
     if !available {
         eprintln!("skipped: util-linux `script` is not installed (the line format is unit-tested in src/cli/run.rs)");
@@ -474,10 +451,11 @@ fn completion_scripts_for_bash_zsh_and_fish() {
 // ---------------------------------------------------------------------------
 // 5. Examples in --help
 
-const COMMANDS: [&str; 16] = [
+const COMMANDS: [&str; 17] = [
     "init",
     "revision",
     "merge",
+    "squash",
     "heads",
     "branches",
     "history",

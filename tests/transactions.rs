@@ -56,47 +56,27 @@ fn migrator(files: &[Embedded]) -> Migrator {
     Migrator::from_embedded(files).expect("valid revisions").lock_timeout(Duration::from_secs(5))
 }
 
-/// A database for one test: a SQLite file in a temporary directory, or a
-/// fresh database on a live server.
-struct Db {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    _server: Option<common::TestDb>,
-}
+/// A database for one test (a SQLite file or a fresh server database),
+/// connected to through Diesel.
+struct Db(common::AnyDb);
 
 impl Db {
     fn sqlite() -> Db {
-        let dir = common::project();
-        let url = dir.path().join("app.db").display().to_string();
-        Db { url, _dir: Some(dir), _server: None }
+        Db(common::AnyDb::new(None))
     }
 
     fn server(server: common::Server) -> Db {
-        let db = common::TestDb::new(server);
-        Db { url: db.url.clone(), _dir: None, _server: Some(db) }
+        Db(common::AnyDb::new(Some(server)))
     }
 
     fn connect<C: Connection>(&self) -> C {
-        C::establish(&self.url).unwrap_or_else(|e| panic!("connect: {e}"))
+        C::establish(&self.0.diesel_url()).unwrap_or_else(|e| panic!("connect: {e}"))
     }
 }
 
 /// The tables of the database, sorted, space-separated.
 fn tables(conn: &mut dyn Backend) -> String {
-    let sql = match conn.dialect() {
-        Dialect::Sqlite => {
-            "SELECT group_concat(name, ' ') AS v FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)"
-        }
-        Dialect::Postgres => {
-            "SELECT string_agg(table_name::text, ' ' ORDER BY table_name::text) AS v FROM information_schema.tables \
-             WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-        }
-        Dialect::Mysql => {
-            "SELECT CAST(GROUP_CONCAT(table_name ORDER BY table_name SEPARATOR ' ') AS CHAR) AS v \
-             FROM information_schema.tables WHERE table_schema = DATABASE()"
-        }
-    };
-    conn.text(sql, &[]).expect("list tables").unwrap_or_default()
+    common::table_names(conn).join(" ")
 }
 
 /// Rows of the application's own table `keep`.

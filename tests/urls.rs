@@ -9,41 +9,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{migraph, project, table_revision, Server, TestDb};
-
-/// What one migraph process did.
-#[derive(Debug)]
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Ran {
-    fn first_line(&self) -> &str {
-        self.stderr.lines().next().unwrap_or_default()
-    }
-
-    fn ok(self) -> Ran {
-        assert_eq!(self.code, 0, "expected success:\n{self}");
-        self
-    }
-
-    fn failed(self) -> Ran {
-        assert_eq!(self.code, 1, "expected exit 1:\n{self}");
-        self
-    }
-
-    fn shows(&self, text: &str) -> bool {
-        self.stdout.contains(text) || self.stderr.contains(text)
-    }
-}
-
-impl std::fmt::Display for Ran {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
+use common::{migraph, project, run_cmd, sqlite_tables, table_revision, Ran, Server, TestDb};
 
 /// Runs migraph in `dir` with `args`, `DATABASE_URL` unset unless `env` says.
 fn mg_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Ran {
@@ -52,12 +18,7 @@ fn mg_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Ran {
     for (name, value) in env {
         cmd.env(name, value);
     }
-    let output = cmd.args(args).output().expect("run migraph");
-    Ran {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    run_cmd(cmd, args)
 }
 
 fn mg(dir: &Path, args: &[&str]) -> Ran {
@@ -81,16 +42,6 @@ fn files(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Tables of a SQLite file, read with rusqlite.
-fn sqlite_tables(path: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut statement =
-        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").expect("prepare");
-    let names = statement.query_map([], |row| row.get::<_, String>(0)).expect("query");
-    names.map(|name| name.expect("name")).collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -151,7 +102,7 @@ fn an_empty_variable_in_migraph_toml_is_an_error() {
     assert_eq!(files(d), ["migraph.toml"], "nothing was created");
     fs::write(&toml, "database_url = \"sqlite://${APP_DB}?mode=rwc\"\n").expect("write migraph.toml");
     mg_env(d, &[("APP_DB", "app.db")], &["upgrade", "heads"]).ok();
-    assert!(sqlite_tables(&d.join("app.db")).contains(&"t_r1".to_string()));
+    assert!(sqlite_tables(&d.join("app.db")).contains("t_r1"));
 }
 
 // ---------------------------------------------------------------------------
@@ -164,7 +115,7 @@ fn a_bare_path_with_a_question_mark_is_that_file() {
     let d = dir.path();
     mg(d, &["--database-url", "we?ird.db", "upgrade", "heads"]).ok();
     assert_eq!(files(d), ["we?ird.db"]);
-    assert!(sqlite_tables(&d.join("we?ird.db")).contains(&"t_r1".to_string()));
+    assert!(sqlite_tables(&d.join("we?ird.db")).contains("t_r1"));
     let ran = mg(d, &["--database-url", "we?ird.db", "status", "--json"]).ok();
     assert!(ran.stdout.contains("we?ird.db"), "{ran}");
     // In a sqlite:// URL, `?` starts parameters: this one is not a parameter.
@@ -181,15 +132,15 @@ fn file_uris_name_their_file() {
     assert_eq!(files(d), ["app.db"]);
     let absolute = format!("file://{}?mode=rw", d.join("app.db").display());
     mg(d, &["--database-url", &absolute, "upgrade", "heads"]).ok();
-    assert!(sqlite_tables(&d.join("app.db")).contains(&"t_r1".to_string()));
+    assert!(sqlite_tables(&d.join("app.db")).contains("t_r1"));
     // --backup finds the file behind a file: URI.
     table_revision(d, "r2", "r1");
     let ran = mg(d, &["--database-url", "file:app.db?cache=private", "upgrade", "heads", "--backup"]).ok();
     let backups: Vec<String> = files(d).into_iter().filter(|name| name.ends_with(".backup")).collect();
     assert_eq!(backups.len(), 1, "{ran}");
     assert!(backups[0].starts_with("app.db."), "{backups:?}");
-    assert!(!sqlite_tables(&d.join(&backups[0])).contains(&"t_r2".to_string()), "the copy is from before the run");
-    assert!(sqlite_tables(&d.join("app.db")).contains(&"t_r2".to_string()));
+    assert!(!sqlite_tables(&d.join(&backups[0])).contains("t_r2"), "the copy is from before the run");
+    assert!(sqlite_tables(&d.join("app.db")).contains("t_r2"));
     // mode=rw does not create a missing file.
     let ran = mg(d, &["--database-url", "file:missing.db?mode=rw", "upgrade", "heads"]).failed();
     assert!(ran.first_line().starts_with("error: cannot connect to file:missing.db?mode=rw"), "{ran}");
@@ -214,7 +165,7 @@ fn mode_ro_is_honoured() {
         assert!(ran.stdout.contains("\"r0\""), "{ran}");
     }
     assert_eq!(fs::read(d.join("ro.db")).expect("read"), before, "the file is not written");
-    assert!(!sqlite_tables(&d.join("ro.db")).contains(&"t_r1".to_string()));
+    assert!(!sqlite_tables(&d.join("ro.db")).contains("t_r1"));
 }
 
 #[test]
@@ -281,7 +232,7 @@ fn a_sqlite_database_locked_by_another_connection() {
     holder.execute_batch("ROLLBACK").expect("unlock");
     drop(holder);
     mg(d, &["--database-url", &url, "--lock-timeout", "1", "upgrade", "heads"]).ok();
-    assert!(sqlite_tables(&db).contains(&"t_r1".to_string()));
+    assert!(sqlite_tables(&db).contains("t_r1"));
 }
 
 // ---------------------------------------------------------------------------
@@ -341,21 +292,9 @@ fn closed_port(server: Server) {
     assert!(!ran.stderr.contains("***ct"), "a short password mangles words:\n{ran}");
 }
 
-#[test]
-#[cfg_attr(not(feature = "postgres"), ignore = "needs --features postgres")]
-fn postgres_passwords_hidden_on_a_closed_port() {
-    closed_port(Server::Postgres);
-}
-
-#[test]
-#[cfg_attr(not(feature = "mysql"), ignore = "needs --features mysql")]
-fn mysql_passwords_hidden_on_a_closed_port() {
-    closed_port(Server::Mysql);
-}
-
-/// The database a test URL names.
-fn database_name(url: &str) -> String {
-    url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_string()
+common::backend_tests! {
+    postgres_client postgres_passwords_hidden_on_a_closed_port => closed_port(Server::Postgres),
+    mysql_client mysql_passwords_hidden_on_a_closed_port => closed_port(Server::Mysql),
 }
 
 /// `url` with `user:password@` as its userinfo.
@@ -369,16 +308,7 @@ fn with_password(url: &str, user: &str, password: &str) -> String {
 /// connects (the password reaches libpq intact, so the host and database
 /// are right), and every output shows it redacted; a wrong database makes
 /// an error that names the URL, without the password.
-#[test]
-#[cfg_attr(
-    not(all(feature = "postgres", migraph_postgres_server)),
-    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-)]
-fn postgres_unencoded_passwords_live() {
-    let db = TestDb::new(Server::Postgres);
-    let dir = two_revisions();
-    let d = dir.path();
-    let name = database_name(&db.url);
+fn unencoded_passwords_on_postgres(db: &TestDb, d: &Path, name: &str) {
     for password in HARD_PASSWORDS {
         let url = with_password(&db.url, "postgres", password);
         let ran = mg(d, &["--database-url", &url, "upgrade", "r0"]).ok();
@@ -389,7 +319,7 @@ fn postgres_unencoded_passwords_live() {
         let ran = mg(d, &["--database-url", &url, "-v", "check"]);
         assert_hidden(&ran, password, "check -v");
         assert!(ran.stderr.contains("database:    postgres://postgres:***@127.0.0.1"), "{ran}");
-        let missing = url.replace(&name, "migraph_no_such_database");
+        let missing = url.replace(name, "migraph_no_such_database");
         let ran = mg(d, &["--database-url", &missing, "status"]).failed();
         assert!(ran.first_line().contains("migraph_no_such_database"), "{ran}");
         assert_hidden(&ran, password, "status on a missing database");
@@ -402,49 +332,38 @@ fn postgres_unencoded_passwords_live() {
 /// MariaDB: a user whose password holds `/`, `#`, `?`, `@` and `:`
 /// connects with it written unencoded, through `mariadb://`; a wrong
 /// password is refused without showing either.
-#[test]
-#[cfg_attr(
-    not(all(feature = "mysql", migraph_mysql_server)),
-    ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-)]
-fn mysql_unencoded_passwords_live() {
-    let db = TestDb::new(Server::Mysql);
-    let dir = two_revisions();
-    let d = dir.path();
-    let name = database_name(&db.url);
+fn unencoded_passwords_on_mysql(db: &TestDb, d: &Path, name: &str) {
     let user = format!("u{}", &name[name.len().saturating_sub(24)..]);
     let password = "a/b@c#d?e:f";
-    let mut admin = db.connect();
-    use migraph::backend::Backend as _;
-    for host in ["%", "localhost", "127.0.0.1"] {
-        admin
-            .batch(&format!(
-                "CREATE USER '{user}'@'{host}' IDENTIFIED BY '{password}'; GRANT ALL ON {name}.* TO '{user}'@'{host}'"
-            ))
-            .expect("create user");
-    }
-    let outcome = std::panic::catch_unwind(|| {
-        let url = with_password(&db.url, &user, password).replacen("mysql://", "mariadb://", 1);
-        let ran = mg(d, &["--database-url", &url, "upgrade", "heads"]).ok();
-        assert_hidden(&ran, password, "upgrade");
-        let ran = mg(d, &["--database-url", &url, "status", "--json"]).ok();
-        assert_hidden(&ran, password, "status --json");
-        assert!(ran.stdout.contains(&format!("{user}:***@")), "{ran}");
-        let ran = mg(d, &["--database-url", &url, "-v", "check"]);
-        assert_hidden(&ran, password, "check -v");
-        assert!(ran.stderr.contains(&format!("database:    mariadb://{user}:***@127.0.0.1")), "{ran}");
-        let wrong = with_password(&db.url, &user, "x/y#z?w");
-        let ran = mg(d, &["--database-url", &wrong, "status"]).failed();
-        assert!(ran.first_line().contains("Access denied"), "{ran}");
-        assert_hidden(&ran, "x/y#z?w", "a wrong password");
-    });
-    for host in ["%", "localhost", "127.0.0.1"] {
-        let _ = admin.batch(&format!("DROP USER IF EXISTS '{user}'@'{host}'"));
-    }
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    let _user = db.mysql_user(&user, password);
+    let url = with_password(&db.url, &user, password).replacen("mysql://", "mariadb://", 1);
+    let ran = mg(d, &["--database-url", &url, "upgrade", "heads"]).ok();
+    assert_hidden(&ran, password, "upgrade");
+    let ran = mg(d, &["--database-url", &url, "status", "--json"]).ok();
+    assert_hidden(&ran, password, "status --json");
+    assert!(ran.stdout.contains(&format!("{user}:***@")), "{ran}");
+    let ran = mg(d, &["--database-url", &url, "-v", "check"]);
+    assert_hidden(&ran, password, "check -v");
+    assert!(ran.stderr.contains(&format!("database:    mariadb://{user}:***@127.0.0.1")), "{ran}");
+    let wrong = with_password(&db.url, &user, "x/y#z?w");
+    let ran = mg(d, &["--database-url", &wrong, "status"]).failed();
+    assert!(ran.first_line().contains("Access denied"), "{ran}");
+    assert_hidden(&ran, "x/y#z?w", "a wrong password");
     assert!(db.tables().contains(&"t_r1".to_string()));
+}
+
+/// A fresh database on `server`, the project r0 ─ r1 and its database name.
+fn unencoded_passwords_live(server: Server, test: fn(&TestDb, &Path, &str)) {
+    let db = TestDb::new(server);
+    let dir = two_revisions();
+    let name = common::database_name(&db.url);
+    test(&db, dir.path(), &name);
+}
+
+common::backend_tests! {
+    postgres postgres_unencoded_passwords_live =>
+        unencoded_passwords_live(Server::Postgres, unencoded_passwords_on_postgres),
+    mysql mysql_unencoded_passwords_live => unencoded_passwords_live(Server::Mysql, unencoded_passwords_on_mysql),
 }
 
 /// A library caller may pass any `Duration`: the run lock's deadline does
@@ -459,5 +378,5 @@ fn the_library_accepts_any_lock_timeout() {
         migraph::Migrator::from_dir(d.join("revisions")).expect("load").lock_timeout(std::time::Duration::MAX);
     let report = migrator.upgrade_heads(&mut conn).expect("upgrade");
     assert_eq!(report.done.len(), 2);
-    assert!(sqlite_tables(&d.join("lib.db")).contains(&"t_r1".to_string()));
+    assert!(sqlite_tables(&d.join("lib.db")).contains("t_r1"));
 }

@@ -10,35 +10,16 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{migraph, project, write_revision};
+use common::{fails, ok, project, sqlite_url, write_revision};
 
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// Revision `a`, creating `ta`.
+fn revision_a(dir: &Path) {
+    write_revision(dir, "a", "", "CREATE TABLE ta (x INT);", Some("DROP TABLE ta;"), "");
 }
 
-fn mg(dir: &Path, url: &str, args: &[&str]) -> Ran {
-    let out = migraph(dir, url).args(args).output().expect("run migraph");
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn ok(dir: &Path, url: &str, args: &[&str]) -> Ran {
-    let r = mg(dir, url, args);
-    assert_eq!(r.code, 0, "migraph {args:?} should succeed:\n{}\n{}", r.stdout, r.stderr);
-    r
-}
-
-fn fails(dir: &Path, url: &str, args: &[&str]) -> Ran {
-    let r = mg(dir, url, args);
-    assert_eq!(r.code, 1, "migraph {args:?} should fail:\n{}\n{}", r.stdout, r.stderr);
-    r
+/// Revision `b` on `a`, creating `tb`.
+fn revision_b(dir: &Path) {
+    write_revision(dir, "b", "a", "CREATE TABLE tb (x INT);", Some("DROP TABLE tb;"), "");
 }
 
 /// The version table of the first release: seven columns, `TEXT` messages.
@@ -55,12 +36,8 @@ mod sqlite {
     use super::*;
     use migraph::backend::{AnyConnection, Backend};
 
-    fn url(dir: &Path) -> String {
-        format!("sqlite://{}", dir.join("app.db").display())
-    }
-
     fn conn(dir: &Path) -> AnyConnection {
-        AnyConnection::connect(&url(dir)).expect("open the database")
+        AnyConnection::connect(&sqlite_url(dir)).expect("open the database")
     }
 
     fn int(dir: &Path, sql: &str) -> i64 {
@@ -71,18 +48,20 @@ mod sqlite {
         conn(dir).text(sql, &[]).expect(sql)
     }
 
-    fn two(dir: &Path) {
-        write_revision(dir, "a", "", "CREATE TABLE ta (x INT);", Some("DROP TABLE ta;"), "");
-        write_revision(dir, "b", "a", "CREATE TABLE tb (x INT);", Some("DROP TABLE tb;"), "");
+    /// A project with a ─ b, upgraded to `target`, and its database URL.
+    fn two_up_to(target: &str) -> (tempfile::TempDir, String) {
+        let dir = project();
+        revision_a(dir.path());
+        revision_b(dir.path());
+        let u = sqlite_url(dir.path());
+        ok(dir.path(), &u, &["upgrade", target]);
+        (dir, u)
     }
 
     #[test]
     fn an_older_table_is_brought_up_to_date_in_place() {
-        let d = project();
-        let d = d.path();
-        two(d);
-        let u = url(d);
-        ok(d, &u, &["upgrade", "a"]);
+        let (dir, u) = two_up_to("a");
+        let d = dir.path();
         let checksum = text(d, "SELECT checksum AS v FROM migraph_revisions").expect("checksum");
         // The layout of the first release, with a's row in it.
         fs::remove_file(d.join("app.db")).expect("remove");
@@ -114,7 +93,7 @@ mod sqlite {
     fn a_stored_revision_keeps_transaction_false_and_depends_on() {
         let d = project();
         let d = d.path();
-        write_revision(d, "a", "", "CREATE TABLE ta (x INT);", Some("DROP TABLE ta;"), "");
+        revision_a(d);
         write_revision(d, "c", "", "CREATE TABLE tc (x INT);", Some("DROP TABLE tc;"), "");
         // VACUUM cannot run inside a transaction: the stored down must run outside one.
         write_revision(
@@ -125,7 +104,7 @@ mod sqlite {
             Some("DROP TABLE tb;\nVACUUM;"),
             "-- depends-on: c\n-- transaction: false",
         );
-        let u = url(d);
+        let u = sqlite_url(d);
         ok(d, &u, &["upgrade", "heads"]);
         assert_eq!(int(d, "SELECT \"transaction\" AS v FROM migraph_revisions WHERE id = 'b'"), 0);
         assert_eq!(text(d, "SELECT depends_on AS v FROM migraph_revisions WHERE id = 'b'").as_deref(), Some("c"));
@@ -142,11 +121,8 @@ mod sqlite {
 
     #[test]
     fn stamp_repairs_a_damaged_table_and_status_and_check_say_how() {
-        let d = project();
-        let d = d.path();
-        two(d);
-        let u = url(d);
-        ok(d, &u, &["upgrade", "heads"]);
+        let (dir, u) = two_up_to("heads");
+        let d = dir.path();
         // b's parent row is gone.
         conn(d).batch("DELETE FROM migraph_revisions WHERE id = 'a'").expect("damage");
         let status = fails(d, &u, &["status"]);
@@ -188,11 +164,8 @@ mod sqlite {
 
     #[test]
     fn table_names_are_compared_as_sqlite_does() {
-        let d = project();
-        let d = d.path();
-        two(d);
-        let u = url(d);
-        ok(d, &u, &["upgrade", "heads"]);
+        let (dir, u) = two_up_to("heads");
+        let d = dir.path();
         let status = ok(d, &u, &["--table", "MIGRAPH_REVISIONS", "status"]);
         assert!(status.stdout.contains("applied:  2 of 2"), "{}", status.stdout);
         let upgrade = ok(d, &u, &["--table", "MIGRAPH_REVISIONS", "upgrade", "heads"]);
@@ -213,8 +186,8 @@ mod sqlite {
             Some(""),
             "",
         );
-        write_revision(d, "b", "a", "CREATE TABLE tb (x INT);", Some("DROP TABLE tb;"), "");
-        let u = url(d);
+        revision_b(d);
+        let u = sqlite_url(d);
         ok(d, &u, &["upgrade", "heads"]);
         assert_eq!(int(d, "SELECT COUNT(*) AS v FROM migraph_revisions"), 2);
         assert!(ok(d, &u, &["status"]).stdout.contains("applied:  2 of 2"));
@@ -222,11 +195,8 @@ mod sqlite {
 
     #[test]
     fn stored_texts_never_reach_the_terminal_raw() {
-        let d = project();
-        let d = d.path();
-        two(d);
-        let u = url(d);
-        ok(d, &u, &["upgrade", "heads"]);
+        let (dir, u) = two_up_to("heads");
+        let d = dir.path();
         conn(d)
             .batch(
                 "INSERT INTO migraph_revisions (id, parents, message, checksum, applied_at, execution_ms) \
@@ -257,24 +227,55 @@ mod sqlite {
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod servers {
     use super::*;
-    use common::{Server, TestDb};
+    use common::{database_name, Server, TestDb};
     use migraph::backend::Backend;
 
     fn int(db: &TestDb, sql: &str) -> i64 {
         db.connect().int(sql, &[]).expect(sql).unwrap_or(-1)
     }
 
-    #[test]
-    #[cfg_attr(
-        not(all(feature = "postgres", migraph_postgres_server)),
-        ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-    )]
-    fn postgres_a_schema_named_after_the_role_hides_nothing() {
-        let db = TestDb::new(Server::Postgres);
-        let d = project();
-        let d = d.path();
-        write_revision(d, "a", "", "CREATE TABLE ta (x INT);", Some("DROP TABLE ta;"), "");
-        write_revision(d, "b", "a", "CREATE TABLE tb (x INT);", Some("DROP TABLE tb;"), "");
+    /// Applies `a`, then puts its row back in a version table of the first
+    /// layout, created with `options`.
+    fn applied_a_in_the_first_layout(db: &TestDb, d: &Path, options: &str) {
+        ok(d, &db.url, &["upgrade", "a"]);
+        let checksum = db.connect().text("SELECT checksum AS v FROM migraph_revisions", &[]).expect("sum");
+        db.connect()
+            .batch(&format!(
+                "DROP TABLE migraph_revisions; {}{options}; INSERT INTO migraph_revisions VALUES \
+                 ('a', '', 'rev a', '{}', 'DROP TABLE ta;', '2020-01-01T00:00:00.000000Z', 1)",
+                old_layout("TEXT"),
+                checksum.expect("checksum")
+            ))
+            .expect("old layout");
+    }
+
+    /// Runs `test` on a fresh database on `server` and an empty project.
+    fn on(server: Server, test: fn(&TestDb, &Path)) {
+        let db = TestDb::new(server);
+        let dir = project();
+        test(&db, dir.path());
+    }
+
+    common::backend_tests! {
+        postgres postgres_a_schema_named_after_the_role_hides_nothing =>
+            on(Server::Postgres, a_schema_named_after_the_role_hides_nothing),
+        postgres postgres_set_search_path_in_a_revision_moves_nothing =>
+            on(Server::Postgres, set_search_path_in_a_revision_moves_nothing),
+        postgres postgres_schema_option_keeps_the_table_there =>
+            on(Server::Postgres, schema_option_keeps_the_table_there),
+        postgres postgres_older_table_and_a_stored_concurrent_down =>
+            on(Server::Postgres, older_table_and_a_stored_concurrent_down),
+        postgres postgres_a_table_an_earlier_release_put_on_the_search_path_is_not_ignored =>
+            on(Server::Postgres, a_table_an_earlier_release_put_on_the_search_path_is_not_ignored),
+        mysql mysql_use_other_database_in_a_revision_moves_nothing =>
+            on(Server::Mysql, use_other_database_in_a_revision_moves_nothing),
+        mysql mysql_a_70_kb_message_is_recorded_in_an_upgraded_table =>
+            on(Server::Mysql, a_70_kb_message_is_recorded_in_an_upgraded_table),
+    }
+
+    fn a_schema_named_after_the_role_hides_nothing(db: &TestDb, d: &Path) {
+        revision_a(d);
+        revision_b(d);
         write_revision(d, "c", "b", "CREATE TABLE tc (x INT);", Some("DROP TABLE tc;"), "");
         ok(d, &db.url, &["upgrade", "a"]);
         // What a DBA (or a revision) does: `"$user"` now comes first in search_path.
@@ -284,22 +285,14 @@ mod servers {
         assert!(status.stdout.contains("applied:  1 of 3"), "{}", status.stdout);
         let up = ok(d, &db.url, &["upgrade", "heads"]);
         assert!(!up.stderr.contains(" a rev a"), "a ran twice:\n{}", up.stderr);
-        assert_eq!(int(&db, "SELECT COUNT(*) AS v FROM public.migraph_revisions"), 3);
+        assert_eq!(int(db, "SELECT COUNT(*) AS v FROM public.migraph_revisions"), 3);
         let elsewhere = "SELECT COUNT(*)::BIGINT AS v FROM information_schema.tables \
                          WHERE table_name = 'migraph_revisions' AND table_schema <> 'public'";
-        assert_eq!(int(&db, elsewhere), 0);
+        assert_eq!(int(db, elsewhere), 0);
         assert!(ok(d, &db.url, &["status"]).stdout.contains("applied:  3 of 3"));
     }
 
-    #[test]
-    #[cfg_attr(
-        not(all(feature = "postgres", migraph_postgres_server)),
-        ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-    )]
-    fn postgres_set_search_path_in_a_revision_moves_nothing() {
-        let db = TestDb::new(Server::Postgres);
-        let d = project();
-        let d = d.path();
+    fn set_search_path_in_a_revision_moves_nothing(db: &TestDb, d: &Path) {
         write_revision(
             d,
             "a",
@@ -308,36 +301,28 @@ mod servers {
             Some("DROP SCHEMA other CASCADE;"),
             "",
         );
-        write_revision(d, "b", "a", "CREATE TABLE tb (x INT);", Some("DROP TABLE tb;"), "");
+        revision_b(d);
         write_revision(d, "c", "b", "SET search_path TO other;", Some(""), "-- transaction: false");
         write_revision(d, "e", "c", "CREATE TABLE te (x INT);", Some("DROP TABLE te;"), "");
         ok(d, &db.url, &["upgrade", "heads"]);
-        assert_eq!(int(&db, "SELECT COUNT(*) AS v FROM public.migraph_revisions"), 4);
-        assert_eq!(int(&db, "SELECT COUNT(*) AS v FROM other.migraph_revisions"), 0);
+        assert_eq!(int(db, "SELECT COUNT(*) AS v FROM public.migraph_revisions"), 4);
+        assert_eq!(int(db, "SELECT COUNT(*) AS v FROM other.migraph_revisions"), 0);
         // The session was put back: later revisions' tables land in public.
         let public = "SELECT COUNT(*)::BIGINT AS v FROM information_schema.tables \
                       WHERE table_schema = 'public' AND table_name IN ('tb', 'te')";
-        assert_eq!(int(&db, public), 2);
+        assert_eq!(int(db, public), 2);
         assert!(ok(d, &db.url, &["status"]).stdout.contains("applied:  4 of 4"));
         ok(d, &db.url, &["downgrade", "base"]);
-        assert_eq!(int(&db, "SELECT COUNT(*) AS v FROM public.migraph_revisions"), 0);
+        assert_eq!(int(db, "SELECT COUNT(*) AS v FROM public.migraph_revisions"), 0);
     }
 
-    #[test]
-    #[cfg_attr(
-        not(all(feature = "postgres", migraph_postgres_server)),
-        ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-    )]
-    fn postgres_schema_option_keeps_the_table_there() {
-        let db = TestDb::new(Server::Postgres);
-        let d = project();
-        let d = d.path();
-        write_revision(d, "a", "", "CREATE TABLE ta (x INT);", Some("DROP TABLE ta;"), "");
+    fn schema_option_keeps_the_table_there(db: &TestDb, d: &Path) {
+        revision_a(d);
         ok(d, &db.url, &["--schema", "app", "upgrade", "heads"]);
-        assert_eq!(int(&db, "SELECT COUNT(*) AS v FROM app.migraph_revisions"), 1);
+        assert_eq!(int(db, "SELECT COUNT(*) AS v FROM app.migraph_revisions"), 1);
         let public = "SELECT COUNT(*)::BIGINT AS v FROM information_schema.tables WHERE table_schema = 'public' \
                       AND table_name LIKE 'migraph%'";
-        assert_eq!(int(&db, public), 0);
+        assert_eq!(int(db, public), 0);
         let status = ok(d, &db.url, &["--schema", "app", "status"]);
         assert!(status.stdout.contains("(table app.migraph_revisions)"), "{}", status.stdout);
         assert!(status.stdout.contains("applied:  1 of 1"), "{}", status.stdout);
@@ -346,26 +331,9 @@ mod servers {
         fails(d, &db.url, &["--schema", "no.dots", "status"]);
     }
 
-    #[test]
-    #[cfg_attr(
-        not(all(feature = "postgres", migraph_postgres_server)),
-        ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-    )]
-    fn postgres_older_table_and_a_stored_concurrent_down() {
-        let db = TestDb::new(Server::Postgres);
-        let d = project();
-        let d = d.path();
-        write_revision(d, "a", "", "CREATE TABLE ta (x INT);", Some("DROP TABLE ta;"), "");
-        ok(d, &db.url, &["upgrade", "a"]);
-        let checksum = db.connect().text("SELECT checksum AS v FROM migraph_revisions", &[]).expect("sum");
-        db.connect()
-            .batch(&format!(
-                "DROP TABLE migraph_revisions; {}; INSERT INTO migraph_revisions VALUES \
-                 ('a', '', 'rev a', '{}', 'DROP TABLE ta;', '2020-01-01T00:00:00.000000Z', 1)",
-                old_layout("TEXT"),
-                checksum.expect("checksum")
-            ))
-            .expect("old layout");
+    fn older_table_and_a_stored_concurrent_down(db: &TestDb, d: &Path) {
+        revision_a(d);
+        applied_a_in_the_first_layout(db, d, "");
         write_revision(
             d,
             "b",
@@ -378,26 +346,18 @@ mod servers {
         ok(d, &db.url, &["upgrade", "heads"]);
         let columns = "SELECT COUNT(*)::BIGINT AS v FROM information_schema.columns \
                        WHERE table_name = 'migraph_revisions' AND column_name IN ('depends_on', 'transaction')";
-        assert_eq!(int(&db, columns), 2);
+        assert_eq!(int(db, columns), 2);
         fs::remove_file(d.join("revisions/b.sql")).expect("remove b");
         assert!(ok(d, &db.url, &["status"]).stdout.contains("applied:  2 of 2 revision(s) (1 without a file)"));
         ok(d, &db.url, &["downgrade", "a"]);
-        assert_eq!(int(&db, "SELECT COUNT(*)::BIGINT AS v FROM pg_indexes WHERE indexname = 'ta_x'"), 0);
+        assert_eq!(int(db, "SELECT COUNT(*)::BIGINT AS v FROM pg_indexes WHERE indexname = 'ta_x'"), 0);
     }
 
-    #[test]
-    #[cfg_attr(
-        not(all(feature = "postgres", migraph_postgres_server)),
-        ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
-    )]
-    fn postgres_a_table_an_earlier_release_put_on_the_search_path_is_not_ignored() {
-        let db = TestDb::new(Server::Postgres);
-        let d = project();
-        let d = d.path();
-        write_revision(d, "a", "", "CREATE TABLE ta (x INT);", Some("DROP TABLE ta;"), "");
+    fn a_table_an_earlier_release_put_on_the_search_path_is_not_ignored(db: &TestDb, d: &Path) {
+        revision_a(d);
         ok(d, &db.url, &["--schema", "app", "upgrade", "heads"]);
         // As if created unqualified by an earlier release with this search_path.
-        let name = database_of(&db.url);
+        let name = database_name(&db.url);
         db.connect().batch(&format!("ALTER DATABASE {name} SET search_path = app, public")).expect("search_path");
         for args in [&["status"][..], &["upgrade", "heads"]] {
             let r = fails(d, &db.url, args);
@@ -405,62 +365,33 @@ mod servers {
         }
         let public = "SELECT COUNT(*)::BIGINT AS v FROM information_schema.tables WHERE table_schema = 'public' \
                       AND table_name LIKE 'migraph%'";
-        assert_eq!(int(&db, public), 0, "no second version table");
+        assert_eq!(int(db, public), 0, "no second version table");
         assert!(ok(d, &db.url, &["--schema", "app", "status"]).stdout.contains("applied:  1 of 1"));
     }
 
-    fn database_of(url: &str) -> String {
-        url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_string()
-    }
-
-    #[test]
-    #[cfg_attr(
-        not(all(feature = "mysql", migraph_mysql_server)),
-        ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-    )]
-    fn mysql_use_other_database_in_a_revision_moves_nothing() {
-        let db = TestDb::new(Server::Mysql);
+    fn use_other_database_in_a_revision_moves_nothing(db: &TestDb, d: &Path) {
         let other = TestDb::new(Server::Mysql);
-        let other_name = database_of(&other.url);
-        let d = project();
-        let d = d.path();
+        let other_name = database_name(&other.url);
         write_revision(d, "a", "", &format!("USE `{other_name}`;\nCREATE TABLE ta (x INT);"), Some(""), "");
-        write_revision(d, "b", "a", "CREATE TABLE tb (x INT);", Some("DROP TABLE tb;"), "");
+        revision_b(d);
         write_revision(d, "c", "b", &format!("USE `{other_name}`;"), Some(""), "");
         write_revision(d, "e", "c", "CREATE TABLE te (x INT);", Some("DROP TABLE te;"), "");
         ok(d, &db.url, &["upgrade", "heads"]);
-        assert_eq!(int(&db, "SELECT COUNT(*) AS v FROM migraph_revisions"), 4);
+        assert_eq!(int(db, "SELECT COUNT(*) AS v FROM migraph_revisions"), 4);
         let theirs = format!(
             "SELECT COUNT(*) AS v FROM information_schema.tables WHERE table_schema = '{other_name}' \
              AND table_name LIKE 'migraph%'"
         );
-        assert_eq!(int(&db, &theirs), 0);
+        assert_eq!(int(db, &theirs), 0);
         let ours = "SELECT COUNT(*) AS v FROM information_schema.tables WHERE table_schema = DATABASE() \
                     AND table_name IN ('tb', 'te')";
-        assert_eq!(int(&db, ours), 2, "the session was put back after each revision");
+        assert_eq!(int(db, ours), 2, "the session was put back after each revision");
         assert!(ok(d, &db.url, &["status"]).stdout.contains("applied:  4 of 4"));
     }
 
-    #[test]
-    #[cfg_attr(
-        not(all(feature = "mysql", migraph_mysql_server)),
-        ignore = "needs --features mysql and MIGRAPH_TEST_MYSQL_URL"
-    )]
-    fn mysql_a_70_kb_message_is_recorded_in_an_upgraded_table() {
-        let db = TestDb::new(Server::Mysql);
-        let d = project();
-        let d = d.path();
-        write_revision(d, "a", "", "CREATE TABLE ta (x INT);", Some("DROP TABLE ta;"), "");
-        ok(d, &db.url, &["upgrade", "a"]);
-        let checksum = db.connect().text("SELECT checksum AS v FROM migraph_revisions", &[]).expect("sum");
-        db.connect()
-            .batch(&format!(
-                "DROP TABLE migraph_revisions; {} ENGINE=InnoDB DEFAULT CHARSET=utf8mb4; INSERT INTO migraph_revisions \
-                 VALUES ('a', '', 'rev a', '{}', 'DROP TABLE ta;', '2020-01-01T00:00:00.000000Z', 1)",
-                old_layout("TEXT"),
-                checksum.expect("checksum")
-            ))
-            .expect("old layout");
+    fn a_70_kb_message_is_recorded_in_an_upgraded_table(db: &TestDb, d: &Path) {
+        revision_a(d);
+        applied_a_in_the_first_layout(db, d, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
         let long = "m".repeat(70_000);
         let path = d.join("revisions/b.sql");
         fs::write(
@@ -469,11 +400,11 @@ mod servers {
         )
         .expect("write b");
         ok(d, &db.url, &["upgrade", "heads"]);
-        assert_eq!(int(&db, "SELECT LENGTH(message) AS v FROM migraph_revisions WHERE id = 'b'"), 70_000);
+        assert_eq!(int(db, "SELECT LENGTH(message) AS v FROM migraph_revisions WHERE id = 'b'"), 70_000);
         let narrow = "SELECT COUNT(*) AS v FROM information_schema.columns WHERE table_schema = DATABASE() \
                       AND table_name = 'migraph_revisions' AND column_name IN ('parents', 'message', 'down_sql') \
                       AND data_type <> 'longtext'";
-        assert_eq!(int(&db, narrow), 0);
+        assert_eq!(int(db, narrow), 0);
         assert!(ok(d, &db.url, &["status"]).stdout.contains("applied:  2 of 2"));
     }
 }

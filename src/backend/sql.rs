@@ -95,6 +95,10 @@ impl From<&Table> for Table {
 /// order they are added to an older table.
 pub const ADDED_COLUMNS: [&str; 2] = ["depends_on", "transaction"];
 
+/// The type of MySQL's revision-ID columns: compared byte for byte, so IDs
+/// that differ only in case are two revisions.
+const MYSQL_ID_TYPE: &str = "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
+
 /// Version-table columns that hold free text of any length.
 const LONG_COLUMNS: [&str; 4] = ["parents", "message", "down_sql", "depends_on"];
 
@@ -180,6 +184,17 @@ impl Dialect {
         }
     }
 
+    /// The type of the revision-ID columns. IDs are case-sensitive, and
+    /// MySQL compares `VARCHAR` without regard to case by default (`Abc`
+    /// and `abc` would be one primary key), so there it has a binary
+    /// collation. PostgreSQL and SQLite compare text exactly.
+    fn id_text(self) -> &'static str {
+        match self {
+            Dialect::Mysql => MYSQL_ID_TYPE,
+            _ => self.key_text(),
+        }
+    }
+
     fn table_options(self) -> &'static str {
         match self {
             Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
@@ -200,11 +215,12 @@ impl Dialect {
         let table = table.into();
         let added = ADDED_COLUMNS.map(|c| format!(",\n    {}", self.added_column(c))).concat();
         format!(
-            "CREATE TABLE IF NOT EXISTS {} (\n    id {key} NOT NULL PRIMARY KEY,\n    parents {long} NOT NULL,\n    \
+            "CREATE TABLE IF NOT EXISTS {} (\n    id {id} NOT NULL PRIMARY KEY,\n    parents {long} NOT NULL,\n    \
              message {long} NOT NULL,\n    checksum {key} NOT NULL,\n    down_sql {long},\n    applied_at {key} NOT NULL,\n    \
              execution_ms BIGINT NOT NULL{added}\n){}",
             self.qualified(&table),
             self.table_options(),
+            id = self.id_text(),
             key = self.key_text(),
             long = self.long_text(),
         )
@@ -216,7 +232,7 @@ impl Dialect {
             "CREATE TABLE IF NOT EXISTS {} (\n    id {} NOT NULL PRIMARY KEY,\n    direction {} NOT NULL,\n    \
              started_at {} NOT NULL,\n    error {}\n){}",
             self.qualified(&table.into().pending()),
-            self.key_text(),
+            self.id_text(),
             self.key_text(),
             self.key_text(),
             self.long_text(),
@@ -250,6 +266,22 @@ impl Dialect {
                 self.qualified(&table.into())
             )
         })
+    }
+
+    /// MySQL: counts ID columns of `table` (the version table or the marker
+    /// table) whose collation is not binary, as older releases created
+    /// them, selected as `v`. `None` on the other databases.
+    pub fn count_case_insensitive_ids(self, table: impl Into<Table>) -> Option<(String, Vec<Arg>)> {
+        (self == Dialect::Mysql)
+            .then(|| self.count_columns(&table.into(), &["id"], " AND collation_name <> 'utf8mb4_bin'"))
+    }
+
+    /// MySQL: makes the ID column of `table` case-sensitive (see
+    /// [`Dialect::count_case_insensitive_ids`]), keeping its primary key.
+    /// `None` on the other databases.
+    pub fn case_sensitive_ids(self, table: impl Into<Table>) -> Option<String> {
+        (self == Dialect::Mysql)
+            .then(|| format!("ALTER TABLE {} MODIFY id {MYSQL_ID_TYPE} NOT NULL", self.qualified(&table.into())))
     }
 
     /// `table_schema = … AND table_name = …` for `information_schema`,

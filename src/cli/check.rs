@@ -16,7 +16,13 @@ use super::{CliError, Context, Result};
 
 #[derive(Debug, Default, Args)]
 pub struct CheckArgs {
-    /// Accept several heads (branches left open on purpose) instead of reporting them
+    /// Accept any number of heads, even on a shared or unlabelled branch
+    ///
+    /// Without it, several heads pass only when each head is on its own labelled branch
+    /// (long-lived branches such as expand/contract, or one label per app): some revision
+    /// at or below the head, through parents, carries a label, and no other head is at or
+    /// above that revision. Other heads are branches that were never merged. Also
+    /// `allow_multiple_heads = true` in migraph.toml.
     #[arg(long)]
     pub allow_multiple_heads: bool,
 }
@@ -37,19 +43,21 @@ impl Found {
     }
 }
 
-/// Several heads: a deployment of `heads` would leave branches unmerged.
-fn heads_problem(heads: &[String], found: &mut Found) {
-    if heads.len() < 2 {
+/// Several heads that are not each on their own labelled branch: branches
+/// that were never merged. One line per group of heads.
+fn heads_problem(graph: &RevisionGraph, found: &mut Found) {
+    let problems = graph.heads_off_their_branch();
+    if problems.is_empty() {
         return;
     }
-    found.problems.push(format!(
-        "the graph has {} heads: {} (branches that were never merged)",
-        heads.len(),
-        heads.join(", ")
-    ));
+    let heads = graph.heads().len();
+    for problem in problems {
+        found.problems.push(format!("the graph has {heads} heads; {problem}"));
+    }
     found.hint(
-        "join them with `migraph merge` (a merge revision of every head), \
-         or pass --allow-multiple-heads if the branches are meant to stay open",
+        "join the heads with `migraph merge`, give each long-lived branch a label on its first revision \
+         (`-- labels: NAME`), or pass --allow-multiple-heads (allow_multiple_heads = true in migraph.toml) \
+         if the branches are meant to stay open",
     );
 }
 
@@ -138,8 +146,8 @@ pub fn check(cx: &Context, args: &CheckArgs) -> Result<String> {
     };
     let heads: Vec<String> = graph.heads().iter().map(|r| r.id.clone()).collect();
     let mut found = Found::default();
-    if !args.allow_multiple_heads {
-        heads_problem(&heads, &mut found);
+    if !args.allow_multiple_heads && !settings.allow_multiple_heads {
+        heads_problem(&graph, &mut found);
     }
     let dialect = settings.url().ok().flatten().and_then(|url| migraph::backend::dialect_of(url).ok());
     for problem in migraph::backend::split::sql_problems(&graph, dialect) {

@@ -33,6 +33,8 @@ struct File {
     /// PostgreSQL schema of the version table.
     schema: Option<String>,
     lock_timeout: Option<u64>,
+    /// `check` accepts several heads even when they share a branch.
+    allow_multiple_heads: Option<bool>,
 }
 
 /// Settings after applying precedence.
@@ -45,6 +47,9 @@ pub struct Settings {
     pub schema: Option<String>,
     pub lock_timeout: Duration,
     pub config_file: Option<PathBuf>,
+    /// `allow_multiple_heads = true` in `migraph.toml`: `check` accepts any
+    /// number of heads, as `--allow-multiple-heads` does.
+    pub allow_multiple_heads: bool,
     /// Why `database_url` cannot be used (an unset variable in the file,
     /// or a URL that is not valid: reported by the commands that need it).
     url_error: Option<CliError>,
@@ -105,7 +110,17 @@ impl Settings {
         let lock_timeout = Duration::from_secs(
             global.lock_timeout.or(file.lock_timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT).min(MAX_LOCK_TIMEOUT),
         );
-        Ok(Settings { revisions, database_url, table, schema, lock_timeout, config_file, url_error })
+        let allow_multiple_heads = file.allow_multiple_heads.unwrap_or(false);
+        Ok(Settings {
+            revisions,
+            database_url,
+            table,
+            schema,
+            lock_timeout,
+            config_file,
+            allow_multiple_heads,
+            url_error,
+        })
     }
 
     /// The version table: its name and PostgreSQL schema.
@@ -214,7 +229,7 @@ fn read_config(path: &Path) -> Result<File> {
         let line = e.span().map(|span| 1 + text[..span.start.min(text.len())].matches('\n').count());
         let place = line.map_or_else(|| path.display().to_string(), |l| format!("{}:{l}", path.display()));
         CliError::new(format!("{place}: {}", e.message()))
-            .hint("known keys: revisions, database_url, table, schema, lock_timeout")
+            .hint("known keys: revisions, database_url, table, schema, lock_timeout, allow_multiple_heads")
     })?;
     if let Some(seconds) = file.lock_timeout.filter(|&s| s > MAX_LOCK_TIMEOUT) {
         let line = text.lines().position(|l| l.trim_start().starts_with("lock_timeout")).map_or(0, |i| i + 1);

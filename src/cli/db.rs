@@ -23,7 +23,10 @@ struct Seen {
 fn look(cx: &Context) -> Result<(RevisionGraph, Seen)> {
     let url = url(cx)?;
     let (graph, db) = cx.graph_while(|| read_state(url, &cx.settings.version_table()))?;
-    let analysis = Analysis::new(&graph, &db).map_err(|e| damaged(cx, &graph, &db, &e.to_string()))?;
+    let analysis = Analysis::new(&graph, &db).map_err(|e| match e {
+        migraph::status::StateError::Squash(partial) => CliError::new(&partial).hint(partial.hint()),
+        e => damaged(cx, &graph, &db, &e.to_string()),
+    })?;
     let running = !db.pending.is_empty() && super::run::run_in_progress(cx, url)?;
     Ok((graph, Seen { db, analysis, running }))
 }
@@ -162,6 +165,19 @@ pub fn status(cx: &Context) -> Result<String> {
             d.id,
             printable(&d.path.display().to_string())
         );
+    }
+    for s in &seen.analysis.squashes {
+        let replaced = printable(&s.drop.join(", ")).into_owned();
+        out += &match s.record {
+            true => format!(
+                "squash:   {} counts as applied ({replaced} are); the next run records it in their place (no SQL)\n",
+                printable(&s.squash)
+            ),
+            false => {
+                let squash = printable(&s.squash);
+                format!("squash:   the next run drops the leftover rows of {replaced}, replaced by {squash}\n")
+            }
+        };
     }
     for id in &seen.analysis.stored {
         out +=

@@ -13,6 +13,7 @@ mod inspect;
 mod new;
 mod output;
 mod run;
+mod squash;
 mod style;
 
 use std::ffi::OsString;
@@ -105,6 +106,11 @@ pub enum Command {
         after_help = "Examples:\n  migraph merge\n  migraph merge billing@head auth@head -m \"join billing and auth\""
     )]
     Merge(new::MergeArgs),
+    /// Write a revision that replaces a linear range FROM:TO (its SQL concatenated), like Django's squashmigrations
+    #[command(after_help = "Examples:\n  migraph squash 1a2b:9f8e -m \"initial schema\"\n\n\
+        Databases with every replaced revision applied record the squash without running SQL; fresh databases run\n\
+        it instead of them. Keep the replaced files until every database has passed the squash, then delete them.")]
+    Squash(squash::SquashArgs),
     /// List the heads of the graph
     #[command(after_help = "Examples:\n  migraph heads\n  migraph heads --json")]
     Heads,
@@ -123,6 +129,10 @@ pub enum Command {
     #[command(after_help = "Examples:\n  migraph graph | dot -Tsvg > history.svg\n  migraph graph --format mermaid")]
     Graph(history::GraphArgs),
     /// Validate the revision graph; exit 1 listing every problem
+    ///
+    /// Fails on file errors; on several heads unless each head is on its own labelled branch
+    /// (expand/contract, one label per app) or --allow-multiple-heads; with a database, on
+    /// checksum drift, applied revisions without a file and failed revisions.
     #[command(after_help = "Examples:\n  migraph check\n  migraph check --database-url sqlite://app.db --json")]
     Check(check::CheckArgs),
     /// Print the database's applied heads
@@ -141,7 +151,7 @@ pub enum Command {
         migraph upgrade heads --backup\n  \
         migraph upgrade heads --sql > upgrade.sql")]
     Upgrade(run::UpgradeArgs),
-    /// Unapply the revisions that descend from the target(s)
+    /// Unapply the target(s)' own line of work above them and what needs it
     #[command(after_help = "Examples:\n  \
         migraph downgrade -1\n  \
         migraph downgrade base --dry-run\n  \
@@ -357,6 +367,7 @@ fn dispatch(cx: &Context, command: &Command) -> Result<String> {
         Command::Init(args) => new::init(&cx.global, args),
         Command::Revision(args) => new::revision(cx, args),
         Command::Merge(args) => new::merge(cx, args),
+        Command::Squash(args) => squash::squash(cx, args),
         Command::Heads => inspect::heads(cx),
         Command::Branches => inspect::branches(cx),
         Command::History(args) => history::history(cx, args),

@@ -23,8 +23,9 @@ use super::{CliError, Context, Result};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Target(s): `heads`, `head`, an ID prefix, a label, `<label>@head`, `+N`, `-N`, `<rev>±N`, `base`
-    #[arg(required = true, value_name = "TARGET", allow_negative_numbers = true)]
+    /// Target(s): `heads`, `head`, an ID prefix, a label, `B@head`, `B@base`, `B@<rev>`, `B@±N`, `+N`, `-N`, `<rev>±N`, `base`
+    /// [upgrade's default: heads; downgrade and migrate need one]
+    #[arg(value_name = "TARGET", allow_negative_numbers = true)]
     pub targets: Vec<String>,
     /// Print the plan without running it
     #[arg(long, conflicts_with = "sql")]
@@ -175,7 +176,17 @@ fn options(cx: &Context, single_transaction: bool, backup: bool) -> RunOptions {
 }
 
 fn execute(cx: &Context, verb: Verb, args: &RunArgs) -> Result<String> {
-    let targets = targets(&args.targets);
+    let targets = match (verb, targets(&args.targets)) {
+        // As `diesel migration run` and `sqlx migrate run`: everything.
+        (Verb::Upgrade, list) if list.is_empty() => vec!["heads"],
+        (_, list) if list.is_empty() => {
+            let mut e = CliError::new(format!("`migraph {verb}` needs a target"))
+                .hint(format!("`migraph {verb} base` goes to the empty state; see `migraph {verb} --help`"));
+            e.code = 2;
+            return Err(e);
+        }
+        (_, list) => list,
+    };
     if args.sql {
         return offline_script(cx, &cx.graph()?, verb, &targets, &args.from);
     }
@@ -285,6 +296,16 @@ impl Progress {
             Event::Finished { .. } => return,
             Event::Skipped(step) => format!("  skip {} (done by a concurrent run)", printable(&step.id)),
             Event::BackedUp(path) => format!("backup: {}", path.display()),
+            Event::Squashed(squash) if squash.record => format!(
+                "  squash {} recorded in place of {} (no SQL ran)",
+                printable(&squash.squash),
+                printable(&squash.drop.join(", "))
+            ),
+            Event::Squashed(squash) => format!(
+                "  squash {}: dropped the leftover rows of {} (no SQL ran)",
+                printable(&squash.squash),
+                printable(&squash.drop.join(", "))
+            ),
             Event::UsingStoredDown(step) => format!(
                 "  note: the file of {} is missing; unapplying it with the down section stored when it was applied",
                 printable(&step.id)
@@ -352,6 +373,10 @@ fn planned(cx: &Context, graph: &RevisionGraph, url: &str, verb: Verb, targets: 
         }
     }
     let analysis = runner::checked(graph, &db, verb)?;
+    for squash in analysis.squashes.iter().filter(|_| !cx.global.quiet) {
+        let replaced = squash.drop.join(", ");
+        eprintln!("note: the run first records squash {} in place of {} (no SQL)", squash.squash, printable(&replaced));
+    }
     let plan = migraph::plan(analysis.graph(graph), &analysis.state, verb, targets)?;
     let dialect = dialect_of(url).map_err(CliError::new)?;
     migraph::revision::check_dialect(analysis.graph(graph), &plan, dialect)?;

@@ -24,11 +24,20 @@ enum Key {
     Labels,
     DependsOn,
     Transaction,
+    Replaces,
 }
 
 impl Key {
-    const ALL: [Key; 7] =
-        [Key::Id, Key::Parents, Key::Message, Key::Created, Key::Labels, Key::DependsOn, Key::Transaction];
+    const ALL: [Key; 8] = [
+        Key::Id,
+        Key::Parents,
+        Key::Message,
+        Key::Created,
+        Key::Labels,
+        Key::DependsOn,
+        Key::Transaction,
+        Key::Replaces,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -39,6 +48,7 @@ impl Key {
             Key::Labels => "labels",
             Key::DependsOn => "depends-on",
             Key::Transaction => "transaction",
+            Key::Replaces => "replaces",
         }
     }
 }
@@ -65,13 +75,13 @@ fn index(marker: Marker) -> (usize, usize) {
 
 pub(super) struct Parser<'p> {
     path: &'p Path,
-    seen: [Option<usize>; 7],
-    values: [String; 7],
+    seen: [Option<usize>; 8],
+    values: [String; 8],
 }
 
 impl<'p> Parser<'p> {
     pub(super) fn new(path: &'p Path) -> Self {
-        Parser { path, seen: [None; 7], values: Default::default() }
+        Parser { path, seen: [None; 8], values: Default::default() }
     }
 
     fn err(&self, line: Option<usize>, kind: ParseErrorKind) -> ParseError {
@@ -163,7 +173,9 @@ impl<'p> Parser<'p> {
         let mut ids: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for id in value.split_whitespace() {
-            if !is_valid_id(id) {
+            // depends-on may also name a branch label (the graph resolves it).
+            let label = key == Key::DependsOn && label_problem(id).is_none();
+            if !is_valid_id(id) && !label {
                 return Err(self.err(line, ParseErrorKind::InvalidId(id.to_string())));
             }
             if !seen.insert(id) {
@@ -188,6 +200,7 @@ impl<'p> Parser<'p> {
         }
         let parents = self.ids(Key::Parents)?;
         let depends_on = self.ids(Key::DependsOn)?;
+        let replaces = self.ids(Key::Replaces)?;
         let (labels_text, labels_line) = self.value(Key::Labels);
         let mut labels: Vec<String> = Vec::new();
         for label in labels_text.split_whitespace() {
@@ -233,6 +246,8 @@ impl<'p> Parser<'p> {
             created,
             labels,
             depends_on,
+            replaces,
+            replaced: Vec::new(),
             transactional,
             up,
             down,
@@ -245,6 +260,7 @@ impl<'p> Parser<'p> {
                 parents: parents_line,
                 labels: labels_line,
                 depends_on: self.value(Key::DependsOn).1,
+                replaces: self.value(Key::Replaces).1,
             },
         })
     }

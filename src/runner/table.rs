@@ -38,7 +38,9 @@ pub fn locate(backend: &mut dyn Backend, options: &RunOptions) -> Result<Table, 
 /// (and PostgreSQL's schema, like Flyway), and brings a version table
 /// written by an older release up to date: adds the `depends_on` and
 /// `transaction` columns, and on MySQL widens its 64 KB `TEXT` columns to
-/// `LONGTEXT`. Call it under the run lock.
+/// `LONGTEXT` and gives the ID columns (of both tables) a binary collation,
+/// so IDs that differ only in case stay two revisions. Call it under the
+/// run lock.
 pub fn ensure_tables(backend: &mut dyn Backend, table: impl Into<Table>) -> Result<(), DbError> {
     let table = table.into();
     let dialect = backend.dialect();
@@ -66,6 +68,15 @@ pub fn ensure_tables(backend: &mut dyn Backend, table: impl Into<Table>) -> Resu
     if let Some((sql, args)) = dialect.count_narrow_columns(&table) {
         if backend.int(&sql, &args)?.unwrap_or(0) > 0 {
             backend.batch(&dialect.widen_text_columns(&table).unwrap_or_default())?;
+        }
+    }
+    for table in [table.clone(), table.pending()] {
+        if let (Some((sql, args)), Some(alter)) =
+            (dialect.count_case_insensitive_ids(&table), dialect.case_sensitive_ids(&table))
+        {
+            if backend.int(&sql, &args)?.unwrap_or(0) > 0 {
+                backend.batch(&alter)?;
+            }
         }
     }
     Ok(())

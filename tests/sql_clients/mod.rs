@@ -5,43 +5,30 @@
 //! so the comparison does not depend on migraph's own code.
 #![allow(dead_code)]
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use migraph::backend::Dialect;
 
-use crate::common::{Server, TestDb};
+use crate::common::{with_stdin, AnyDb, Server};
 
 /// A fresh, empty database.
 pub struct Db {
     pub dialect: Dialect,
     pub url: String,
     path: Option<PathBuf>,
-    _dir: Option<tempfile::TempDir>,
-    _server: Option<TestDb>,
+    _db: AnyDb,
 }
 
 impl Db {
     pub fn new(dialect: Dialect) -> Db {
-        match dialect {
-            Dialect::Sqlite => {
-                let dir = tempfile::tempdir().expect("tempdir");
-                let path = dir.path().join("db.sqlite");
-                Db {
-                    dialect,
-                    url: format!("sqlite://{}", path.display()),
-                    path: Some(path),
-                    _dir: Some(dir),
-                    _server: None,
-                }
-            }
-            Dialect::Postgres | Dialect::Mysql => {
-                let server = if dialect == Dialect::Postgres { Server::Postgres } else { Server::Mysql };
-                let db = TestDb::new(server);
-                Db { dialect, url: db.url.clone(), path: None, _dir: None, _server: Some(db) }
-            }
-        }
+        let db = AnyDb::new(match dialect {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(Server::Postgres),
+            Dialect::Mysql => Some(Server::Mysql),
+        });
+        let path = db.dir.as_ref().map(|dir| dir.path().join("app.db"));
+        Db { dialect, url: db.url.clone(), path, _db: db }
     }
 
     /// The client, connected to this database, that stops at the first error.
@@ -175,21 +162,9 @@ impl Db {
     }
 }
 
-fn run(mut command: Command, stdin: &str) -> Result<String, String> {
+fn run(command: Command, stdin: &str) -> Result<String, String> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
-    let mut input = child.stdin.take().expect("stdin");
-    let script = stdin.to_string();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(script.as_bytes());
-    });
-    let out = child.wait_with_output().expect("wait for the client");
-    let _ = writer.join();
+    let (out, _) = with_stdin(command, stdin);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     // sqlite3 reports some errors on stderr only.

@@ -106,3 +106,24 @@ fn lock_keys_depend_on_the_table() {
     assert_ne!(a, Dialect::Postgres.lock_arg(Table::new("t", Some("app".into()))));
     assert_eq!(Dialect::Mysql.lock_arg(Table::new("t", Some("db".into()))), Arg::Text("db.t".into()));
 }
+
+#[test]
+fn mysql_id_columns_compare_case_sensitively() {
+    let binary = "id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY";
+    assert!(Dialect::Mysql.create_version_table("t").contains(binary));
+    assert!(Dialect::Mysql.create_pending_table("t").contains(binary));
+    assert!(Dialect::Mysql.create_version_table("t").contains("checksum VARCHAR(64) NOT NULL"));
+    assert!(Dialect::Postgres.create_version_table("t").contains("id VARCHAR(64) NOT NULL PRIMARY KEY"));
+    assert!(Dialect::Sqlite.create_version_table("t").contains("id TEXT NOT NULL PRIMARY KEY"));
+    let t = Table::new("t", Some("d".into()));
+    let (sql, args) = Dialect::Mysql.count_case_insensitive_ids(&t).unwrap();
+    assert!(sql.contains("column_name IN ('id') AND collation_name <> 'utf8mb4_bin'"), "{sql}");
+    assert_eq!(args[0], Arg::Text("d".into()));
+    assert_eq!(
+        Dialect::Mysql.case_sensitive_ids(t.pending()).unwrap(),
+        "ALTER TABLE `d`.`t_pending` MODIFY id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL"
+    );
+    for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        assert!(dialect.count_case_insensitive_ids("t").is_none() && dialect.case_sensitive_ids("t").is_none());
+    }
+}
