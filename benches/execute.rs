@@ -19,7 +19,7 @@
 //!    where the script is what `migraph upgrade heads --sql` prints for
 //!    SQLite (generated once, untimed): the version table's `CREATE TABLE`,
 //!    then per revision, in the same order, `BEGIN IMMEDIATE; <up SQL>;
-//!    INSERT INTO "migraph_revisions" (...) VALUES (<literals>); COMMIT;`.
+//!    INSERT INTO main."migraph_revisions" (...) VALUES (<literals>); COMMIT;`.
 //!    That is the work migraph does per revision, minus what only migraph
 //!    does: reading and parsing the files, planning, its run lock (on the
 //!    database's directory) and the re-check `SELECT COUNT(*)` inside each
@@ -319,7 +319,7 @@ fn main() -> ExitCode {
     println!();
     println!(
         "floor: the statements of `migraph upgrade heads --sql` for the dialect (version table, then per revision \
-         `BEGIN [IMMEDIATE]; <up SQL>; INSERT INTO \"{TABLE}\" ... VALUES (<literals>); COMMIT;`, in migraph's order), \
+         `BEGIN [IMMEDIATE]; <up SQL>; INSERT INTO <schema>.\"{TABLE}\" ... VALUES (<literals>); COMMIT;`, in migraph's order), \
          run by `sqlite3 -bail FILE < script` or `psql -X -q -v ON_ERROR_STOP=1 -f script`. migraph does the same \
          transactions through Diesel and in addition starts up, reads, parses and checksums the revision files, reads \
          the version table, plans, creates the `{TABLE}_pending` table and takes its run lock (SQLite: a lock on the \
@@ -471,7 +471,11 @@ fn write_script(dir: &Path, url: &str, begin: &str, n: usize, path: &Path) -> Re
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let begins = text.lines().filter(|l| *l == begin).count();
-    let inserts = text.lines().filter(|l| l.starts_with(&format!("INSERT INTO \"{TABLE}\""))).count();
+    // The version table is qualified (`main."t"`, `"public"."t"`): match the end of the name.
+    let inserts = text
+        .lines()
+        .filter(|l| l.starts_with("INSERT INTO ") && l.contains(&format!(".\"{TABLE}\" (id, parents,")))
+        .count();
     if begins != n || inserts != n {
         return Err(format!(
             "the --sql script has {begins} `{begin}` and {inserts} version-row inserts, expected {n} of each"

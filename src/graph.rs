@@ -45,7 +45,7 @@ pub(crate) enum Via {
 }
 
 /// A validated revision graph.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RevisionGraph {
     revisions: Vec<Revision>,
     graph: DiGraph<(), Edge, u32>,
@@ -55,6 +55,7 @@ pub struct RevisionGraph {
 
 /// Something wrong with the graph as a whole. Each names every file involved.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum Problem {
     #[error(transparent)]
     Parse(#[from] ParseError),

@@ -22,7 +22,7 @@
 //! ```
 //!
 //! Data flows one way: files ([`source`]) → revisions ([`revision`]) →
-//! graph ([`graph`]) → targets ([`target`]) → plan ([`plan`]). Everything
+//! graph ([`graph`]) → targets ([`target`]) → plan ([`plan`](mod@plan)). Everything
 //! here is pure: no database, no terminal.
 //!
 //! ```
@@ -54,9 +54,13 @@
 //! Diesel connection, reporting progress through a callback.
 
 pub mod backend;
+mod embed;
 pub mod graph;
 pub mod migrator;
 pub mod plan;
+// The command line's pictures (`history --graph`, DOT, Mermaid): public
+// for the binary and its tests, not a stable library API.
+#[doc(hidden)]
 pub mod render;
 pub mod revision;
 pub mod runner;
@@ -69,15 +73,41 @@ pub mod target;
 use std::path::Path;
 
 pub use graph::{GraphError, Problem, RevisionGraph};
-pub use migraph_macros::embed_revisions;
+#[doc(hidden)]
+pub use migraph_macros::embed_revisions as __embed_revisions;
 pub use migrator::{Embedded, Migrator};
 pub use plan::{plan, Direction, Plan, PlanError, State, Step, Verb};
 pub use revision::{ParseError, Revision};
+pub use runner::RunError;
 pub use source::{NewRevision, SourceError};
 pub use target::TargetError;
 
-/// Any error the library reports.
+/// Any error the library reports: `?` turns every error of this crate
+/// into it, so an application's start-up code can return
+/// `Result<_, migraph::Error>` (it also works with `Box<dyn Error>` and
+/// `anyhow`). Each variant keeps the typed error of its module, with the
+/// IDs, paths and repair targets it carries; `Display` says what went wrong,
+/// in words that name no command-line tool.
+///
+/// ```
+/// use diesel::Connection;
+/// use migraph::{Error, Migrator, RunError};
+///
+/// fn migrate(conn: &mut diesel::SqliteConnection) -> Result<usize, Error> {
+///     let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?.table("schema_history")?;
+///     Ok(migrator.upgrade_heads(conn)?.done.len())
+/// }
+///
+/// let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+/// assert_eq!(migrate(&mut conn)?, 11);
+///
+/// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+/// let error = Error::from(migrator.run(&mut conn, migraph::Verb::Upgrade, &["nope"], |_| {}).unwrap_err());
+/// assert!(matches!(error, Error::Run(RunError::Plan(_))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
     Source(#[from] SourceError),
@@ -87,21 +117,18 @@ pub enum Error {
     Target(#[from] TargetError),
     #[error(transparent)]
     Plan(#[from] PlanError),
-}
-
-impl Error {
-    /// A line telling the user what to do next, when there is one.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Error::Target(e) => e.hint(),
-            Error::Plan(e) => e.hint(),
-            Error::Graph(_) => Some("fix the files named above; `migraph check` lists every problem".into()),
-            Error::Source(SourceError::Missing(_)) => {
-                Some("run `migraph init` to create one, or pass --revisions DIR".into())
-            }
-            Error::Source(_) => None,
-        }
-    }
+    /// A run, plan or status on a database.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The version table cannot be read as a state of the files.
+    #[error(transparent)]
+    State(#[from] status::StateError),
+    #[error(transparent)]
+    Db(#[from] backend::DbError),
+    #[error(transparent)]
+    InvalidTableName(#[from] migrator::InvalidTableName),
+    #[error(transparent)]
+    InvalidSchemaName(#[from] migrator::InvalidSchemaName),
 }
 
 /// Loads and validates every revision below `dir`.

@@ -13,7 +13,8 @@
 //!
 //! Nothing here prints. Progress arrives through a callback
 //! ([`Migrator::run`]) and every outcome is a value: a [`Report`] of what
-//! ran, or an error whose `hint()` says what to do next.
+//! ran, or a typed error ([`RunError`], which `?` turns into
+//! [`crate::Error`] like every error of this crate).
 //!
 //! # Start-up
 //!
@@ -90,7 +91,8 @@ use crate::backend::{Backend, PendingRow};
 use crate::graph::RevisionGraph;
 use crate::plan::{plan as make_plan, Plan, Verb};
 use crate::revision::Revision;
-use crate::runner::{self, Event, Report, RunError, RunOptions};
+use crate::runner::{self, Event, Interruption, Recovery, Report, RunError, RunOptions};
+use crate::squash::Rewrite;
 use crate::status::{Analysis, DbState, Drift};
 use crate::Error;
 
@@ -143,8 +145,22 @@ pub struct InvalidTableName(pub String);
 #[error("invalid version table schema `{0}`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit")]
 pub struct InvalidSchemaName(pub String);
 
+/// What a run would do now ([`Migrator::preview`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// The plan, checked like a run's.
+    pub plan: Plan,
+    /// Squashes the run records first in place of the revisions they
+    /// replace (no SQL runs for them).
+    pub squashes: Vec<Rewrite>,
+    /// Drifted revisions the plan unapplies with the down SQL stored when
+    /// they were applied (a downgrade only).
+    pub drifted: Vec<String>,
+}
+
 /// The database compared with the revisions ([`Migrator::status`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
     /// Applied revision IDs, in apply order.
     pub applied: Vec<String>,
@@ -163,6 +179,9 @@ pub struct Status {
     /// Revisions another migraph run is applying right now (it holds the
     /// run lock): in flight, not failed.
     pub running: Vec<PendingRow>,
+    /// Each of `failed`, with the `stamp` targets that record the truth
+    /// whether its statements all took effect or none did.
+    pub interrupted: Vec<Interruption>,
 }
 
 impl Status {
@@ -218,6 +237,18 @@ impl Migrator {
     /// Wraps a graph built some other way, with the default options.
     pub fn from_graph(graph: RevisionGraph) -> Migrator {
         Migrator { graph, options: RunOptions::default() }
+    }
+
+    /// Uses `options` for every run: the version table and schema are
+    /// checked as [`Migrator::table`] and [`Migrator::schema`] check them.
+    pub fn with_options(mut self, options: RunOptions) -> Result<Migrator, Error> {
+        let schema = options.schema.clone();
+        self = self.table(&options.table)?;
+        if let Some(schema) = &schema {
+            self = self.schema(schema)?;
+        }
+        self.options = options;
+        Ok(self)
     }
 
     /// The revisions.
@@ -310,12 +341,40 @@ impl Migrator {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn plan(&self, backend: &mut dyn Backend, verb: Verb, targets: &[&str]) -> Result<Plan, RunError> {
+        Ok(self.preview(backend, verb, targets)?.plan)
+    }
+
+    /// [`Migrator::plan`], with what else the run would do: squashes it
+    /// records first, and drifted revisions a downgrade unapplies with the
+    /// down SQL stored when they were applied.
+    pub fn preview(&self, backend: &mut dyn Backend, verb: Verb, targets: &[&str]) -> Result<Preview, RunError> {
         let db = self.read(backend)?;
-        let analysis = runner::checked_unlocked(backend, &self.options, &self.graph, &db, verb)?;
+        if verb == Verb::Stamp {
+            if let Err(RunError::State(_)) = runner::checked(&self.graph, &db, verb) {
+                // A damaged version table: the repair `stamp` makes, as a run does.
+                let plan = crate::status::repair_plan(&self.graph, &db, targets)?;
+                return Ok(Preview { plan, squashes: Vec::new(), drifted: Vec::new() });
+            }
+        }
+        if let Some(pending) = db.pending.first().filter(|_| verb != Verb::Stamp) {
+            let held = runner::lock_held(backend, &self.options).map_err(|source| RunError::Db {
+                context: "cannot tell whether another run holds the lock".into(),
+                source,
+            })?;
+            if held {
+                return Err(RunError::Running(Box::new(pending.clone())));
+            }
+        }
+        let analysis = runner::check_state(&self.graph, &db, verb, verb == Verb::Downgrade)?;
         let plan = make_plan(analysis.graph(&self.graph), &analysis.state, verb, targets)?;
-        crate::revision::check_dialect(analysis.graph(&self.graph), &plan, backend.dialect())?;
-        runner::transaction_control_free(analysis.graph(&self.graph), &plan, backend.dialect())?;
-        Ok(plan)
+        let drifted = if verb == Verb::Downgrade { runner::drifted_down(&analysis, &plan)? } else { Vec::new() };
+        let stored_down = runner::with_stored_down(analysis.graph(&self.graph), &db, &drifted)?;
+        let graph = stored_down.as_ref().unwrap_or(analysis.graph(&self.graph));
+        let dialect = backend.dialect();
+        crate::revision::check_dialect(graph, &plan, dialect)?;
+        runner::transaction_control_free(graph, &plan, dialect)?;
+        runner::empty_up_free(graph, &plan, dialect)?;
+        Ok(Preview { plan, squashes: analysis.squashes.clone(), drifted })
     }
 
     /// Runs `verb` to `targets` (the targets of the command line: `heads`,
@@ -413,6 +472,10 @@ impl Migrator {
                 source,
             })?;
         let (running, failed) = if in_flight { (db.pending, Vec::new()) } else { (Vec::new(), db.pending) };
+        let interrupted = failed
+            .iter()
+            .map(|p| Interruption { pending: p.clone(), recovery: Recovery::new(graph, state, p) })
+            .collect();
         Ok(Status {
             applied: ids(state.applied(graph)),
             heads: ids(state.heads(graph)),
@@ -421,7 +484,16 @@ impl Migrator {
             missing_files: analysis.stored.clone(),
             failed,
             running,
+            interrupted,
         })
+    }
+
+    /// For a version table whose rows cannot be read as a state of these
+    /// files ([`Migrator::status`] fails with [`RunError::State`]): the
+    /// `stamp` targets that record every revision with a row, with its
+    /// ancestors (`["base"]` when no row names a revision of the files).
+    pub fn repair_targets(&self, backend: &mut dyn Backend) -> Result<Vec<String>, RunError> {
+        Ok(crate::status::repair_targets(&self.graph, &self.read(backend)?))
     }
 
     /// The version table and markers, read without creating anything.
@@ -467,6 +539,21 @@ mod tests {
         assert_eq!(from_embedded.lines().count(), 4, "{from_embedded}");
         assert!(from_embedded.starts_with("revisions/a/z.sql:2: header key `id` repeated"), "{from_embedded}");
         assert!(from_embedded.contains("revisions/nul.sql:4: the file contains a NUL byte"), "{from_embedded}");
+    }
+
+    #[test]
+    fn options_are_validated_as_a_whole() {
+        let migrator = || Migrator::from_embedded(&[ROOT]).unwrap();
+        let mut options = RunOptions { table: "x; DROP TABLE y".into(), ..RunOptions::default() };
+        assert!(matches!(migrator().with_options(options.clone()), Err(Error::InvalidTableName(_))));
+        options.table = "history".into();
+        options.schema = Some("a.b".into());
+        assert!(matches!(migrator().with_options(options.clone()), Err(Error::InvalidSchemaName(_))));
+        options.schema = Some("app".into());
+        options.backup = true;
+        let migrator = migrator().with_options(options).unwrap();
+        assert_eq!((migrator.options().table.as_str(), migrator.options().schema.as_deref()), ("history", Some("app")));
+        assert!(migrator.options().backup);
     }
 
     #[test]
@@ -570,13 +657,71 @@ mod tests {
         }
 
         #[test]
+        fn failed_markers_come_typed_with_their_repair() {
+            let mut conn = memory();
+            let migrator = sample();
+            migrator.run(&mut conn, Verb::Upgrade, &["39d3b87c81ca"], |_| {}).unwrap();
+            let marker = "INSERT INTO migraph_revisions_pending (id, direction, started_at, error) \
+                          VALUES ('c5b223edf0bd', 'up', 'T', 'boom')";
+            conn.exec(marker, &[]).unwrap();
+            let status = migrator.status(&mut conn).unwrap();
+            let [Interruption { pending, recovery: Some(recovery) }] = status.interrupted.as_slice() else {
+                panic!("{status:?}")
+            };
+            assert_eq!(pending.direction, Direction::Up);
+            assert_eq!(pending.to_string(), "going up (started T): boom");
+            assert_eq!(recovery.if_done, ["c5b223edf0bd"]);
+            assert_eq!(recovery.if_not_done, ["39d3b87c81ca"]);
+            // Every error of a run converts into the crate's one error type.
+            let error = crate::Error::from(migrator.upgrade_heads(&mut conn).unwrap_err());
+            assert!(matches!(&error, crate::Error::Run(RunError::Interrupted(i)) if i.recovery.is_some()), "{error}");
+            assert!(error
+                .to_string()
+                .starts_with("revision c5b223edf0bd failed or was interrupted going up (started T): boom"));
+
+            // A direction that is neither `up` nor `down` is an error, not a guess.
+            conn.exec("UPDATE migraph_revisions_pending SET direction = 'sideways'", &[]).unwrap();
+            let error = migrator.status(&mut conn).unwrap_err();
+            assert!(matches!(&error, RunError::Db { .. }) && error.to_string().contains("`sideways`"), "{error}");
+        }
+
+        #[test]
+        fn plans_refuse_what_runs_refuse() {
+            static EMPTY: &[Embedded] =
+                &[Embedded { path: "revisions/e.sql", text: "-- id: e\n-- parents:\n-- migrate:up\n" }];
+            let migrator = Migrator::from_embedded(EMPTY).unwrap();
+            let mut conn = memory();
+            let planned = migrator.plan(&mut conn, Verb::Upgrade, &["heads"]).unwrap_err();
+            let ran = migrator.upgrade_heads(&mut conn).unwrap_err();
+            assert!(matches!(planned, RunError::EmptyUp(_)), "{planned}");
+            assert_eq!(planned.to_string(), ran.to_string());
+        }
+
+        #[test]
+        fn a_damaged_table_has_repair_targets() {
+            let mut conn = memory();
+            let migrator = sample();
+            migrator.run(&mut conn, Verb::Upgrade, &["c5b223edf0bd"], |_| {}).unwrap();
+            conn.exec("DELETE FROM migraph_revisions WHERE id = '39d3b87c81ca'", &[]).unwrap();
+            assert!(matches!(migrator.status(&mut conn), Err(RunError::State(_))));
+            assert_eq!(migrator.repair_targets(&mut conn).unwrap(), ["c5b223edf0bd"]);
+            // `stamp` plans the repair, as its run does; other verbs refuse.
+            let repair = migrator.plan(&mut conn, Verb::Stamp, &["c5b223edf0bd"]).unwrap();
+            assert_eq!(
+                repair.steps.iter().map(|s| (s.id.as_str(), s.direction)).collect::<Vec<_>>(),
+                [("39d3b87c81ca", Direction::Up)]
+            );
+            assert!(matches!(migrator.plan(&mut conn, Verb::Upgrade, &["heads"]), Err(RunError::State(_))));
+        }
+
+        #[test]
         fn downgrade_and_errors_are_values() {
             let mut conn = memory();
             let migrator = sample();
             let error = migrator.plan(&mut conn, Verb::Upgrade, &["head"]).unwrap_err();
             let several = |e: &RunError| matches!(e, RunError::Plan(PlanError::Target(TargetError::SeveralHeads { heads, .. })) if heads.len() == 2);
             assert!(several(&error), "{error}");
-            assert!(error.hint().is_some());
+            assert!(matches!(crate::Error::from(error), crate::Error::Run(RunError::Plan(_))));
             assert!(migrator.run(&mut conn, Verb::Upgrade, &["nope"], |_| {}).is_err());
             migrator.upgrade_heads(&mut conn).unwrap();
             let report = migrator.run(&mut conn, Verb::Downgrade, &["base"], |_| {}).unwrap();

@@ -91,6 +91,7 @@ impl Plan {
 
 /// Why no plan could be made.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum PlanError {
     #[error(transparent)]
     Target(#[from] TargetError),
@@ -113,38 +114,6 @@ pub enum PlanError {
     /// Revisions of the plan without SQL for the database's dialect (see `revision::check_dialect`).
     #[error("{}", crate::revision::not_for_dialect_message(*.direction, *.dialect, .revisions))]
     NotForDialect { direction: Direction, dialect: crate::backend::Dialect, revisions: Vec<(String, PathBuf)> },
-}
-
-impl PlanError {
-    /// What the user can do next.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            PlanError::Target(e) => e.hint(),
-            PlanError::BaseNotAllowed { .. } => Some("use `migraph downgrade base` to unapply everything".into()),
-            PlanError::BranchBaseNotAllowed { target, .. } => {
-                Some(format!("use `migraph downgrade {target}` to unapply that branch"))
-            }
-            PlanError::WrongDirection { verb, target } => {
-                let other = if *verb == Verb::Upgrade { Verb::Downgrade } else { Verb::Upgrade };
-                Some(format!("use `migraph {other} {target}`"))
-            }
-            PlanError::NotApplied { .. } => {
-                Some("use `migraph migrate <target>` to switch to a revision that is not applied".into())
-            }
-            PlanError::Irreversible { .. } => Some(
-                "add a `-- migrate:down` section (empty for a no-op), or use `migraph stamp` to record the state without running SQL"
-                    .into(),
-            ),
-            PlanError::UnknownApplied { .. } => {
-                Some("the database is ahead of these files: check out the newer revisions, or point --revisions at them".into())
-            }
-            PlanError::NotClosed { .. } => Some("repair the version table, e.g. with `migraph stamp <revision>`".into()),
-            PlanError::NotForDialect { direction, dialect, .. } => {
-                Some(crate::revision::not_for_dialect_hint(*direction, *dialect))
-            }
-            PlanError::NoTargets { .. } => None,
-        }
-    }
 }
 
 /// The applied state of a database, checked against the graph: every ID is
@@ -558,7 +527,7 @@ mod tests {
             Err("downgrade `+1` goes the wrong way: downgrade moves down".into())
         );
         let e = plan(&g, &State::new(&g, ["a"]).unwrap(), Verb::Downgrade, &["+1"]).unwrap_err();
-        assert_eq!(e.hint().as_deref(), Some("use `migraph upgrade +1`"));
+        assert_eq!(e, PlanError::WrongDirection { verb: Verb::Downgrade, target: "+1".into() });
         assert_eq!(run(&g, &["a", "b"], Verb::Migrate, &["-1"]), Ok("-b".into()), "migrate goes either way");
         assert_eq!(
             run(&g, &["a", "b"], Verb::Upgrade, &["c-1"]),

@@ -1,8 +1,8 @@
 //! One revision file: its header, its sections, its checksum.
 //!
 //! A revision is plain SQL with a header of `-- key: value` comment lines, so
-//! every SQL tool can still open and run it. Parsing is in [`parse`] (the
-//! header) and [`marker`] (the section marker lines, the only place that
+//! every SQL tool can still open and run it. Parsing is in `parse` (the
+//! header) and `marker` (the section marker lines, the only place that
 //! decides what a marker is).
 //!
 //! Sections are generic (`-- migrate:up`) or for one dialect
@@ -27,7 +27,7 @@ use thiserror::Error;
 use crate::backend::Dialect;
 use crate::plan::Direction;
 
-pub use check::{check_dialect, not_for_dialect_hint, not_for_dialect_message};
+pub use check::{check_dialect, not_for_dialect_message};
 pub use marker::{dialect_name, parse_marker, Marker, DIALECTS};
 
 /// The marker line that starts the upgrade SQL.
@@ -125,7 +125,7 @@ impl Revision {
 
     /// Whether the revision can be unapplied on at least one dialect (the
     /// planner, which knows no dialect, refuses only revisions that have no
-    /// down SQL anywhere; [`crate::plan::check_dialect`] checks the dialect
+    /// down SQL anywhere; [`check_dialect`] checks the dialect
     /// a plan runs on).
     pub fn is_reversible(&self) -> bool {
         self.down.is_some() || self.dialect_sql.iter().any(|d| d.down.is_some())

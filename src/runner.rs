@@ -15,8 +15,11 @@
 //! 2. The state is read after the lock is taken and the plan computed from
 //!    it, so concurrent runs apply each revision exactly once.
 //! 3. Everything is checked before the first statement: a leftover marker of
-//!    a revision that failed half-way, checksum drift, revisions applied but
-//!    missing from the files, irreversible revisions, unreachable targets.
+//!    a revision that failed half-way, checksum drift (`downgrade` and
+//!    [`redo`] unapply a drifted revision with the down SQL stored when it
+//!    was applied; drift of one that stays applied is refused), revisions
+//!    applied but missing from the files, irreversible revisions,
+//!    unreachable targets, up sections with no statement ([`empty_up`]).
 //! 4. Each revision's SQL and its version row commit in one transaction
 //!    where the backend allows it (SQLite, PostgreSQL). Otherwise (MySQL, or
 //!    a `transaction: false` revision) a marker row is written first and
@@ -51,7 +54,9 @@
 
 mod checks;
 mod lock;
+mod redo;
 mod squashes;
+mod state;
 mod table;
 
 use std::collections::HashSet;
@@ -69,15 +74,19 @@ use crate::revision::Revision;
 use crate::squash::Rewrite;
 use crate::status::{repair_plan, Analysis, DbState, Drift, StateError};
 
+pub use checks::{
+    empty_up, empty_up_free, empty_up_problems, transaction_control_free, EmptyUp, TransactionControl, EMPTY_MARKER,
+};
 use checks::{nestable, single_transaction_possible};
-pub use checks::{transaction_control_free, TransactionControl};
 pub use lock::lock_held;
 use lock::{backup_sqlite, lock};
+pub use redo::{drifted_down, redo, redo_plan, with_stored_down, RedoError, RedoPlan};
 pub use table::{ensure_tables, locate};
 use table::{recordable, session_restore};
 
 /// How to run.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunOptions {
     /// The version table.
     pub table: String,
@@ -110,6 +119,7 @@ impl Default for RunOptions {
 
 /// Progress, reported as it happens.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// Another run holds the lock; waiting up to the timeout.
     WaitingForLock,
@@ -123,6 +133,9 @@ pub enum Event<'a> {
     Skipped(&'a Step),
     /// The file is gone: unapplying with the down section stored at apply time.
     UsingStoredDown(&'a Step),
+    /// The file changed since the revision was applied (drift): unapplying
+    /// with the down section stored at apply time, not the file's.
+    DriftedDown(&'a Step),
     /// The database was copied to this file before the first change.
     BackedUp(&'a std::path::Path),
     /// A squash was recorded in place of the rows of the revisions it
@@ -132,6 +145,7 @@ pub enum Event<'a> {
 
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     pub plan: Plan,
     /// Steps executed, with their SQL time in milliseconds.
@@ -154,6 +168,7 @@ impl Report {
 
 /// Why a run stopped. Nothing after the failing revision ran.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum RunError {
     #[error("{context}: {source}")]
     Db { context: String, source: DbError },
@@ -178,11 +193,11 @@ pub enum RunError {
     Drift(Vec<Drift>),
     #[error("the database is ahead of these files: applied revision(s) {} have no file", .0.join(", "))]
     Ahead(Vec<String>),
-    #[error("revision {} failed or was interrupted while going {} (started {}){}; the schema may be half changed", .0.pending.id, .0.pending.direction, .0.pending.started_at, .0.pending.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    #[error("revision {} failed or was interrupted {}; the schema may be half changed", .0.pending.id, .0.pending)]
     Interrupted(Box<Interruption>),
     #[error("another migraph run held the lock for more than {0} s")]
     LockTimeout(u64),
-    #[error("--single-transaction is not possible here: {0}")]
+    #[error("single-transaction mode is not possible here: {0}")]
     SingleTransaction(String),
     #[error("cannot run on a connection that is inside a transaction: {0}")]
     InTransaction(NotNestable),
@@ -190,16 +205,21 @@ pub enum RunError {
     Backup { path: String, source: DbError },
     #[error("{}:{}: the {} SQL of revision {} ends or rolls back the transaction it runs in: `{}`", .0.path.display(), .0.line, .0.direction, .0.id, .0.statement)]
     TransactionControl(Box<TransactionControl>),
-    #[error("revision {} is being applied by another migraph run (going {}, started {}; it holds the lock)", .0.id, .0.direction, .0.started_at)]
+    #[error("revision {} is being applied by another migraph run ({}; it holds the lock)", .0.id, .0)]
     Running(Box<PendingRow>),
     #[error("revision {id} cannot be recorded in the version table: {problem}")]
     Unrecordable { id: String, problem: String },
     #[error(transparent)]
     Sql(#[from] crate::backend::split::RevisionSqlError),
+    #[error("{}{}: revision {} has no statement in its up section for {} (empty, or comments only)", .0.path.display(), .0.line.map(|l| format!(":{l}")).unwrap_or_default(), .0.id, .0.dialect)]
+    EmptyUp(Box<EmptyUp>),
+    #[error(transparent)]
+    Redo(#[from] RedoError),
 }
 
 /// Why a run cannot take place inside the caller's open transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum NotNestable {
     #[error("MySQL commits DDL implicitly, which would commit the caller's transaction")]
     Mysql,
@@ -211,71 +231,6 @@ pub enum NotNestable {
 
 fn describe_drift(drift: &[Drift]) -> String {
     drift.iter().map(|d| format!("{} ({})", d.id, d.path.display())).collect::<Vec<_>>().join(", ")
-}
-
-impl RunError {
-    /// What the user can do next.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            RunError::Plan(e) => e.hint(),
-            RunError::Drift(_) => Some(
-                "restore the file(s) from version control; if the edit is intended and the schema already matches, \
-                 record the new checksums with `migraph stamp --accept-drift` (it adds and removes no row)"
-                    .into(),
-            ),
-            // Never `downgrade`: the revisions may belong to another project
-            // sharing the database, and their down sections would drop its tables.
-            RunError::Ahead(_) => Some(
-                "these revisions were applied by a newer release of this project, or by another project that \
-                 uses the same database and version table: run the release that has them, or give each project \
-                 its own version table (--table) or schema/database; nothing was changed"
-                    .into(),
-            ),
-            RunError::Interrupted(i) => Some(match &i.recovery {
-                Some(r) => r.advice(&i.pending.id),
-                None => format!(
-                    "inspect the schema, finish or undo revision {}'s statements by hand, then record the true \
-                     state with `migraph stamp <the applied heads>`",
-                    i.pending.id
-                ),
-            }),
-            RunError::Revision { marked: true, .. } => {
-                Some("the revision ran outside a transaction and may be half applied; see `migraph status`".into())
-            }
-            RunError::Revision { rolled_back: true, .. } => {
-                Some("the whole plan ran in one transaction and was rolled back: nothing changed".into())
-            }
-            RunError::Revision { done, .. } => Some(format!(
-                "the {done} revision(s) before it stay applied; the failing one left no trace; fix the cause and run again"
-            )),
-            RunError::LockTimeout(_) => Some("wait for the other run to finish, or raise --lock-timeout".into()),
-            RunError::State(e) => Some(e.hint()),
-            RunError::Unrecordable { .. } => Some("nothing was run; change the revision so that its row fits".into()),
-            RunError::Sql(_) => Some("nothing was run; fix the revision's SQL".into()),
-            RunError::Running(_) => Some(
-                "wait for the other run to finish, then look again with `migraph status`; \
-                 do not `stamp` a revision that is still running"
-                    .into(),
-            ),
-            RunError::TransactionControl(_) => Some(
-                "migraph runs each revision in a transaction and commits it together with its version row: \
-                 remove the statement, or run the revision outside a transaction with `-- transaction: false`; \
-                 nothing was changed"
-                    .into(),
-            ),
-            RunError::InTransaction(_) => Some(
-                "run the migrations on a connection outside any transaction (e.g. at start-up, before \
-                 `begin_test_transaction`); nothing was changed"
-                    .into(),
-            ),
-            RunError::Backup { .. } => Some(
-                "nothing was changed; make the database's directory writable, free some space, \
-                 or run without --backup"
-                    .into(),
-            ),
-            _ => None,
-        }
-    }
 }
 
 fn db(context: &str) -> impl Fn(DbError) -> RunError + '_ {
@@ -326,14 +281,18 @@ pub fn run(
             return Ok(report);
         }
     }
-    let analysis = checked(files, &state, verb)?;
-    let graph = analysis.graph(files);
+    let analysis = check_state(files, &state, verb, verb == Verb::Downgrade)?;
     let plan = match verb == Verb::Stamp && options.accept_drift && targets.is_empty() {
         // Only the checksums of applied revisions are recorded again: no row is added or removed.
         true => Plan { verb, steps: Vec::new() },
-        false => plan(graph, &analysis.state, verb, targets)?,
+        false => plan(analysis.graph(files), &analysis.state, verb, targets)?,
     };
+    // Downgrade: drifted revisions it unapplies run the down SQL stored when they were applied.
+    let drifted = if verb == Verb::Downgrade { drifted_down(&analysis, &plan)? } else { Vec::new() };
+    let stored_down = with_stored_down(analysis.graph(files), &state, &drifted)?;
+    let graph = stored_down.as_ref().unwrap_or(analysis.graph(files));
     crate::revision::check_dialect(graph, &plan, backend.dialect())?;
+    empty_up_free(graph, &plan, dialect)?;
     recordable(backend, graph, &plan)?;
     if options.single_transaction {
         single_transaction_possible(dialect, graph, &plan)?;
@@ -368,7 +327,7 @@ pub fn run(
     let mut report = if verb == Verb::Stamp {
         executor.stamp(plan, &analysis.drift)?
     } else {
-        executor.execute(plan, &analysis.stored, create)?
+        executor.execute(plan, &analysis.stored, &drifted, create)?
     };
     if verb != Verb::Stamp && !report.done.is_empty() {
         // The plan may have run the last revisions a squash replaces.
@@ -413,19 +372,8 @@ impl Recovery {
             }
         };
         // Going up, "done" means applied; going down, it means unapplied.
-        let up = pending.direction == Direction::Up.to_string();
+        let up = pending.direction == Direction::Up;
         Some(Recovery { if_done: heads(up), if_not_done: heads(!up) })
-    }
-
-    /// The hint: both commands, spelled out.
-    pub fn advice(&self, id: &str) -> String {
-        format!(
-            "inspect the schema; if all of revision {id}'s statements took effect, run `migraph stamp {}`; \
-             if none did, run `migraph stamp {}`; if only some did, finish or undo them by hand first \
-             (stamp records the state without running SQL and clears the failure)",
-            self.if_done.join(" "),
-            self.if_not_done.join(" ")
-        )
     }
 }
 
@@ -450,6 +398,18 @@ pub fn checked_unlocked(
 /// Interprets the database state and applies the checks that come before
 /// any plan: markers, drift, and files missing for applied revisions.
 pub fn checked(files: &RevisionGraph, state: &DbState, verb: Verb) -> Result<Analysis, RunError> {
+    check_state(files, state, verb, false)
+}
+
+/// [`checked`], with `allow_drift`: drift is left for the caller to judge
+/// ([`drifted_down`]: `downgrade` and `redo` unapply drifted revisions with
+/// their stored down SQL).
+pub fn check_state(
+    files: &RevisionGraph,
+    state: &DbState,
+    verb: Verb,
+    allow_drift: bool,
+) -> Result<Analysis, RunError> {
     if verb != Verb::Stamp {
         if let Some(pending) = state.pending.first() {
             let recovery =
@@ -458,7 +418,7 @@ pub fn checked(files: &RevisionGraph, state: &DbState, verb: Verb) -> Result<Ana
         }
     }
     let analysis = Analysis::new(files, state)?;
-    if verb != Verb::Stamp && !analysis.drift.is_empty() {
+    if verb != Verb::Stamp && !allow_drift && !analysis.drift.is_empty() {
         return Err(RunError::Drift(analysis.drift.clone()));
     }
     if matches!(verb, Verb::Upgrade | Verb::Migrate) && !analysis.stored.is_empty() {
@@ -607,18 +567,19 @@ impl Executor<'_> {
 
     /// Runs the plan; with a single transaction, `create` makes the version
     /// tables in it first.
-    fn execute(&mut self, plan: Plan, stored: &[String], create: bool) -> Result<Report, RunError> {
+    fn execute(&mut self, plan: Plan, stored: &[String], drifted: &[String], create: bool) -> Result<Report, RunError> {
         let stored: HashSet<&str> = stored.iter().map(String::as_str).collect();
+        let drifted: HashSet<&str> = drifted.iter().map(String::as_str).collect();
         let mut report = Report::empty(Plan { verb: plan.verb, steps: Vec::new() });
         if self.options.single_transaction {
             self.in_tx(db("the plan's transaction failed"), |ex| {
                 if create {
                     ensure_tables(&mut *ex.backend, &ex.table).map_err(db("cannot create the version table"))?;
                 }
-                ex.steps(&plan, &stored, &mut report, true)
+                ex.steps(&plan, (&stored, &drifted), &mut report, true)
             })?;
         } else {
-            self.steps(&plan, &stored, &mut report, false)?;
+            self.steps(&plan, (&stored, &drifted), &mut report, false)?;
         }
         report.plan = plan;
         Ok(report)
@@ -629,7 +590,7 @@ impl Executor<'_> {
     fn steps(
         &mut self,
         plan: &Plan,
-        stored: &HashSet<&str>,
+        (stored, drifted): (&HashSet<&str>, &HashSet<&str>),
         report: &mut Report,
         single: bool,
     ) -> Result<(), RunError> {
@@ -637,6 +598,9 @@ impl Executor<'_> {
             let revision = self.graph.rev_by_id(&step.id);
             if stored.contains(step.id.as_str()) {
                 (self.on_event)(Event::UsingStoredDown(step));
+            }
+            if drifted.contains(step.id.as_str()) && step.direction == Direction::Down {
+                (self.on_event)(Event::DriftedDown(step));
             }
             (self.on_event)(Event::Starting(step));
             let done = if single { 0 } else { report.done.len() };
@@ -679,19 +643,34 @@ impl Executor<'_> {
         if sql.trim().is_empty() {
             return Ok(0);
         }
-        if self.dialect == Dialect::Mysql || (!revision.transactional && self.dialect == Dialect::Postgres) {
-            // A multi-statement string runs in an implicit transaction on
-            // PostgreSQL, where `CREATE INDEX CONCURRENTLY` is refused; on
-            // MySQL one statement at a time makes a failure name its statement.
-            let statements =
-                statements(sql, self.dialect).map_err(|e| DbError::Query(format!("{direction} SQL, {e}")))?;
-            for statement in statements {
-                self.sql(statement.text).map_err(|e| {
-                    DbError::Query(format!("{direction} SQL, statement at line {}: {e}", statement.line))
-                })?;
-            }
-        } else {
-            self.sql(sql)?;
+        // One statement at a time on every backend, so that a failure names
+        // its statement. Inside a transaction this is the same transaction
+        // as one batch; outside one (PostgreSQL `transaction: false`) a
+        // multi-statement string would run in an implicit transaction, where
+        // `CREATE INDEX CONCURRENTLY` is refused. The split was checked
+        // before the plan's first statement ([`crate::backend::split::check_plan`]).
+        let statements = statements(sql, self.dialect).map_err(|e| DbError::Query(format!("{direction} SQL, {e}")))?;
+        for (n, statement) in statements.iter().enumerate() {
+            // SQLite reads a statement cut short (`CREATE TABLE t (`) as
+            // "incomplete input"; with its `;` it names the syntax error. The
+            // text ends with a token (never a comment), and SQLite stores the
+            // schema's text as written up to the `;`, as a batch would.
+            let text = match self.dialect {
+                Dialect::Sqlite => format!("{};", statement.text),
+                _ => statement.text.to_string(),
+            };
+            self.sql(&text).map_err(|e| {
+                DbError::Statement(Box::new(crate::backend::FailedStatement {
+                    direction,
+                    number: n + 1,
+                    location: crate::backend::split::locate(&revision.path, sql, statement.line),
+                    first_line: statement.text.lines().next().unwrap_or("").trim().to_string(),
+                    message: match e {
+                        DbError::Query(message) => message,
+                        other => other.to_string(),
+                    },
+                }))
+            })?;
         }
         Ok(start.elapsed().as_millis() as u64)
     }

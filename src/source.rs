@@ -6,8 +6,6 @@
 //! link loop cannot hang the walk. Files are read in sorted path order, so
 //! every error list and every tie comes out the same on every machine.
 
-use std::collections::HashSet;
-use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +16,7 @@ use crate::revision::{hex, ParseError, Revision, DOWN_MARKER, UP_MARKER};
 
 /// A directory that could not be read.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SourceError {
     #[error("revisions directory {} does not exist", .0.display())]
     Missing(PathBuf),
@@ -42,46 +41,13 @@ pub struct Loaded {
     pub errors: Vec<ParseError>,
 }
 
-/// Lists every `.sql` file below `dir`, sorted.
+/// Lists every `.sql` file below `dir`, sorted: the walk shared with
+/// `embed_revisions!` (the `migraph-walk` crate).
 pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
-    if !dir.is_dir() {
-        return Err(SourceError::Missing(dir.to_path_buf()));
-    }
-    let mut files = Vec::new();
-    let mut visited = HashSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let canonical = fs::canonicalize(&current).map_err(|e| SourceError::io(&current, e))?;
-        if !visited.insert(canonical) {
-            continue; // a symlink loop or a second link to the same directory
-        }
-        // Sorted, and subdirectories visited in sorted order, so which of two
-        // links to one directory names its files does not depend on the
-        // file system's listing order.
-        let mut entries = fs::read_dir(&current)
-            .and_then(|list| list.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| SourceError::io(&current, e))?;
-        entries.sort_by_key(|entry| entry.file_name());
-        let mut subdirectories = Vec::new();
-        for entry in entries {
-            let path = entry.path();
-            let mut kind = entry.file_type().map_err(|e| SourceError::io(&path, e))?;
-            if kind.is_symlink() {
-                match fs::metadata(&path) {
-                    Ok(meta) => kind = meta.file_type(),
-                    Err(_) => continue, // a dangling link is not a revision
-                }
-            }
-            if kind.is_dir() {
-                subdirectories.push(path);
-            } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
-                files.push(path);
-            }
-        }
-        pending.extend(subdirectories.into_iter().rev());
-    }
-    files.sort();
-    Ok(files)
+    migraph_walk::revision_files(dir).map_err(|e| match e {
+        migraph_walk::WalkError::Missing(dir) => SourceError::Missing(dir),
+        migraph_walk::WalkError::Io { path, source } => SourceError::Io { path, source },
+    })
 }
 
 /// Reads and parses every revision file below `dir`, on all cores (reading
@@ -206,6 +172,8 @@ pub fn write_revision_file(dir: &Path, id: &str, message: &str, text: &str) -> R
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]

@@ -85,18 +85,6 @@ pub struct PartialSquash {
     pub without_files: Vec<String>,
 }
 
-impl PartialSquash {
-    /// What the user can do next.
-    pub fn hint(&self) -> String {
-        format!(
-            "restore the files of {} (e.g. from version control) so the missing revisions run before {} is \
-             recorded in their place; nothing was changed",
-            self.without_files.join(", "),
-            self.squash
-        )
-    }
-}
-
 /// A row change the next run makes: record `squash` (when it has no row
 /// yet) and drop the rows of the replaced revisions in `drop`, in one
 /// transaction, running no SQL.

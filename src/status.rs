@@ -11,8 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::backend::sql::{Table, ADDED_COLUMNS};
-use crate::backend::{Arg, Backend, DbError, PendingRow, VersionRow};
+use crate::backend::{PendingRow, VersionRow};
 use crate::graph::{GraphError, RevisionGraph};
 use crate::plan::{Direction, Plan, PlanError, State, Step, Verb};
 use crate::revision::{HeaderLines, Revision};
@@ -35,46 +34,6 @@ pub struct DbState {
 }
 
 impl DbState {
-    /// Reads the version table and the markers, without creating or
-    /// changing anything. `table` is found the way the database compares
-    /// names (see [`crate::backend::sql`]).
-    pub fn read(backend: &mut dyn Backend, table: impl Into<Table>) -> Result<DbState, DbError> {
-        let table = table.into();
-        let dialect = backend.dialect();
-        let int = |backend: &mut dyn Backend, (sql, args): (String, Vec<Arg>)| -> Result<i64, DbError> {
-            Ok(backend.int(&sql, &args)?.unwrap_or(0))
-        };
-        if int(backend, dialect.table_exists(&table))? == 0 {
-            if let Some((sql, args)) = dialect.table_on_search_path(&table) {
-                if let Some(schema) = backend.text(&sql, &args)? {
-                    return Err(DbError::Query(format!(
-                        "schema `public` has no table `{name}`, but schema `{schema}` (on the search_path) has one, \
-                         where earlier releases created it; to use it, pass --schema {schema} (or set \
-                         schema = \"{schema}\" in migraph.toml, Migrator::schema in code); nothing was changed",
-                        name = table.name
-                    )));
-                }
-            }
-            return Ok(DbState::default());
-        }
-        let current = int(backend, dialect.count_added_columns(&table))? == ADDED_COLUMNS.len() as i64;
-        let narrow = match dialect.count_narrow_columns(&table) {
-            Some(query) => int(backend, query)? > 0,
-            None => false,
-        };
-        // MySQL ID columns of earlier releases compare without regard to case.
-        let mut case_blind = false;
-        for t in [table.clone(), table.pending()] {
-            if let Some(query) = dialect.count_case_insensitive_ids(&t) {
-                case_blind |= int(backend, query)? > 0;
-            }
-        }
-        let rows = backend.version_rows(&dialect.select_rows_of_layout(&table, current))?;
-        let pending_exists = int(backend, dialect.table_exists(table.pending()))? > 0;
-        let pending = if pending_exists { backend.pending_rows(&dialect.select_pending(&table))? } else { Vec::new() };
-        Ok(DbState { exists: true, pending_exists, outdated: !current || narrow || case_blind, rows, pending })
-    }
-
     /// The IDs of the rows, as stored.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.rows.iter().map(|row| row.id.as_str())
@@ -106,6 +65,7 @@ pub struct Analysis {
 
 /// Why the database state cannot be interpreted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     #[error("the version table's rows do not form a valid graph with the files: {0}")]
     Graph(GraphError),
@@ -113,18 +73,6 @@ pub enum StateError {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Squash(Box<squash::PartialSquash>),
-}
-
-impl StateError {
-    /// What the user can do next.
-    pub fn hint(&self) -> String {
-        if let StateError::Squash(partial) = self {
-            return partial.hint();
-        }
-        "the version table is damaged: `migraph status` lists its rows; record the revisions the schema really \
-         has with `migraph stamp <revisions>` (`migraph stamp base` for none; stamp runs no SQL)"
-            .to_string()
-    }
 }
 
 /// Where stored revisions point in messages.

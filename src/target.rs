@@ -16,7 +16,7 @@
 //! | `+N`, `-N` | N steps from the database's single head |
 //! | `<target>+N`, `<target>-N` | N steps from that revision |
 //!
-//! B is a label or a revision. Branch-scoped targets (see [`Target::Branch`])
+//! B is a label or a revision. Branch-scoped targets (`B@head`, `B@base`, `B@<rev>`, `B@±N`)
 //! keep B's lineage and the start of B's branch, so that `downgrade` and
 //! `stamp` move only B's branch. A step up follows the only child, a step
 //! down the only parent (within B's lineage for branch-scoped targets); at a
@@ -66,6 +66,7 @@ impl From<Target> for Resolved {
 
 /// A target that could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TargetError {
     #[error("no revision ID, prefix or label matches `{target}`")]
     Unknown { target: String },
@@ -94,31 +95,6 @@ pub enum TargetError {
     Syntax { target: String, why: &'static str },
     #[error("range `{range}`: {}, so nothing lies between them", not_ancestor(.from, .to))]
     RangeNotAncestor { range: String, from: Vec<String>, to: Vec<String> },
-}
-
-impl TargetError {
-    /// What the user can do next.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            TargetError::SeveralHeads { .. } => Some(
-                "name one of them (an ID prefix or `<label>@head`), use `heads` for all of them, or join them with `migraph merge`"
-                    .into(),
-            ),
-            TargetError::DatabaseSeveralHeads { .. } => {
-                Some("use `<label>@+N`, `<revision>+N` or name the target revision".into())
-            }
-            TargetError::OffLineage { branch, .. } => {
-                Some(format!("`migraph history -r :{branch}@head` lists the lineage of `{branch}`"))
-            }
-            TargetError::AmbiguousPrefix { .. } => Some("type more characters of the ID".into()),
-            TargetError::AmbiguousStep { .. } => Some("name the revision you want instead of counting steps".into()),
-            TargetError::Unknown { .. } => Some("`migraph history` lists every revision; `migraph heads` lists the heads".into()),
-            TargetError::RangeNotAncestor { .. } => {
-                Some("a range is `FROM:TO` with FROM below TO; swap the two ends, or see `migraph history --graph`".into())
-            }
-            _ => None,
-        }
-    }
 }
 
 fn list(items: &[String]) -> String {
@@ -419,7 +395,7 @@ pub fn resolve_revision<'g>(graph: &'g RevisionGraph, text: &str) -> Result<&'g 
     }
 }
 
-/// The revisions of a `history -r` range (see [`range`]), in topological
+/// The revisions of a `history -r` range (see `range`), in topological
 /// order; `-N`/`+N` count from `head`.
 pub fn range_revisions<'g>(graph: &'g RevisionGraph, text: &str) -> Result<Vec<&'g Revision>, TargetError> {
     let nodes = range(&Resolver { graph, applied: None }, text)?;
@@ -437,9 +413,21 @@ pub(crate) fn range(resolver: &Resolver<'_>, text: &str) -> Result<Vec<usize>, T
             why: "a range is `FROM:TO`, e.g. `base:head` or `-3:`",
         });
     };
+    // A listing names no single target: `head` with several heads means
+    // all of them, and `-N:` is each top and the N revisions below it.
+    let high = if high == "head" { "heads" } else { high };
     let all = || vec![true; graph.len()];
     let above = if low.is_empty() {
         all()
+    } else if let Some(n) = signed(low).filter(|n| *n <= 0) {
+        let tops = match high {
+            "" => resolver.heads_within(None),
+            _ => match resolver.resolve(high)? {
+                Resolved::Base => Vec::new(),
+                Resolved::Revisions(nodes) => nodes,
+            },
+        };
+        within_steps_below(graph, &tops, n.unsigned_abs())
     } else {
         match resolver.resolve(low)? {
             Resolved::Base => all(),
@@ -471,6 +459,31 @@ pub(crate) fn range(resolver: &Resolver<'_>, text: &str) -> Result<Vec<usize>, T
         }
     }
     Ok(order)
+}
+
+/// `tops` and every revision at most `steps` parent steps below one of them.
+fn within_steps_below(graph: &RevisionGraph, tops: &[usize], steps: u64) -> Vec<bool> {
+    let mut seen = vec![false; graph.len()];
+    let mut layer: Vec<usize> = tops.to_vec();
+    for &node in &layer {
+        seen[node] = true;
+    }
+    for _ in 0..steps {
+        if layer.is_empty() {
+            break; // below every root: further steps reach nothing (and `-9223372036854775807:` must not spin)
+        }
+        let mut next = Vec::new();
+        for node in layer {
+            for parent in graph.preds(node, Via::Parents) {
+                if !seen[parent] {
+                    seen[parent] = true;
+                    next.push(parent);
+                }
+            }
+        }
+        layer = next;
+    }
+    seen
 }
 
 #[cfg(test)]

@@ -76,7 +76,8 @@ fn check_ok(dir: &Path, args: &[&str]) -> String {
     all.extend_from_slice(args);
     let ran = run(dir, &all);
     assert_eq!(ran.code, 0, "check {args:?}:\n{}{}", ran.stdout, ran.stderr);
-    assert_eq!(ran.stderr, "");
+    // With a database, stderr names it (and nothing else).
+    assert!(ran.stderr.is_empty() || ran.stderr.starts_with("database: ") && ran.stderr.lines().count() == 1);
     ran.stdout
 }
 
@@ -305,7 +306,7 @@ fn the_sample_history_passes_check_without_flags() {
 /// The example in README's "migraph in CI": a label on the root only, one
 /// branch labelled further up.
 #[test]
-fn the_readme_example_of_heads_sharing_a_branch() {
+fn heads_sharing_a_branch_are_named_with_the_label() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     rev(d, "r1", "", "-- labels: main");
@@ -314,10 +315,8 @@ fn the_readme_example_of_heads_sharing_a_branch() {
     rev(d, "b1", "r1", "");
     rev(d, "b2", "b1", "");
     rev(d, "c1", "r1", "");
+    // The README's own example of this rule runs in tests/readme.rs (fixture `heads`).
     let ran = check_fails(d, &[]);
-    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let shown = format!("$ migraph check\n{}```", ran.stderr);
-    assert!(readme.contains(&shown), "README shows:\n{shown}");
     assert_eq!(
         ran.errors(),
         ["the graph has 3 heads; heads b2, c1 share the branch `main` (labelled on r1) with head a2"]

@@ -97,6 +97,13 @@ fn init_then_revision_chain_then_branch_and_merge() {
     assert_eq!(parents.len(), 2);
     assert_eq!(heads[0]["message"], "join features");
     migraph(d).args(["merge"]).assert().code(1).stderr(predicate::str::contains("nothing to merge"));
+    // `revision` writes a template that check refuses until its up section is filled in.
+    migraph(d).arg("check").assert().code(1).stderr(predicate::str::contains("has no statement in its up section"));
+    for entry in std::fs::read_dir(d.join("revisions")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen("-- migrate:up\n", "-- migrate:up\nSELECT 1;\n", 1)).unwrap();
+    }
     migraph(d).arg("check").assert().success().stdout(predicate::str::starts_with("ok: 4 revisions, 1 head(s)"));
 }
 

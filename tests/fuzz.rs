@@ -834,7 +834,7 @@ fn check_target(graph: &RevisionGraph, states: &[(String, State)], text: &str) -
             }
         }
         Err(e) => {
-            let _ = e.hint();
+            let _ = e.to_string();
         }
     }
     if let Ok(state) = State::at(graph, &[text]) {
@@ -854,7 +854,7 @@ fn check_target(graph: &RevisionGraph, states: &[(String, State)], text: &str) -
                         })?;
                     }
                     Err(e) => {
-                        let _ = (e.to_string(), e.hint());
+                        let _ = e.to_string();
                     }
                 }
             }
@@ -1077,6 +1077,7 @@ fn actual_problems(
                 names.sort();
                 ("cycle", names.join(" "))
             }
+            other => return Err(format!("a problem this test does not know: {other}")),
         };
         if problem.to_string().is_empty() {
             return Err("empty problem message".into());

@@ -3,6 +3,9 @@
 //! then planning and running on in-memory SQLite connections.
 #![cfg(feature = "sqlite")]
 
+#[cfg(feature = "postgres")]
+mod common;
+
 use diesel::{Connection, SqliteConnection};
 use migraph::migrator::{InvalidTableName, Status};
 use migraph::runner::{Event, RunError};
@@ -122,13 +125,9 @@ fn progress_arrives_in_order() {
 fn status_before_and_after() {
     let migrator = Migrator::from_embedded(REVISIONS).unwrap();
     let mut conn = memory();
-    assert_eq!(
-        migrator.status(&mut conn).unwrap(),
-        Status {
-            pending: ids(migrator.plan(&mut conn, Verb::Upgrade, &["heads"]).unwrap().steps),
-            ..Status::default()
-        }
-    );
+    let mut fresh = Status::default();
+    fresh.pending = ids(migrator.plan(&mut conn, Verb::Upgrade, &["heads"]).unwrap().steps);
+    assert_eq!(migrator.status(&mut conn).unwrap(), fresh);
     migrator.run(&mut conn, Verb::Upgrade, &["search"], |_| {}).unwrap();
     let status = migrator.status(&mut conn).unwrap();
     assert_eq!(status.heads, ["b276e67b9c34"]);
@@ -154,7 +153,6 @@ fn a_custom_table_and_lock_timeout() {
 fn errors_are_values() {
     let missing = Migrator::from_dir("/no/such/revisions").unwrap_err();
     assert!(matches!(missing, Error::Source(migraph::SourceError::Missing(_))), "{missing}");
-    assert!(missing.hint().is_some());
 
     let bad_table = Migrator::from_dir(SAMPLE).unwrap().table("no spaces allowed").unwrap_err();
     assert_eq!(bad_table, InvalidTableName("no spaces allowed".into()));
@@ -166,7 +164,6 @@ fn errors_are_values() {
         RunError::Plan(PlanError::Target(TargetError::SeveralHeads { heads, .. })) => assert_eq!(heads.len(), 2),
         other => panic!("expected SeveralHeads, got {other:?}"),
     }
-    assert!(several.hint().is_some());
     let run = migrator.run(&mut conn, Verb::Upgrade, &["head"], |_| panic!("no event before the plan")).unwrap_err();
     assert_eq!(run.to_string(), several.to_string());
     assert!(migrator.status(&mut conn).unwrap().applied.is_empty(), "nothing ran");
@@ -180,4 +177,110 @@ fn errors_are_values() {
     assert!(message.contains("revisions/b.sql:1: invalid revision ID `b-1`"), "{message}");
     assert!(message.contains("revisions/a.sql:2: revision `a` names parent `nobody`"), "{message}");
     assert!(matches!(error, Error::Graph(_)));
+}
+
+// Connections an application holds in other forms: checked out of an r2d2
+// pool, or a `#[derive(diesel::MultiConnection)]` enum. Both are passed as
+// `&mut conn`, with no `&mut *pooled` or match at the call site.
+
+/// Runs the sample to every head on `conn`, then checks the result through
+/// a second connection from `again`; returns how many revisions ran.
+fn upgrade_then_status(conn: &mut dyn migraph::backend::Backend, again: &mut dyn migraph::backend::Backend) -> usize {
+    let migrator = Migrator::from_embedded(REVISIONS).unwrap();
+    let report = migrator.upgrade_heads(conn).unwrap();
+    let status = migrator.status(again).unwrap();
+    assert!(status.is_up_to_date(), "{status:?}");
+    assert_eq!(status.applied.len(), 11);
+    report.done.len()
+}
+
+#[cfg(feature = "r2d2")]
+fn sqlite_pool(dir: &tempfile::TempDir) -> diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<SqliteConnection>> {
+    let file = dir.path().join("app.db").display().to_string();
+    diesel::r2d2::Pool::builder()
+        .max_size(2)
+        .build(diesel::r2d2::ConnectionManager::<SqliteConnection>::new(file))
+        .expect("pool")
+}
+
+#[cfg(feature = "r2d2")]
+#[test]
+fn an_r2d2_pooled_connection_is_a_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = sqlite_pool(&dir);
+    let mut pooled = pool.get().unwrap();
+    let migrator = Migrator::from_embedded(REVISIONS).unwrap();
+    let report = migrator.run(&mut pooled, Verb::Upgrade, &["billing"], |_| {}).unwrap();
+    assert_eq!(report.done.len(), 4);
+    let mut other = pool.get().unwrap();
+    let status = migrator.status(&mut other).unwrap();
+    assert_eq!(status.applied.len(), 4, "another pooled connection sees the rows");
+    assert_eq!(status.pending.len(), 7);
+
+    // Inside the application's own transaction on the pooled connection,
+    // migraph nests (a savepoint): rolling the outer transaction back
+    // undoes the revisions and their rows.
+    drop(other);
+    let rolled_back: Result<(), diesel::result::Error> = pooled.transaction(|conn| {
+        let done = migrator.upgrade_heads(conn).unwrap();
+        assert_eq!(done.done.len(), 7);
+        assert!(migrator.status(conn).unwrap().is_up_to_date());
+        Err(diesel::result::Error::RollbackTransaction)
+    });
+    assert!(rolled_back.is_err());
+    let status = migrator.status(&mut pooled).unwrap();
+    assert_eq!(status.applied.len(), 4, "the application's rollback undid the nested run: {status:?}");
+    assert_eq!(upgrade_then_status(&mut pooled, &mut pool.get().unwrap()), 7);
+}
+
+#[cfg(all(feature = "r2d2", feature = "postgres"))]
+#[cfg_attr(not(migraph_postgres_server), ignore = "set MIGRAPH_TEST_POSTGRES_URL to run")]
+#[test]
+fn an_r2d2_pooled_postgres_connection_is_a_backend() {
+    use diesel::r2d2::{ConnectionManager, Pool};
+    let db = common::TestDb::new(common::Server::Postgres);
+    let pool = Pool::builder().max_size(2).build(ConnectionManager::<diesel::PgConnection>::new(&db.url)).unwrap();
+    let mut pooled = pool.get().unwrap();
+    assert_eq!(upgrade_then_status(&mut pooled, &mut pool.get().unwrap()), 11);
+    assert_eq!(db.applied().len(), 11);
+}
+
+/// An application's connection type for several databases.
+#[derive(diesel::MultiConnection)]
+enum AppConnection {
+    Sqlite(SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Pg(diesel::PgConnection),
+}
+
+#[cfg(not(feature = "postgres"))]
+migraph::multi_connection_backend!(AppConnection { Sqlite });
+#[cfg(feature = "postgres")]
+migraph::multi_connection_backend!(AppConnection { Sqlite, Pg });
+
+#[test]
+fn a_multi_connection_enum_is_a_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.db").display().to_string();
+    let mut conn = AppConnection::establish(&file).unwrap();
+    assert_eq!(migraph::backend::Backend::dialect(&conn), migraph::backend::Dialect::Sqlite);
+    let mut again = AppConnection::establish(&file).unwrap();
+    assert_eq!(upgrade_then_status(&mut conn, &mut again), 11);
+    // The enum's own transaction and migraph's share one transaction manager.
+    let migrator = Migrator::from_embedded(REVISIONS).unwrap();
+    let inside = conn
+        .transaction(|conn| Ok::<_, diesel::result::Error>(migraph::backend::Backend::in_transaction(conn).unwrap()));
+    assert_eq!(inside, Ok(true));
+    assert!(migrator.status(&mut conn).unwrap().is_up_to_date());
+}
+
+#[cfg(feature = "postgres")]
+#[cfg_attr(not(migraph_postgres_server), ignore = "set MIGRAPH_TEST_POSTGRES_URL to run")]
+#[test]
+fn a_multi_connection_enum_on_postgres() {
+    let db = common::TestDb::new(common::Server::Postgres);
+    let mut conn = AppConnection::establish(&db.url).unwrap();
+    assert_eq!(migraph::backend::Backend::dialect(&conn), migraph::backend::Dialect::Postgres);
+    assert_eq!(upgrade_then_status(&mut conn, &mut AppConnection::establish(&db.url).unwrap()), 11);
+    assert_eq!(db.applied().len(), 11);
 }

@@ -36,7 +36,10 @@ fn run(cmd: &mut Command, code: i32) -> (String, String) {
 
 fn ok(cmd: &mut Command) -> String {
     let (stdout, stderr) = run(cmd, 0);
-    assert_eq!(stderr, "", "{cmd:?}: nothing on stderr");
+    // With a database, stderr names it, and has nothing else.
+    let rest =
+        if stderr.starts_with("database: ") { &stderr[stderr.find('\n').map_or(0, |n| n + 1)..] } else { &stderr };
+    assert_eq!(rest, "", "{cmd:?}: nothing on stderr but the database");
     stdout
 }
 
@@ -255,11 +258,11 @@ fn history_graph_tags_applied_and_pending_revisions() {
     assert_eq!(from_env, drawn);
     fs::write(d.join("migraph.toml"), "database_url = \"sqlite://x.db\"\n").unwrap();
     assert_eq!(ok(migraph(d).args(["history", "--graph"])), drawn);
-    // A range draws the same tags on fewer rows; --json is not affected.
+    // A range draws the same tags on fewer rows; --json gives each revision's state.
     let ranged = ok(migraph(d).args(["history", "--graph", "-r", "b1:"]));
     assert!(ranged.lines().any(|l| l.contains("b1 (applied, branchpoint, beta)")), "{ranged}");
     let json = ok(migraph(d).args(["history", "--graph", "--json"]));
-    assert!(!json.contains("applied"), "{json}");
+    assert!(json.contains("\"state\": \"applied\"") && json.contains("\"state\": \"pending\""), "{json}");
 }
 
 #[cfg(feature = "sqlite")]
@@ -316,8 +319,10 @@ fn the_pictures_read_the_database_without_changing_it_and_fail_when_it_cannot_be
             assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
         }
     }
-    // `history` without --graph does not read it.
-    ok(migraph(d).args(["--database-url", &url, "history"]));
+    // `history` without --graph lists the files, with a warning instead of tags.
+    let (listed, warned) = run(migraph(d).args(["--database-url", &url, "history"]), 0);
+    assert!(listed.contains("-> r0") && !listed.contains("pending"), "{listed}");
+    assert!(warned.starts_with("warning: cannot ") && warned.contains("without applied/pending tags"), "{warned}");
 }
 
 #[cfg(feature = "sqlite")]
@@ -348,5 +353,5 @@ fn failed_revisions_and_missing_files_are_shown_or_warned_about() {
     fs::remove_file(d.join("revisions/t4.sql")).unwrap();
     let (drawn, stderr) = run(migraph(d).args(["--database-url", &url, "graph"]), 0);
     assert!(!drawn.contains("\"t4\""), "{drawn}");
-    assert!(stderr.contains("1 applied revision(s) have no file and are not drawn: t4"), "{stderr}");
+    assert!(stderr.contains("1 applied revision(s) have no file and are not shown: t4"), "{stderr}");
 }

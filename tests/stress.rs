@@ -441,7 +441,7 @@ fn after_kill(db: &Db, history: &History, context: &str, recoveries: &mut usize)
         assert!(dup.is_empty(), "{context}: IDs with several version rows: {dup:?}");
         // The version row changes after the DDL, so at most the marked
         // revision differs, and only the way the interrupted step goes.
-        let (ahead, behind) = match marker.direction.as_str() {
+        let (ahead, behind) = match marker.direction.to_string().as_str() {
             "up" => (&snap.tables, &rows),
             "down" => (&rows, &snap.tables),
             other => panic!("{context}: marker direction {other:?}"),

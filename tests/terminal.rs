@@ -102,7 +102,8 @@ fn the_file_url_expands_environment_variables() {
     // `$$` is a literal `$`; a `$` without `{` stays as it is.
     fs::write(d.join("migraph.toml"), "database_url = \"sqlite://a$$b$c.db\"\n").unwrap();
     let r = in_dir(d, &["status"]).ok();
-    assert_eq!(status_database(&r), format!("{} (table migraph_revisions)", sqlite(&d.join("a$b$c.db"))));
+    // Named relative to the current directory, which it is below; no file yet.
+    assert_eq!(status_database(&r), "sqlite://a$b$c.db (table migraph_revisions, no file yet)");
 
     // Only the file is expanded: a flag and DATABASE_URL are used as given.
     let mut cmd = mg(d);
@@ -135,18 +136,18 @@ fn a_dot_env_file_counts_as_environment() {
     let real = d.join("real.db");
     let mut cmd = mg(d);
     cmd.env("DATABASE_URL", sqlite(&real));
-    assert!(status_database(&run(cmd, &["status"]).ok()).starts_with(&sqlite(&real)));
+    assert!(status_database(&run(cmd, &["status"]).ok()).starts_with("sqlite://real.db "), "{}", real.display());
 
     // .env feeds ${VAR} in migraph.toml.
     fs::write(d.join(".env"), "MG_NAME=named\n").unwrap();
     fs::write(d.join("migraph.toml"), "database_url = \"sqlite://${MG_NAME}.db\"\n").unwrap();
-    assert!(status_database(&in_dir(d, &["status"]).ok()).starts_with(&sqlite(&d.join("named.db"))));
+    assert!(status_database(&in_dir(d, &["status"]).ok()).starts_with("sqlite://named.db "));
 
     // A line that cannot be parsed: a warning naming the file (not quoting
     // the line, which may hold a password); the lines before it still count.
     fs::write(d.join(".env"), "MG_NAME=early\nnot a valid line secret\nMG_OTHER=x\n").unwrap();
     let r = in_dir(d, &["status"]).ok();
-    assert!(status_database(&r).starts_with(&sqlite(&d.join("early.db"))), "{r:#?}");
+    assert!(status_database(&r).starts_with("sqlite://early.db "), "{r:#?}");
     let warning = r.stderr.lines().find(|l| l.starts_with("warning: ")).expect("a warning");
     assert!(warning.contains(&d.join(".env").display().to_string()) && !warning.contains("secret"), "{warning}");
     assert!(!in_dir(d, &["status", "-q"]).ok().stderr.contains("warning"), "-q silences it");
@@ -160,7 +161,8 @@ fn database_url_precedence_flag_environment_dotenv_file_none() {
     chain(d, 1);
     let url = |name: &str| sqlite(&d.join(name));
     let database = |cmd: StdCommand| status_database(&run(cmd, &["status"]).ok()).to_string();
-    let is = |seen: String, name: &str| assert!(seen.starts_with(&format!("{} ", url(name))), "{seen} is not {name}");
+    // Named relative to the current directory (`d`).
+    let is = |seen: String, name: &str| assert!(seen.starts_with(&format!("sqlite://{name} ")), "{seen} is not {name}");
 
     // 4. default: none.
     let r = in_dir(d, &["status"]).failed();
@@ -210,7 +212,8 @@ fn revisions_table_and_lock_timeout_precedence_flag_file_default() {
     let url = sqlite(&d.join("app.db"));
     let table = |extra: &[&str]| {
         let r = in_dir(d, &[&["status", "--database-url", &url], extra].concat()).ok();
-        status_database(&r).rsplit_once("(table ").map(|(_, t)| t.trim_end_matches(')').to_string()).unwrap()
+        let table = status_database(&r).rsplit_once("(table ").map(|(_, t)| t.trim_end_matches(')').to_string());
+        table.unwrap().trim_end_matches(", no file yet").to_string()
     };
     fs::write(d.join("migraph.toml"), "").unwrap();
     assert_eq!(table(&[]), "migraph_revisions");
@@ -262,7 +265,7 @@ fn colors_only_when_asked_or_on_a_terminal() {
         (&[("NO_COLOR", "1")][..], &["status", "--color=always"][..]),
     ] {
         let r = with(env, args).failed();
-        assert!(r.stderr.starts_with("\u{1b}[1;31merror:\u{1b}[0m no database URL"), "{env:?} {args:?}: {r:#?}");
+        assert!(r.stderr.starts_with("\u{1b}[1m\u{1b}[31merror:\u{1b}[0m no database URL"), "{env:?} {args:?}: {r:#?}");
         assert!(r.stderr.contains("\u{1b}[36mhint:\u{1b}[0m "), "{r:#?}");
     }
     // Not by default on a pipe, nor with NO_COLOR and auto, nor with never.
@@ -290,7 +293,7 @@ fn colors_only_when_asked_or_on_a_terminal() {
     // Head IDs bold, in `heads`, `current` and `status`.
     assert_eq!(always(&["heads"]).stdout, "\u{1b}[1mr1\u{1b}[0m (head) rev r1\n");
     assert_eq!(always(&["current"]).stdout, "\u{1b}[1mr1\u{1b}[0m (head) rev r1\n");
-    assert!(always(&["status"]).stdout.contains("head:     \u{1b}[1mr1\u{1b}[0m (head) rev r1\n"));
+    assert!(always(&["status"]).stdout.contains("head:     \u{1b}[1mr1\u{1b}[0m (head) rev r1  (applied "));
 
     let r = always(&["downgrade", "r0"]);
     assert!(r.stderr.contains("  \u{1b}[33mdown\u{1b}[0m r1 rev r1 ("), "{r:#?}");
@@ -337,12 +340,13 @@ fn not_on_a_terminal_each_revision_gets_its_own_line() {
     let url = sqlite(&d.join("app.db"));
     let r = in_dir(d, &["--database-url", &url, "upgrade", "heads"]).ok();
     let lines: Vec<&str> = r.stderr.lines().collect();
-    assert_eq!(lines.len(), 8, "{r:#?}");
-    assert_eq!(lines[0], "upgrade: 6 step(s)");
-    for (i, line) in lines[1..7].iter().enumerate() {
+    assert_eq!(lines.len(), 9, "{r:#?}");
+    assert_eq!(lines[0], "database: sqlite://app.db (new file)");
+    assert_eq!(lines[1], "upgrade: 6 step(s)");
+    for (i, line) in lines[2..8].iter().enumerate() {
         assert!(line.starts_with(&format!("  up   r{i} rev r{i} (")) && line.ends_with(" ms)"), "{line}");
     }
-    assert!(lines[7].starts_with("upgrade: 6 applied, 0 unapplied in "), "{r:#?}");
+    assert!(lines[8].starts_with("upgrade: 6 applied, 0 unapplied in "), "{r:#?}");
     assert!(!r.stderr.contains('\r') && !r.stderr.contains("[1/6]"), "{r:#?}");
 }
 
@@ -451,7 +455,7 @@ fn completion_scripts_for_bash_zsh_and_fish() {
 // ---------------------------------------------------------------------------
 // 5. Examples in --help
 
-const COMMANDS: [&str; 17] = [
+const COMMANDS: [&str; 21] = [
     "init",
     "revision",
     "merge",
@@ -464,11 +468,15 @@ const COMMANDS: [&str; 17] = [
     "check",
     "current",
     "status",
+    "list",
     "upgrade",
     "downgrade",
     "migrate",
     "stamp",
+    "redo",
+    "database",
     "completions",
+    "man",
 ];
 
 #[test]

@@ -132,7 +132,7 @@ fn inside_a_rolled_back_transaction<C: Connection + Backend>(db: &Db) {
             let error = result.expect_err("MySQL refuses inside a transaction");
             assert!(matches!(error, RunError::InTransaction(NotNestable::Mysql)), "{error}");
             assert!(error.to_string().contains("commits DDL implicitly"), "{error}");
-            assert!(error.hint().is_some_and(|h| h.contains("nothing was changed")));
+            assert!(matches!(migraph::Error::from(error), migraph::Error::Run(RunError::InTransaction(_))));
             assert_eq!(tables(c), "keep");
         } else {
             assert_eq!(result.expect("nested run").done.len(), 2);
@@ -273,7 +273,7 @@ fn single_transaction_rolls_back<C: Connection + Backend>(db: &Db) {
         assert!(matches!(error, RunError::SingleTransaction(_)), "{error}");
     } else {
         assert!(matches!(&error, RunError::Revision { id, rolled_back: true, .. } if id == "c"), "{error}");
-        assert!(error.hint().is_some_and(|h| h.contains("nothing changed")));
+        assert!(matches!(migraph::Error::from(error), migraph::Error::Run(RunError::Revision { .. })));
     }
     assert!(!conn.in_transaction().expect("state"));
     assert_eq!(tables(&mut conn), "keep", "nothing stayed, not even the version table");

@@ -75,7 +75,8 @@ fn an_empty_database_url_from_dotenv_is_an_error() {
     let d = dir.path();
     fs::write(d.join(".env"), "DATABASE_URL=\n").expect("write .env");
     let ran = mg(d, &["upgrade", "heads"]).failed();
-    assert_eq!(ran.first_line(), "error: invalid database URL `` (from DATABASE_URL): the URL is empty", "{ran}");
+    let from = format!("(from DATABASE_URL in {})", d.join(".env").display());
+    assert_eq!(ran.first_line(), format!("error: invalid database URL `` {from}: the URL is empty"), "{ran}");
     let ran = mg_env(d, &[("DATABASE_URL", "sqlite:")], &["upgrade", "heads"]).failed();
     assert!(ran.first_line().starts_with("error: invalid database URL `sqlite:` (from DATABASE_URL): "), "{ran}");
     assert_eq!(files(d), [".env"]);

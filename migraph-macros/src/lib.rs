@@ -1,67 +1,44 @@
 //! Compile-time embedding of [migraph](https://crates.io/crates/migraph)
 //! revision files. Use it through the re-export `migraph::embed_revisions!`.
 //!
-//! This crate has no dependencies: the single string-literal argument is
-//! read from the token stream by hand and the expansion is built as text.
+//! This crate depends only on `migraph-walk` (the directory walk it shares
+//! with `migraph`): the single string-literal argument is
+//! read from the token stream by hand and the expansion is built as text,
+//! then given the caller's path to `migraph` (`$crate`) as tokens.
 
-use std::collections::HashSet;
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use proc_macro::{Delimiter, TokenStream, TokenTree};
+use proc_macro::{Delimiter, Group, TokenStream, TokenTree};
 
-/// Embeds every revision file below a directory into the binary.
+/// The implementation of `migraph::embed_revisions!`, which documents it.
 ///
-/// ```ignore
-/// // Tested as the example of `migraph::Embedded`, where `migraph` resolves.
-/// static REVISIONS: &[migraph::Embedded] = migraph::embed_revisions!("revisions");
-///
-/// let migrator = migraph::Migrator::from_embedded(REVISIONS)?;
-/// ```
-///
-/// The argument is a string literal: a directory relative to the
-/// `Cargo.toml` of the crate being compiled (`CARGO_MANIFEST_DIR`), or an
-/// absolute path. `embed_revisions!()` means `embed_revisions!("revisions")`.
-/// The directory is walked like `migraph` walks it at run time: every `.sql`
-/// file at any depth, symbolic links followed, each directory entered once,
-/// files in sorted path order.
-///
-/// The expansion is a `&'static [migraph::Embedded]` with one element per
-/// file, whose `path` is the argument joined with the file's relative path
-/// (`"revisions/a/5f1c0e9a2b7d_add_users.sql"`, always with `/`) and whose
-/// `text` is `include_str!` of the file. Parse errors are therefore reported
-/// at run time by `Migrator::from_embedded`, naming that path, exactly as
-/// for files on disk; a missing directory or an unreadable file is a compile
-/// error.
-///
-/// # Recompiling when revisions change
-///
-/// `include_str!` makes cargo recompile the crate when an embedded file
-/// changes. A **new** file is not seen until something else triggers a
-/// rebuild, so add a build script (the same advice as `diesel_migrations`):
-///
-/// ```text
-/// // build.rs
-/// fn main() {
-///     println!("cargo:rerun-if-changed=revisions");
-/// }
-/// ```
+/// Called as `embed_revisions!($crate; "revisions")` by that
+/// `macro_rules!` wrapper: the tokens before `;` are the path of the
+/// `migraph` crate as the caller sees it, so a renamed dependency
+/// (`mg = { package = "migraph" }`) works. Without `path;` the path is
+/// `::migraph`.
 #[proc_macro]
 pub fn embed_revisions(input: TokenStream) -> TokenStream {
-    let code = match expand(input) {
+    match expand(input) {
         Ok(code) => code,
-        Err(message) => format!("::core::compile_error!({message:?})"),
-    };
-    code.parse().unwrap_or_else(|_| {
-        "::core::compile_error!(\"embed_revisions!: internal error: invalid expansion\")".parse().unwrap_or_default()
-    })
+        Err(message) => error(&message),
+    }
+}
+
+/// `::core::compile_error!(message)`.
+fn error(message: &str) -> TokenStream {
+    format!("::core::compile_error!({message:?})").parse().unwrap_or_default()
 }
 
 const USAGE: &str = "expected one string literal, e.g. `embed_revisions!(\"revisions\")`";
 
-/// The expansion's text, or the message of a compile error.
-fn expand(input: TokenStream) -> Result<String, String> {
-    let argument = argument(input)?;
+/// The identifier the expansion's text uses for the crate path, replaced by
+/// the path's tokens (so `$crate` keeps its meaning).
+const PLACEHOLDER: &str = "__migraph_crate_path";
+
+/// The expansion, or the message of a compile error.
+fn expand(input: TokenStream) -> Result<TokenStream, String> {
+    let (path, argument) = arguments(input)?;
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
         .map_err(|_| "embed_revisions!: CARGO_MANIFEST_DIR is not set (build with cargo)".to_string())?;
     let root = Path::new(&manifest_dir).join(&argument);
@@ -82,28 +59,59 @@ fn expand(input: TokenStream) -> Result<String, String> {
         }
         let absolute = file.to_str().ok_or_else(|| not_utf8(file))?;
         items.push_str(&format!(
-            "::migraph::Embedded {{ path: {path:?}, text: ::core::include_str!({absolute:?}) }},\n"
+            "{PLACEHOLDER}::Embedded {{ path: {path:?}, text: ::core::include_str!({absolute:?}) }},\n"
         ));
     }
-    Ok(format!("{{ const REVISIONS: &[::migraph::Embedded] = &[\n{items}]; REVISIONS }}"))
+    let text = format!("{{ const REVISIONS: &[{PLACEHOLDER}::Embedded] = &[\n{items}]; REVISIONS }}");
+    let code: TokenStream =
+        text.parse().map_err(|_| "embed_revisions!: internal error: invalid expansion".to_string())?;
+    Ok(substitute(code, &path))
+}
+
+/// `code` with every [`PLACEHOLDER`] identifier replaced by `path`.
+fn substitute(code: TokenStream, path: &TokenStream) -> TokenStream {
+    code.into_iter()
+        .flat_map(|tree| -> Vec<TokenTree> {
+            match tree {
+                TokenTree::Ident(ident) if ident.to_string() == PLACEHOLDER => path.clone().into_iter().collect(),
+                TokenTree::Group(group) => {
+                    let mut replaced = Group::new(group.delimiter(), substitute(group.stream(), path));
+                    replaced.set_span(group.span());
+                    vec![TokenTree::Group(replaced)]
+                }
+                other => vec![other],
+            }
+        })
+        .collect()
 }
 
 fn not_utf8(path: &Path) -> String {
     format!("embed_revisions!: the path {} is not valid UTF-8", path.display())
 }
 
-/// The directory named by the invocation's argument.
-fn argument(input: TokenStream) -> Result<String, String> {
+/// The crate path (before `;`, default `::migraph`) and the directory
+/// named by the invocation's argument.
+fn arguments(input: TokenStream) -> Result<(TokenStream, String), String> {
     let mut tokens = Vec::new();
     flatten(input, &mut tokens);
+    let semicolon = tokens.iter().position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'));
+    let path = match semicolon {
+        Some(at) => {
+            let rest = tokens.split_off(at + 1);
+            tokens.pop();
+            std::mem::replace(&mut tokens, rest).into_iter().collect()
+        }
+        None => "::migraph".parse().map_err(|_| "embed_revisions!: internal error: invalid path".to_string())?,
+    };
     if tokens.len() == 2 && matches!(&tokens[1], TokenTree::Punct(p) if p.as_char() == ',') {
         tokens.pop(); // a trailing comma
     }
-    match tokens.as_slice() {
-        [] => Ok("revisions".to_string()),
-        [TokenTree::Literal(literal)] => string_literal(&literal.to_string()),
-        _ => Err(format!("embed_revisions!: {USAGE}")),
-    }
+    let directory = match tokens.as_slice() {
+        [] => "revisions".to_string(),
+        [TokenTree::Literal(literal)] => string_literal(&literal.to_string())?,
+        _ => return Err(format!("embed_revisions!: {USAGE}")),
+    };
+    Ok((path, directory))
 }
 
 /// The tokens, with invisible groups (from `macro_rules!` fragments) opened.
@@ -176,49 +184,17 @@ fn unescape(body: &str) -> Option<String> {
     Some(out)
 }
 
-/// Every `.sql` file below `dir`, sorted: the same walk as
-/// `migraph::source::revision_files`, so the embedded set is the set the
-/// command line would read.
+/// Every `.sql` file below `dir`, sorted: the walk `migraph` itself uses at
+/// run time (the shared `migraph-walk` crate), so the embedded set is the
+/// set the command line would read.
 fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    if !dir.is_dir() {
-        return Err(format!("revisions directory {} does not exist", dir.display()));
-    }
-    let io = |path: &Path, e: std::io::Error| format!("cannot read {}: {e}", path.display());
-    let mut files = Vec::new();
-    let mut visited = HashSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let canonical = fs::canonicalize(&current).map_err(|e| io(&current, e))?;
-        if !visited.insert(canonical) {
-            continue; // a symlink loop or a second link to the same directory
-        }
-        let mut entries =
-            fs::read_dir(&current).and_then(|list| list.collect::<Result<Vec<_>, _>>()).map_err(|e| io(&current, e))?;
-        entries.sort_by_key(|entry| entry.file_name());
-        let mut subdirectories = Vec::new();
-        for entry in entries {
-            let path = entry.path();
-            let mut kind = entry.file_type().map_err(|e| io(&path, e))?;
-            if kind.is_symlink() {
-                match fs::metadata(&path) {
-                    Ok(meta) => kind = meta.file_type(),
-                    Err(_) => continue, // a dangling link is not a revision
-                }
-            }
-            if kind.is_dir() {
-                subdirectories.push(path);
-            } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
-                files.push(path);
-            }
-        }
-        pending.extend(subdirectories.into_iter().rev());
-    }
-    files.sort();
-    Ok(files)
+    migraph_walk::revision_files(dir).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]

@@ -1,21 +1,26 @@
 //! [`Backend`] for Diesel's connections, and [`AnyConnection`] opened from a URL.
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 use diesel::connection::SimpleConnection;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 use diesel::sql_types::{BigInt, Nullable, Text};
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 use std::time::Duration;
 
 use super::{redact, scrub, Arg, Backend, DatabaseUrl, DbError, Dialect, PendingRow, VersionRow};
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 #[derive(QueryableByName)]
 struct IntRow {
     #[diesel(sql_type = Nullable<BigInt>)]
     v: Option<i64>,
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 #[derive(QueryableByName)]
 struct TextRow {
     #[diesel(sql_type = Nullable<Text>)]
@@ -125,6 +130,7 @@ where
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 /// Binds `args` in order to a boxed raw query.
 fn bind<'f, DB>(
     mut query: diesel::query_builder::BoxedSqlQuery<'f, DB, diesel::query_builder::SqlQuery>,
@@ -183,6 +189,7 @@ impl AnyConnection {
     pub fn connect_with(url: &str, busy_timeout: Duration) -> Result<AnyConnection, DbError> {
         #[cfg(not(feature = "sqlite"))]
         let _ = busy_timeout;
+        #[cfg_attr(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")), allow(unused_variables))]
         let fail = |message: String| DbError::Connect {
             url: redact(url),
             message: scrub(&message, url).trim_end().to_string(),
@@ -218,13 +225,14 @@ impl AnyConnection {
     }
 
     fn inner(&mut self) -> &mut dyn Backend {
-        match self {
+        // `*self`: with no backend feature the enum is empty and so is the match.
+        match *self {
             #[cfg(feature = "sqlite")]
-            AnyConnection::Sqlite(c) => c,
+            AnyConnection::Sqlite(ref mut c) => c,
             #[cfg(feature = "postgres")]
-            AnyConnection::Postgres(c) => c,
+            AnyConnection::Postgres(ref mut c) => c,
             #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(c) => c,
+            AnyConnection::Mysql(ref mut c) => c,
         }
     }
 }
@@ -250,7 +258,7 @@ pub fn not_compiled(dialect: Dialect) -> DbError {
 
 impl Backend for AnyConnection {
     fn dialect(&self) -> Dialect {
-        match self {
+        match *self {
             #[cfg(feature = "sqlite")]
             AnyConnection::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
@@ -294,4 +302,137 @@ impl Backend for AnyConnection {
     ) -> Result<(), DbError> {
         self.inner().with_transaction(body)
     }
+}
+
+/// A connection checked out of an r2d2 pool (`diesel::r2d2::Pool`) is a
+/// [`Backend`] when the pooled connection is, so `migrator.run(&mut pooled,
+/// …)` works on a `PooledConnection<ConnectionManager<PgConnection>>` as it
+/// does on the `PgConnection` itself. Everything goes to the connection
+/// inside, transactions through its Diesel transaction manager.
+#[cfg(feature = "r2d2")]
+impl<M> Backend for diesel::r2d2::PooledConnection<M>
+where
+    M: diesel::r2d2::ManageConnection,
+    M::Connection: Backend,
+{
+    fn dialect(&self) -> Dialect {
+        (**self).dialect()
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        (**self).batch(sql)
+    }
+
+    fn exec(&mut self, sql: &str, args: &[Arg]) -> Result<usize, DbError> {
+        (**self).exec(sql, args)
+    }
+
+    fn version_rows(&mut self, sql: &str) -> Result<Vec<VersionRow>, DbError> {
+        (**self).version_rows(sql)
+    }
+
+    fn pending_rows(&mut self, sql: &str) -> Result<Vec<PendingRow>, DbError> {
+        (**self).pending_rows(sql)
+    }
+
+    fn int(&mut self, sql: &str, args: &[Arg]) -> Result<Option<i64>, DbError> {
+        (**self).int(sql, args)
+    }
+
+    fn text(&mut self, sql: &str, args: &[Arg]) -> Result<Option<String>, DbError> {
+        (**self).text(sql, args)
+    }
+
+    fn in_transaction(&mut self) -> Result<bool, DbError> {
+        (**self).in_transaction()
+    }
+
+    fn with_transaction(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Backend) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        (**self).with_transaction(body)
+    }
+}
+
+/// Implements [`Backend`](crate::backend::Backend) for an enum made with
+/// `#[derive(diesel::MultiConnection)]`, by handing every call to the
+/// connection inside the variant in use: list the enum's variants.
+///
+/// ```
+/// use diesel::Connection;
+///
+/// #[derive(diesel::MultiConnection)]
+/// enum AppConnection {
+///     Sqlite(diesel::SqliteConnection),
+///     // Pg(diesel::PgConnection), with diesel's `postgres` feature
+/// }
+/// migraph::multi_connection_backend!(AppConnection { Sqlite });
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let migrator = migraph::Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+///     let mut conn = AppConnection::establish(":memory:")?;
+///     assert_eq!(migrator.upgrade_heads(&mut conn)?.done.len(), 11);
+///     Ok(())
+/// }
+/// ```
+///
+/// (PostgreSQL too in `tests/library.rs`.) Transactions go through the inner
+/// connection's Diesel transaction manager, the one the enum's own
+/// `transaction` uses, so migrating inside the application's transaction
+/// nests as it does on a plain connection.
+#[macro_export]
+macro_rules! multi_connection_backend {
+    ($ty:ty { $($variant:ident),+ $(,)? }) => {
+        impl $crate::backend::Backend for $ty {
+            fn dialect(&self) -> $crate::backend::Dialect {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::dialect(c),)+ }
+            }
+            fn batch(&mut self, sql: &str) -> ::core::result::Result<(), $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::batch(c, sql),)+ }
+            }
+            fn exec(
+                &mut self,
+                sql: &str,
+                args: &[$crate::backend::Arg],
+            ) -> ::core::result::Result<usize, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::exec(c, sql, args),)+ }
+            }
+            fn version_rows(
+                &mut self,
+                sql: &str,
+            ) -> ::core::result::Result<::std::vec::Vec<$crate::backend::VersionRow>, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::version_rows(c, sql),)+ }
+            }
+            fn pending_rows(
+                &mut self,
+                sql: &str,
+            ) -> ::core::result::Result<::std::vec::Vec<$crate::backend::PendingRow>, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::pending_rows(c, sql),)+ }
+            }
+            fn int(
+                &mut self,
+                sql: &str,
+                args: &[$crate::backend::Arg],
+            ) -> ::core::result::Result<::core::option::Option<i64>, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::int(c, sql, args),)+ }
+            }
+            fn text(
+                &mut self,
+                sql: &str,
+                args: &[$crate::backend::Arg],
+            ) -> ::core::result::Result<::core::option::Option<::std::string::String>, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::text(c, sql, args),)+ }
+            }
+            fn in_transaction(&mut self) -> ::core::result::Result<bool, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::in_transaction(c),)+ }
+            }
+            fn with_transaction(
+                &mut self,
+                body: &mut dyn FnMut(&mut dyn $crate::backend::Backend) -> ::core::result::Result<(), $crate::backend::DbError>,
+            ) -> ::core::result::Result<(), $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::with_transaction(c, body),)+ }
+            }
+        }
+    };
 }

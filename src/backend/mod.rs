@@ -19,6 +19,8 @@ use std::fmt;
 
 use thiserror::Error;
 
+use crate::plan::Direction;
+
 pub use self::url::{redact, scrub, secrets, DatabaseUrl, SqliteUrl, LONG_SECRET, SQLITE_PARAMETERS};
 pub use connection::{AnyConnection, DEFAULT_BUSY_TIMEOUT};
 pub use sql::Dialect;
@@ -65,16 +67,59 @@ pub struct VersionRow {
 pub struct PendingRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub id: String,
+    /// The way the revision was going (stored as `up` or `down`).
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub direction: String,
+    pub direction: Direction,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub started_at: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub error: Option<String>,
 }
 
+impl fmt::Display for PendingRow {
+    /// `going up (started <time>)`, then `: <error>` when the run recorded
+    /// one; the ID is left to the sentence around it.
+    ///
+    /// ```
+    /// use migraph::backend::PendingRow;
+    /// use migraph::Direction;
+    ///
+    /// let marker = PendingRow {
+    ///     id: "5f1c".into(),
+    ///     direction: Direction::Up,
+    ///     started_at: "2026-11-30T12:00:00.000000Z".into(),
+    ///     error: Some("no such table: t".into()),
+    /// };
+    /// assert_eq!(marker.to_string(), "going up (started 2026-11-30T12:00:00.000000Z): no such table: t");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "going {} (started {})", self.direction, self.started_at)?;
+        match &self.error {
+            Some(error) => write!(f, ": {error}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A marker's direction is stored as text, `up` or `down`; anything else is
+/// an error, never a guess.
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for Direction
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        match <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?.as_str() {
+            "up" => Ok(Direction::Up),
+            "down" => Ok(Direction::Down),
+            other => Err(format!("a marker's direction is `{other}`, not `up` or `down`").into()),
+        }
+    }
+}
+
 /// A database error, with the statement context that produced it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum DbError {
     #[error("cannot connect to {url}: {message}")]
     Connect { url: String, message: String },
@@ -87,8 +132,34 @@ pub enum DbError {
     /// A URL that cannot be used (shown redacted), and why.
     #[error("invalid database URL `{url}`: {reason}")]
     InvalidUrl { url: String, reason: String },
+    /// PostgreSQL: the version table is not in the configured schema, but a
+    /// schema on the `search_path` has one (where earlier releases created
+    /// it unqualified). Nothing is read or created until the schema is chosen.
+    #[error(
+        "schema `public` has no table `{table}`, but schema `{schema}` (on the search_path) has one, \
+         where earlier releases created it"
+    )]
+    TableInOtherSchema { table: String, schema: String },
     #[error("this migraph was built without {backend} support; rebuild it with `--features {feature}`")]
     NotCompiled { backend: &'static str, feature: &'static str },
+    /// A statement of a revision's SQL section failed.
+    #[error("{} SQL, statement {} at {} (`{}`): {}", .0.direction, .0.number, .0.location, .0.first_line, .0.message)]
+    Statement(Box<FailedStatement>),
+}
+
+/// Which statement of a revision's SQL section failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedStatement {
+    pub direction: crate::plan::Direction,
+    /// Its 1-based number in the section.
+    pub number: usize,
+    /// Where it starts: `file:line` (or the file and the line within the
+    /// section when the section cannot be found in the file again).
+    pub location: String,
+    /// Its first line, trimmed.
+    pub first_line: String,
+    /// The database's message (which may span several lines).
+    pub message: String,
 }
 
 impl From<diesel::result::Error> for DbError {

@@ -4,15 +4,13 @@
 use clap::Args;
 use serde::Serialize;
 
-use migraph::backend::{redact, scrub, Dialect};
+use migraph::backend::{dialect_of, redact, scrub};
 use migraph::revision::dialect_name;
-use migraph::runner::Recovery;
-use migraph::status::{Analysis, DbState};
-use migraph::RevisionGraph;
+use migraph::runner::{Interruption, RunError};
+use migraph::{Migrator, RevisionGraph};
 
 use super::output::to_json;
-use super::run::read_state;
-use super::{CliError, Context, Result};
+use super::{hints, session, CliError, Context, Result};
 
 #[derive(Debug, Default, Args)]
 pub struct CheckArgs {
@@ -61,55 +59,64 @@ fn heads_problem(graph: &RevisionGraph, found: &mut Found) {
     );
 }
 
-/// With a database: applied revisions whose files changed or are missing,
-/// and revisions that failed or were interrupted half-way.
-fn database_problems(graph: &RevisionGraph, db: &DbState, dialect: Option<Dialect>, found: &mut Found) {
-    let analysis = match Analysis::new(graph, db) {
-        Ok(analysis) => Some(analysis),
-        Err(e) => {
+/// With a database, what [`Migrator::status`] finds: revisions in flight,
+/// applied revisions whose files changed or are missing, pending revisions
+/// without SQL for the database, revisions that failed or were interrupted
+/// half-way. The applied revisions, or why the database cannot be read.
+fn database_problems(migrator: &Migrator, url: &str, found: &mut Found) -> std::result::Result<Vec<String>, String> {
+    let reason =
+        |e: CliError| e.lines.iter().flat_map(|line| line.lines()).map(str::trim).collect::<Vec<_>>().join(" ");
+    let mut conn = session::connect_for_reading(url).map_err(reason)?;
+    let status = match migrator.status(&mut conn) {
+        Ok(status) => status,
+        Err(RunError::State(e)) => {
             found.problems.push(format!("the version table is damaged or does not fit these files: {e}"));
-            found.hint(super::db::repair_advice(graph, db));
-            None
+            let targets = migrator.repair_targets(&mut conn).map_err(|e| e.to_string())?;
+            found.hint(hints::repair(&targets));
+            return Ok(Vec::new());
         }
+        Err(e) => return Err(e.to_string()),
     };
-    if let Some(analysis) = &analysis {
-        for d in &analysis.drift {
-            found.problems.push(format!(
-                "{}: applied revision `{}` changed since it was applied (checksum drift)",
-                d.path.display(),
-                d.id
-            ));
-            found.hint(
-                "restore edited files, or record intended edits with `migraph stamp --accept-drift`; \
-                 `migraph status` shows the whole picture",
-            );
-        }
-        for id in &analysis.stored {
-            found.problems.push(format!("applied revision `{id}` has no file (the database is ahead of these files)"));
-            found.hint(
-                "check out the revision files the database was migrated with (or run the release that has them); \
-                 if another project uses the same database, give each its own version table (--table) or schema",
-            );
-        }
-        for r in analysis.pending(graph).into_iter().filter(|r| dialect.is_some_and(|d| r.up_for(d).is_none())) {
-            let name = dialect.map_or("", dialect_name);
+    for p in &status.running {
+        // In flight, not failed: no repair advice.
+        found.problems.push(format!("RUNNING: revision `{}` {p} ({})", p.id, super::db::RUNNING));
+        found.hint("wait for the other run to finish, then check again");
+    }
+    for d in &status.drift {
+        found.problems.push(format!(
+            "{}: applied revision `{}` changed since it was applied (checksum drift)",
+            d.path.display(),
+            d.id
+        ));
+        found.hint(
+            "restore edited files, or record intended edits with `migraph stamp --accept-drift`; \
+             `migraph status` shows the whole picture",
+        );
+    }
+    for id in &status.missing_files {
+        found.problems.push(format!("applied revision `{id}` has no file (the database is ahead of these files)"));
+        found.hint(
+            "check out the revision files the database was migrated with (or run the release that has them); \
+             if another project uses the same database, give each its own version table (--table) or schema",
+        );
+    }
+    let dialect = dialect_of(url).ok();
+    let graph = migrator.graph();
+    for r in status.pending.iter().filter_map(|id| graph.get(id)) {
+        if let Some(name) = dialect.filter(|d| r.up_for(*d).is_none()).map(dialect_name) {
             let path = r.path.display();
             found.problems.push(format!("{path}: revision `{}` has no up SQL for {name}: upgrade cannot run it", r.id));
             found.hint(format!("add a `-- migrate:up {name}` section (or a generic `-- migrate:up`) to it"));
         }
     }
-    for p in &db.pending {
-        let error = p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
-        found.problems.push(format!(
-            "revision `{}` failed or was interrupted going {} (started {}){error}",
-            p.id, p.direction, p.started_at
-        ));
-        let files = analysis.as_ref().map_or(graph, |a| a.graph(graph));
-        match analysis.as_ref().and_then(|a| Recovery::new(files, &a.state, p)) {
-            Some(recovery) => found.hint(recovery.advice(&p.id)),
+    for Interruption { pending: p, recovery } in &status.interrupted {
+        found.problems.push(format!("revision `{}` failed or was interrupted {p}", p.id));
+        match recovery {
+            Some(recovery) => found.hint(hints::recovery(recovery, &p.id)),
             None => found.hint("inspect the schema, then record the truth with `migraph stamp`"),
         }
     }
+    Ok(status.applied)
 }
 
 #[derive(Serialize)]
@@ -154,28 +161,14 @@ pub fn check(cx: &Context, args: &CheckArgs) -> Result<String> {
         found.problems.push(problem.to_string());
         found.hint("fix the revision's SQL: no plan that includes it can run");
     }
+    let migrator = session::migrator(cx, graph)?;
+    let graph = migrator.graph();
     let mut applied = None;
     if let Some(url) = settings.url()? {
-        match read_state(url, &settings.version_table()) {
-            Ok(mut db) => {
-                if !db.pending.is_empty() && super::run::run_in_progress(cx, url)? {
-                    // In flight, not failed: no repair advice.
-                    for p in db.pending.drain(..) {
-                        found.problems.push(format!(
-                            "RUNNING: revision `{}` going {} (started {}) ({})",
-                            p.id,
-                            p.direction,
-                            p.started_at,
-                            super::db::RUNNING
-                        ));
-                        found.hint("wait for the other run to finish, then check again");
-                    }
-                }
-                database_problems(&graph, &db, migraph::backend::dialect_of(url).ok(), &mut found);
-                applied = Some(db.rows.len());
-            }
-            Err(e) => {
-                found.problems.push(format!("cannot read the database {}: {}", redact(url), e.lines.join(" ")));
+        match database_problems(&migrator, url, &mut found) {
+            Ok(ids) => applied = Some(ids),
+            Err(reason) => {
+                found.problems.push(format!("cannot read the database {}: {reason}", redact(url)));
                 found.hint("check the database URL (--database-url, DATABASE_URL or migraph.toml) and the server");
             }
         }
@@ -184,12 +177,27 @@ pub fn check(cx: &Context, args: &CheckArgs) -> Result<String> {
             *line = scrub(line, url);
         }
     }
+    // Unedited templates; applied revisions are history and are not judged again.
+    let applied_ids: std::collections::HashSet<&String> = applied.iter().flatten().collect();
+    for empty in migraph::runner::empty_up_problems(graph, dialect).into_iter().filter(|e| !applied_ids.contains(&e.id))
+    {
+        found.problems.push(migraph::runner::RunError::EmptyUp(Box::new(empty)).to_string());
+        found.hint(format!(
+            "write the SQL of each revision with an empty up section, or add the line `{}` to it if it is meant \
+             to run nothing",
+            migraph::runner::EMPTY_MARKER
+        ));
+    }
     let report = Report { ok: found.problems.is_empty(), revisions: graph.len(), heads, problems: found.problems };
     if report.ok {
+        if let (Some(_), Ok(Some(url))) = (&applied, settings.url()) {
+            super::db::announce(cx, url, false);
+        }
         if cx.global.json {
             return Ok(to_json(&report));
         }
-        let database = applied.map(|n| format!("; database: {n} applied, checksums match")).unwrap_or_default();
+        let database =
+            applied.map(|ids| format!("; database: {} applied, checksums match", ids.len())).unwrap_or_default();
         return Ok(format!(
             "ok: {} revisions, {} head(s): {}{database}\n",
             report.revisions,

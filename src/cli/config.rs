@@ -2,9 +2,13 @@
 //! `.env` file, loaded at start-up), else `migraph.toml` (found in the
 //! current directory or its parents), else a default. Paths in
 //! `migraph.toml` are relative to the file itself, so the tool works the
-//! same from any subdirectory of a project.
+//! same from any subdirectory of a project. A relative SQLite path in a
+//! `DATABASE_URL` set by a `.env` file is relative to that file, for the
+//! same reason; one set in the process environment is relative to the
+//! current directory (as every program reads it).
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -22,6 +26,22 @@ pub const DEFAULT_LOCK_TIMEOUT: u64 = 60;
 pub const MAX_LOCK_TIMEOUT: u64 = 365 * 24 * 60 * 60;
 /// The default version table.
 pub const DEFAULT_TABLE: &str = "migraph_revisions";
+
+/// Whether `DATABASE_URL` was set in the process environment before `.env`
+/// was loaded (`None`: not recorded, as in unit tests).
+static PROCESS_DATABASE_URL: OnceLock<bool> = OnceLock::new();
+
+/// Records whether the process environment sets `DATABASE_URL`; call it
+/// before loading `.env` (which never overrides it).
+pub fn remember_process_env() {
+    let _ = PROCESS_DATABASE_URL.set(std::env::var_os("DATABASE_URL").is_some());
+}
+
+/// The `.env` file of `dir`: in it or its nearest parent that has one (as
+/// Diesel and sqlx find it).
+pub fn dotenv_file(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().map(|d| d.join(".env")).find(|p| p.is_file())
+}
 
 /// `migraph.toml` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +75,16 @@ pub struct Settings {
     url_error: Option<CliError>,
 }
 
+/// `path` relative to `cwd` when it lies below it (so printed file names
+/// read `revisions/a.sql`, as the user would type them), else as it is.
+fn below(cwd: &Path, path: PathBuf) -> PathBuf {
+    match path.strip_prefix(cwd) {
+        Ok(rest) if rest.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rest) => rest.to_path_buf(),
+        Err(_) => path,
+    }
+}
+
 impl Settings {
     pub fn resolve(global: &Global) -> Result<Settings> {
         let cwd =
@@ -71,6 +101,7 @@ impl Settings {
             (None, None) if config_file.is_some() => base.join("revisions"),
             (None, None) => PathBuf::from("revisions"),
         };
+        let revisions = below(&cwd, revisions);
         // An empty DATABASE_URL (from the environment or `.env`) is used as
         // given, so it fails below as an empty URL rather than falling back.
         let env_url = std::env::var("DATABASE_URL").ok();
@@ -78,7 +109,14 @@ impl Settings {
         let mut empty_vars = Vec::new();
         let (database_url, url_source) = match (&global.database_url, env_url, &file.database_url, &config_file) {
             (Some(url), _, _, _) => (Some(url.clone()), Some("--database-url".to_string())),
-            (None, Some(url), _, _) => (Some(url), Some("DATABASE_URL".to_string())),
+            (None, Some(url), _, _) => match dotenv_file(&cwd).filter(|_| PROCESS_DATABASE_URL.get() == Some(&false)) {
+                // From `.env`: a relative SQLite path is relative to that file.
+                Some(env_file) => {
+                    let dir = env_file.parent().unwrap_or(&cwd);
+                    (Some(relative_to(dir, &url)), Some(format!("DATABASE_URL in {}", env_file.display())))
+                }
+                None => (Some(url), Some("DATABASE_URL".to_string())),
+            },
             (None, None, Some(url), Some(path)) => {
                 let source = Some(format!("{}: database_url", path.display()));
                 match expand(url, path, |name| std::env::var(name).ok()) {
@@ -210,11 +248,31 @@ fn expand(url: &str, file: &Path, var: impl Fn(&str) -> Option<String>) -> Resul
 fn relative_to(base: &Path, url: &str) -> String {
     match migraph::backend::DatabaseUrl::parse(url) {
         Ok(migraph::backend::DatabaseUrl::Sqlite(sqlite)) => match &sqlite.path {
-            Some(path) if Path::new(path).is_relative() => sqlite.with_path(&base.join(path).display().to_string()),
+            Some(path) if Path::new(path).is_relative() => {
+                sqlite.with_path(&lexical(&base.join(path)).display().to_string())
+            }
             _ => url.to_string(),
         },
         _ => url.to_string(),
     }
+}
+
+/// `path` without `.` components and with `dir/..` pairs removed, as
+/// written (no file-system access: `..` after a symbolic link is read
+/// lexically, as a shell's `cd` does).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `migraph.toml` in `dir` or the nearest parent that has one.
@@ -274,6 +332,15 @@ mod tests {
     }
 
     #[test]
+    fn paths_below_the_current_directory_are_relative() {
+        let cwd = Path::new("/p/app");
+        assert_eq!(below(cwd, PathBuf::from("/p/app/revisions")), PathBuf::from("revisions"));
+        assert_eq!(below(cwd, PathBuf::from("/p/app")), PathBuf::from("."));
+        assert_eq!(below(cwd, PathBuf::from("/p/revisions")), PathBuf::from("/p/revisions"));
+        assert_eq!(below(cwd, PathBuf::from("db/revisions")), PathBuf::from("db/revisions"));
+    }
+
+    #[test]
     fn variables_expand_in_the_file_url() {
         let file = Path::new("/p/migraph.toml");
         let var = |name: &str| match name {
@@ -312,5 +379,7 @@ mod tests {
         assert_eq!(relative_to(base, "file:app.db?cache=shared"), "file:///project/app.db?cache=shared");
         assert_eq!(relative_to(base, "we?ird.db"), "/project/we?ird.db");
         assert_eq!(relative_to(base, "sqlite://"), "sqlite://", "left for the check to report");
+        assert_eq!(relative_to(base, "sqlite://../shared/./app.db"), "sqlite:///shared/app.db");
+        assert_eq!(relative_to(Path::new("/p/q"), "./x/../app.db"), "/p/q/app.db");
     }
 }

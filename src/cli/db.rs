@@ -1,30 +1,92 @@
 //! `current` and `status`: what the database has, compared with the files.
 
+use std::path::Path;
+
 use serde::Serialize;
 
-use migraph::backend::redact;
+use migraph::backend::{redact, DatabaseUrl};
 use migraph::status::{repair_targets, Analysis, DbState};
 use migraph::RevisionGraph;
 
-use super::output::{head_line, json, line, printable, to_json, RevisionJson};
+use super::output::{applied_text, head_line, json, line, printable, to_json, RevisionDbJson, RevisionJson, Rows};
 use super::run::{read_state, url};
 use super::style::Style;
 use super::{CliError, Context, Result};
 
 /// The database state, interpreted; the graph it was interpreted on.
-struct Seen {
-    db: migraph::status::DbState,
-    analysis: Analysis,
+pub(super) struct Seen {
+    pub(super) db: migraph::status::DbState,
+    pub(super) analysis: Analysis,
     /// Another migraph run holds the lock: the markers are in flight.
-    running: bool,
+    pub(super) running: bool,
+}
+
+/// The database as commands name it: the password redacted, a SQLite file
+/// below the current directory relative to it (`sqlite://app.db`), control
+/// characters escaped.
+pub fn shown_url(url: &str) -> String {
+    if let (Ok(DatabaseUrl::Sqlite(sqlite)), Ok(cwd)) = (DatabaseUrl::parse(url), std::env::current_dir()) {
+        if let Some(relative) = sqlite.path.as_deref().and_then(|path| Path::new(path).strip_prefix(&cwd).ok()) {
+            if !relative.as_os_str().is_empty() {
+                return printable(&sqlite.with_path(&relative.display().to_string())).into_owned();
+            }
+        }
+    }
+    printable(&redact(url)).into_owned()
+}
+
+/// Whether `url` names a SQLite file that does not exist (yet).
+pub fn sqlite_file_missing(url: &str) -> bool {
+    migraph::backend::sqlite_path(url).is_some_and(|path| !Path::new(&path).exists())
+}
+
+/// Prints `database: <url>` on stderr (unless `-q`): the first line of the
+/// progress of every command that uses a database, once the files loaded
+/// and the database answered (so an error before is still the first line).
+/// `created`: this run created the SQLite file (`(new file)`); a SQLite
+/// file that does not exist is `(no file yet)`. Never on stdout, so
+/// `--json` and `--sql` outputs stay clean.
+pub fn announce(cx: &Context, url: &str, created: bool) {
+    if cx.global.quiet {
+        return;
+    }
+    let note = match (created, sqlite_file_missing(url)) {
+        (true, _) => " (new file)",
+        (false, true) => " (no file yet)",
+        (false, false) => "",
+    };
+    eprintln!("database: {}{note}", shown_url(url));
+}
+
+/// [`announce`] at the first event of a run (the plan, or waiting for the
+/// lock), so that an error from the run's checks stays the first line.
+pub struct Announcer<'a> {
+    cx: &'a Context,
+    url: &'a str,
+    created: bool,
+    done: bool,
+}
+
+impl<'a> Announcer<'a> {
+    pub fn new(cx: &'a Context, url: &'a str, created: bool) -> Announcer<'a> {
+        Announcer { cx, url, created, done: false }
+    }
+
+    /// Announces the database the first time it is called.
+    pub fn once(&mut self) {
+        if !self.done {
+            self.done = true;
+            announce(self.cx, self.url, self.created);
+        }
+    }
 }
 
 /// Loads the files and reads the database at the same time.
-fn look(cx: &Context) -> Result<(RevisionGraph, Seen)> {
+pub(super) fn look(cx: &Context) -> Result<(RevisionGraph, Seen)> {
     let url = url(cx)?;
     let (graph, db) = cx.graph_while(|| read_state(url, &cx.settings.version_table()))?;
     let analysis = Analysis::new(&graph, &db).map_err(|e| match e {
-        migraph::status::StateError::Squash(partial) => CliError::new(&partial).hint(partial.hint()),
+        migraph::status::StateError::Squash(partial) => CliError::new(&partial).hint(super::hints::squash(&partial)),
         e => damaged(cx, &graph, &db, &e.to_string()),
     })?;
     let running = !db.pending.is_empty() && super::run::run_in_progress(cx, url)?;
@@ -46,15 +108,10 @@ fn damaged(cx: &Context, files: &RevisionGraph, db: &DbState, problem: &str) -> 
 
 /// How to repair a damaged version table: `stamp` with the likely truth.
 pub fn repair_advice(files: &RevisionGraph, db: &DbState) -> String {
-    format!(
-        "inspect the schema, then record the revisions it really has with `migraph stamp <revisions>`; \
-         if it has every revision with a row here and their ancestors, that is `migraph stamp {}`; \
-         `migraph stamp base` records none (stamp runs no SQL and repairs the table)",
-        repair_targets(files, db).join(" ")
-    )
+    super::hints::repair(&repair_targets(files, db))
 }
 
-fn warn_pending(cx: &Context, seen: &Seen) {
+pub(super) fn warn_pending(cx: &Context, seen: &Seen) {
     if cx.global.quiet {
         return;
     }
@@ -71,15 +128,37 @@ pub fn current(cx: &Context) -> Result<String> {
     let (files, seen) = look(cx)?;
     let graph = seen.analysis.graph(&files);
     let heads = seen.analysis.state.heads(graph);
+    announce(cx, url(cx)?, false);
     warn_pending(cx, &seen);
+    let rows = Rows::of(&seen.db);
     if cx.global.json {
-        return Ok(to_json(&heads.iter().map(|r| json(graph, r)).collect::<Vec<_>>()));
+        let list: Vec<RevisionDbJson> = heads
+            .iter()
+            .map(|r| RevisionDbJson { revision: json(graph, r), db: Some(rows.json(&r.id, true)) })
+            .collect();
+        return Ok(to_json(&list));
     }
     if heads.is_empty() && !cx.global.quiet {
         eprintln!("(no revisions applied)");
     }
     let paint = cx.global.stdout_paint();
-    Ok(heads.iter().map(|r| head_line(graph, r, paint) + "\n").collect())
+    let verbose = cx.global.verbose > 0;
+    Ok(heads
+        .iter()
+        .map(|r| {
+            let when = rows.get(&r.id).filter(|_| verbose).map(|row| format!("  ({})", applied_text(row)));
+            head_line(graph, r, paint) + &when.unwrap_or_default() + "\n"
+        })
+        .collect())
+}
+
+/// A version row as `status --json` lists it, in applied order.
+#[derive(Serialize)]
+struct RowJson<'a> {
+    id: &'a str,
+    message: &'a str,
+    applied_at: &'a str,
+    execution_ms: i64,
 }
 
 #[derive(Serialize)]
@@ -89,7 +168,9 @@ struct StatusJson<'a> {
     /// PostgreSQL schema of the version table, when one is configured.
     schema: Option<&'a str>,
     applied: Vec<&'a str>,
-    heads: Vec<RevisionJson<'a>>,
+    /// The version rows in the order they were applied (`applied_at`, then ID).
+    rows: Vec<RowJson<'a>>,
+    heads: Vec<RevisionDbJson<'a>>,
     pending: Vec<RevisionJson<'a>>,
     drift: Vec<DriftJson>,
     missing_files: &'a [String],
@@ -114,13 +195,30 @@ pub fn status(cx: &Context) -> Result<String> {
     let heads = state.heads(graph);
     let pending = seen.analysis.pending(&files);
     let drift = &seen.analysis.drift;
+    let rows = Rows::of(&seen.db);
     if cx.global.json {
+        // Text output names the database on stdout, its first line.
+        announce(cx, url(cx)?, false);
         let report = StatusJson {
             database: redact(url(cx)?),
             table: &cx.settings.table,
             schema: cx.settings.schema.as_deref(),
             applied: applied.iter().map(|r| r.id.as_str()).collect(),
-            heads: heads.iter().map(|r| json(graph, r)).collect(),
+            rows: seen
+                .db
+                .rows
+                .iter()
+                .map(|row| RowJson {
+                    id: &row.id,
+                    message: &row.message,
+                    applied_at: &row.applied_at,
+                    execution_ms: row.execution_ms,
+                })
+                .collect(),
+            heads: heads
+                .iter()
+                .map(|r| RevisionDbJson { revision: json(graph, r), db: Some(rows.json(&r.id, true)) })
+                .collect(),
             pending: pending.iter().map(|r| json(graph, r)).collect(),
             drift: drift
                 .iter()
@@ -138,7 +236,8 @@ pub fn status(cx: &Context) -> Result<String> {
         return Ok(to_json(&report));
     }
     let paint = cx.global.stdout_paint();
-    let mut out = format!("database: {} (table {})\n", printable(&redact(url(cx)?)), table_name(cx));
+    let file = if sqlite_file_missing(url(cx)?) { ", no file yet" } else { "" };
+    let mut out = format!("database: {} (table {}{file})\n", shown_url(url(cx)?), table_name(cx));
     // Stored revisions (applied, file gone) count among the revisions.
     let without_file = seen.analysis.stored.len();
     let without = if without_file == 0 { String::new() } else { format!(" ({without_file} without a file)") };
@@ -147,7 +246,8 @@ pub fn status(cx: &Context) -> Result<String> {
         out += "heads:    (none: nothing applied)\n";
     }
     for head in &heads {
-        out += &format!("head:     {}\n", head_line(graph, head, paint));
+        let when = rows.get(&head.id).map(|row| format!("  ({})", applied_text(row))).unwrap_or_default();
+        out += &format!("head:     {}{when}\n", head_line(graph, head, paint));
     }
     if pending.is_empty() {
         out += "pending:  none, up to date with every head\n";
@@ -189,7 +289,7 @@ pub fn status(cx: &Context) -> Result<String> {
     for p in seen.db.pending.iter().filter(|_| !seen.running) {
         out += &format!("{}   {}\n", paint.paint(Style::Alert, "FAILED:"), failure(p));
         if let Some(recovery) = migraph::runner::Recovery::new(graph, state, p) {
-            out += &format!("repair:   {}\n", printable(&recovery.advice(&p.id)));
+            out += &format!("repair:   {}\n", printable(&super::hints::recovery(&recovery, &p.id)));
         }
     }
     Ok(out)
@@ -201,8 +301,7 @@ pub const RUNNING: &str = "another migraph run holds the lock";
 /// `<id> going <direction> (started <time>): <error>`, from a marker row,
 /// with control characters escaped: these are texts the database stored.
 fn failure(p: &migraph::backend::PendingRow) -> String {
-    let error = p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
-    printable(&format!("{} going {} (started {}){error}", p.id, p.direction, p.started_at)).into_owned()
+    printable(&format!("{} {p}", p.id)).into_owned()
 }
 
 /// The version table as `status` names it: `schema.table` when a

@@ -1,9 +1,12 @@
 //! `history` and `graph`: the whole DAG, as a list, lanes, DOT or Mermaid.
 //!
-//! With a database configured, the pictures (`history --graph`, `graph`)
-//! also say which revisions it has applied. They only read the version
-//! table (a SQLite file that does not exist yet is an empty state and is not
-//! created); a database that cannot be read is an error.
+//! With a database configured, they also say which revisions it has
+//! applied: `history` tags each revision `applied`, `pending` or `failed`
+//! (`-v` and `--json` add when it was applied and how long it took), the
+//! pictures fill or dash them. They only read the version table (a SQLite
+//! file that does not exist yet is an empty state and is not created); a
+//! database that cannot be read is an error for the pictures (`history
+//! --graph`, `graph`) and a warning for the plain list.
 
 use std::collections::HashSet;
 
@@ -13,7 +16,7 @@ use migraph::render::{self, DrawNode};
 use migraph::status::DbState;
 use migraph::{Revision, RevisionGraph};
 
-use super::output::{json, line, to_json, Shape};
+use super::output::{applied_text, json, line, printable, to_json, RevisionDbJson, Rows, Shape};
 use super::run::read_state;
 use super::{Context, Result};
 
@@ -42,92 +45,142 @@ pub struct GraphArgs {
     pub format: Format,
 }
 
-/// What the database says about each revision, for the pictures.
-struct Applied {
-    ids: HashSet<String>,
-    failed: HashSet<String>,
+/// What the database says about each revision: its version row (when it
+/// was applied, how long it took), whether a marker says it failed.
+pub(super) struct Applied {
+    db: DbState,
+    /// Revisions counted as applied (a squash through the rows of the
+    /// revisions it replaces counts too).
+    applied: HashSet<String>,
 }
 
 impl Applied {
-    fn of(db: &DbState) -> Applied {
-        Applied {
-            ids: db.rows.iter().map(|row| row.id.clone()).collect(),
-            failed: db.pending.iter().map(|p| p.id.clone()).collect(),
+    fn of(graph: &RevisionGraph, db: DbState) -> Applied {
+        let rows: HashSet<&str> = db.ids().collect();
+        let mut applied: HashSet<String> = rows.iter().map(|id| id.to_string()).collect();
+        if let Ok(analysis) = migraph::status::Analysis::new(graph, &db) {
+            let extended = analysis.graph(graph);
+            applied.extend(analysis.state.applied(extended).into_iter().map(|r| r.id.clone()));
         }
+        Applied { db, applied }
     }
 
-    /// The tag `history --graph` shows first for `id`.
-    fn tag(&self, id: &str) -> &'static str {
-        if self.failed.contains(id) {
-            "failed"
-        } else if self.ids.contains(id) {
-            "applied"
-        } else {
-            "pending"
-        }
+    pub(super) fn rows(&self) -> Rows<'_> {
+        Rows::of(&self.db)
+    }
+
+    pub(super) fn is_applied(&self, id: &str) -> bool {
+        self.applied.contains(id)
+    }
+
+    /// The tag `history` shows first for `id`: `failed`, `applied` or `pending`.
+    pub(super) fn tag(&self, id: &str) -> &'static str {
+        self.rows().state(id, self.is_applied(id))
+    }
+
+    /// `  (applied <at> in <ms> ms)` for `history -v`, or nothing.
+    fn when(&self, id: &str) -> String {
+        self.rows().get(id).map(|row| format!("  ({})", applied_text(row))).unwrap_or_default()
     }
 }
 
-/// The revision files and, when a database is configured, what it has applied
-/// (read while the files load). Warns on stderr about what the picture cannot show.
-fn load(cx: &Context) -> Result<(RevisionGraph, Option<Applied>)> {
+/// How a command treats a database it cannot read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Need {
+    /// The pictures: an error.
+    Required,
+    /// `history` and `show`: a warning, and the files alone.
+    Optional,
+}
+
+/// The revision files and, when a database is configured, what it has
+/// applied (read while the files load). Prints nothing: [`notes`] does,
+/// once the command's own checks passed.
+pub(super) fn load(cx: &Context, need: Need) -> Result<(RevisionGraph, Option<Applied>)> {
     let Some(url) = cx.settings.url()? else { return Ok((cx.graph()?, None)) };
-    let (graph, db) = cx.graph_while(|| {
-        read_state(url, &cx.settings.version_table()).map_err(|e| {
-            e.hint(
-                "the pictures mark the revisions applied in the database set by --database-url, DATABASE_URL \
-                 or migraph.toml; fix it or its server (`migraph history` without --graph does not read it)",
-            )
-        })
-    })?;
-    if !cx.global.quiet {
-        let missing: Vec<&str> =
-            db.rows.iter().filter(|row| graph.get(&row.id).is_none()).map(|row| row.id.as_str()).collect();
-        if !missing.is_empty() {
-            eprintln!(
-                "warning: {} applied revision(s) have no file and are not drawn: {} (the database is ahead of these files)",
-                missing.len(),
-                super::output::printable(&missing.join(", "))
-            );
+    let (graph, read) = cx.graph_while(|| Ok(read_state(url, &cx.settings.version_table())))?;
+    match read {
+        Ok(db) => {
+            let applied = Applied::of(&graph, db);
+            Ok((graph, Some(applied)))
         }
-        for p in &db.pending {
-            eprintln!(
-                "warning: revision {} failed or was interrupted going {}; `migraph status` says how to repair it",
-                super::output::printable(&p.id),
-                p.direction
-            );
+        Err(e) if need == Need::Optional => {
+            if !cx.global.quiet {
+                let problem = migraph::backend::scrub(&e.lines.join(" "), url);
+                eprintln!("warning: {}; revisions are shown without applied/pending tags", printable(&problem));
+            }
+            Ok((graph, None))
         }
+        Err(e) => Err(e.hint(
+            "the pictures mark the revisions applied in the database set by --database-url, DATABASE_URL \
+             or migraph.toml; fix it or its server",
+        )),
     }
-    Ok((graph, Some(Applied::of(&db))))
+}
+
+/// On stderr, unless `-q`: the database (see [`super::db::announce`]), then
+/// what cannot be shown (applied revisions without a file, failed ones).
+pub(super) fn notes(cx: &Context, graph: &RevisionGraph, applied: Option<&Applied>) -> Result<()> {
+    let (Some(applied), Some(url)) = (applied, cx.settings.url()?) else { return Ok(()) };
+    super::db::announce(cx, url, false);
+    if cx.global.quiet {
+        return Ok(());
+    }
+    let db = &applied.db;
+    let missing: Vec<&str> = db.ids().filter(|id| graph.get(id).is_none()).collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: {} applied revision(s) have no file and are not shown: {} (the database is ahead of these files)",
+            missing.len(),
+            printable(&missing.join(", "))
+        );
+    }
+    for p in &db.pending {
+        eprintln!(
+            "warning: revision {} failed or was interrupted going {}; `migraph status` says how to repair it",
+            printable(&p.id),
+            p.direction
+        );
+    }
+    Ok(())
 }
 
 fn draw_node(r: &Revision, applied: Option<&Applied>) -> DrawNode {
-    DrawNode::of(r, applied.map(|a| a.ids.contains(&r.id)))
+    DrawNode::of(r, applied.map(|a| a.is_applied(&r.id)))
 }
 
 pub fn history(cx: &Context, args: &HistoryArgs) -> Result<String> {
-    let (graph, applied) = if args.graph && !cx.global.json { load(cx)? } else { (cx.graph()?, None) };
+    let need = if args.graph { Need::Required } else { Need::Optional };
+    let (graph, applied) = load(cx, need)?;
     let mut revisions = match &args.range {
         Some(range) => migraph::target::range_revisions(&graph, range)?,
         None => graph.topological(),
     };
     revisions.reverse();
+    notes(cx, &graph, applied.as_ref())?;
+    let applied = applied.as_ref();
     if cx.global.json {
-        return Ok(to_json(&revisions.iter().map(|r| json(&graph, r)).collect::<Vec<_>>()));
+        let list: Vec<RevisionDbJson> = revisions
+            .iter()
+            .map(|r| RevisionDbJson {
+                revision: json(&graph, r),
+                db: applied.map(|a| a.rows().json(&r.id, a.is_applied(&r.id))),
+            })
+            .collect();
+        return Ok(to_json(&list));
     }
+    let verbose = cx.global.verbose > 0;
+    let when = |r: &Revision| applied.filter(|_| verbose).map(|a| a.when(&r.id)).unwrap_or_default();
+    let text = |r: &Revision| tagged_line(&graph, r, applied.map(|a| a.tag(&r.id))) + &when(r);
     if args.graph {
         // Newest first, each branch in one piece.
-        let nodes: Vec<DrawNode> = revisions.iter().map(|r| draw_node(r, applied.as_ref())).collect();
+        let nodes: Vec<DrawNode> = revisions.iter().map(|r| draw_node(r, applied)).collect();
         let order = render::graph_order(&nodes);
         let mut slots: Vec<Option<DrawNode>> = nodes.into_iter().map(Some).collect();
         let nodes: Vec<DrawNode> = order.into_iter().filter_map(|i| slots[i].take()).collect();
-        return Ok(render::log_graph(&nodes, |n| {
-            graph
-                .get(&n.id)
-                .map_or_else(String::new, |r| tagged_line(&graph, r, applied.as_ref().map(|a| a.tag(&r.id))))
-        }));
+        return Ok(render::log_graph(&nodes, |n| graph.get(&n.id).map_or_else(String::new, text)));
     }
-    Ok(revisions.iter().map(|r| arrow_line(&graph, r)).collect())
+    Ok(revisions.iter().map(|r| format!("{} -> {}\n", parents(r), text(r))).collect())
 }
 
 /// `id (tags) message` with `tag` first among the tags: `id (applied, head) message`.
@@ -143,14 +196,18 @@ fn tagged_line(graph: &RevisionGraph, r: &Revision, tag: Option<&str>) -> String
     }
 }
 
-/// `parent, parent -> id (tags) message`, as Alembic prints history.
-fn arrow_line(graph: &RevisionGraph, r: &Revision) -> String {
-    let parents = if r.parents.is_empty() { "<base>".to_string() } else { r.parents.join(", ") };
-    format!("{parents} -> {}\n", line(graph, r))
+/// `parent, parent` (or `<base>`): the left of `parent -> id`, as Alembic prints history.
+fn parents(r: &Revision) -> String {
+    if r.parents.is_empty() {
+        "<base>".to_string()
+    } else {
+        r.parents.join(", ")
+    }
 }
 
 pub fn graph(cx: &Context, args: &GraphArgs) -> Result<String> {
-    let (graph, applied) = load(cx)?;
+    let (graph, applied) = load(cx, Need::Required)?;
+    notes(cx, &graph, applied.as_ref())?;
     let nodes: Vec<DrawNode> = graph.topological().into_iter().map(|r| draw_node(r, applied.as_ref())).collect();
     Ok(match args.format {
         Format::Dot => render::dot(&nodes),

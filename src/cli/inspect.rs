@@ -1,9 +1,11 @@
-//! `heads`, `branches` and `show`: looking at the graph.
+//! `heads`, `branches` and `show`: looking at the graph (`show` also says
+//! whether and when the database applied the revision, with a database).
 
 use clap::Args;
 use serde::Serialize;
 
-use super::output::{head_line, json, line, to_json, RevisionJson};
+use super::history::{load, notes, Need};
+use super::output::{applied_text, head_line, json, line, to_json, DbJson, RevisionJson};
 use super::{Context, Result};
 
 #[derive(Debug, Args)]
@@ -58,6 +60,9 @@ pub fn branches(cx: &Context) -> Result<String> {
 struct ShowJson<'a> {
     #[serde(flatten)]
     revision: RevisionJson<'a>,
+    /// With a database: `state`, `applied_at`, `execution_ms`.
+    #[serde(flatten)]
+    db: Option<DbJson<'a>>,
     children: Vec<&'a str>,
     up: &'a str,
     down: Option<&'a str>,
@@ -72,12 +77,16 @@ struct SectionJson<'a> {
 }
 
 pub fn show(cx: &Context, args: &ShowArgs) -> Result<String> {
-    let graph = cx.graph()?;
+    let (graph, applied) = load(cx, Need::Optional)?;
     let r = migraph::target::resolve_revision(&graph, &args.revision)?;
+    notes(cx, &graph, applied.as_ref())?;
     let children: Vec<&str> = graph.children(&r.id).into_iter().map(|c| c.id.as_str()).collect();
+    let rows = applied.as_ref().map(|a| (a.rows(), a.is_applied(&r.id)));
     if cx.global.json {
         let sections = r.sections().into_iter().map(|(m, sql)| SectionJson { marker: m.line(), sql }).collect();
-        let shown = ShowJson { revision: json(&graph, r), children, up: &r.up, down: r.down.as_deref(), sections };
+        let db = rows.as_ref().map(|(rows, applied)| rows.json(&r.id, *applied));
+        let down = r.down.as_deref();
+        let shown = ShowJson { revision: json(&graph, r), db, children, up: &r.up, down, sections };
         return Ok(to_json(&shown));
     }
     let none = |list: &[&str]| if list.is_empty() { "(none)".to_string() } else { list.join(" ") };
@@ -95,6 +104,15 @@ pub fn show(cx: &Context, args: &ShowArgs) -> Result<String> {
         out += &format!("Created:     {created}\n");
     }
     out += &format!("Transaction: {}\n", r.transactional);
+    if let Some((rows, applied)) = &rows {
+        let state = match (rows.get(&r.id), rows.state(&r.id, *applied)) {
+            (Some(row), "applied") => applied_text(row),
+            (_, "applied") => "applied (through the revisions it replaces)".to_string(),
+            (_, "failed") => "failed or interrupted (`migraph status` says how to repair it)".to_string(),
+            (_, state) => state.to_string(),
+        };
+        out += &format!("Database:    {state}\n");
+    }
     out += &format!("File:        {}\n", r.path.display());
     out += &format!("Checksum:    {}\n", r.checksum);
     for (marker, sql) in r.sections() {

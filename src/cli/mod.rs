@@ -7,12 +7,17 @@
 
 mod check;
 mod config;
+mod database;
 mod db;
+mod hints;
 mod history;
 mod inspect;
+mod list;
+mod man;
 mod new;
 mod output;
 mod run;
+mod session;
 mod squash;
 mod style;
 
@@ -143,6 +148,11 @@ pub enum Command {
     /// Applied heads, pending revisions, checksum drift, failed revisions
     #[command(after_help = "Examples:\n  migraph status\n  migraph status --json")]
     Status,
+    /// Every revision, applied (when, how long) then pending, like `diesel migration list`
+    #[command(after_help = "Examples:\n  migraph list\n  migraph list --json\n\n\
+        Applied revisions come first in the order they were applied ([X] id, applied_at (UTC), ms, message),\n\
+        then pending ones in the order `migraph upgrade` applies them ([ ] id pending message).")]
+    List,
     /// Apply revisions up to the target(s)
     #[command(after_help = "Examples:\n  \
         migraph upgrade heads\n  \
@@ -163,12 +173,29 @@ pub enum Command {
     /// Record the target(s) as the applied state without running SQL
     #[command(after_help = "Examples:\n  migraph stamp heads\n  migraph stamp base\n  migraph stamp --accept-drift")]
     Stamp(run::StampArgs),
+    /// Unapply a revision (default: the single applied head) and what needs it, then apply them again
+    ///
+    /// The down SQL stored when the revision was applied runs, so redo works after the file was
+    /// edited; re-applying runs the file's up SQL and records its new checksum.
+    #[command(after_help = "Examples:\n  migraph redo\n  migraph redo ae10 --dry-run\n  migraph redo --backup")]
+    Redo(run::RedoArgs),
+    /// Create or drop the database the URL names
+    #[command(after_help = "Examples:\n  migraph database create\n  migraph database drop --yes")]
+    Database(database::DatabaseArgs),
     /// Print a shell completion script on stdout
     #[command(after_help = "Examples:\n  \
+        migraph completions bash | less      # the script, on stdout; to install it:\n  \
+        mkdir -p ~/.local/share/bash-completion/completions && \\\n      \
         migraph completions bash > ~/.local/share/bash-completion/completions/migraph\n  \
-        migraph completions zsh > ~/.zfunc/_migraph\n  \
+        mkdir -p ~/.zfunc && migraph completions zsh > ~/.zfunc/_migraph   # fpath+=~/.zfunc in ~/.zshrc\n  \
+        mkdir -p ~/.config/fish/completions && \\\n      \
         migraph completions fish > ~/.config/fish/completions/migraph.fish")]
     Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout
+    #[command(after_help = "Examples:\n  \
+        migraph man | man -l -\n  \
+        mkdir -p ~/.local/share/man/man1 && migraph man > ~/.local/share/man/man1/migraph.1")]
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -209,8 +236,9 @@ fn load_dotenv() -> Option<String> {
     // An empty DATABASE_URL stays set (and wins over .env): it is an error
     // (`DATABASE_URL=$PROD_URL` with the secret missing must not fall back
     // to another database).
+    config::remember_process_env();
     let cwd = std::env::current_dir().ok()?;
-    let path = cwd.ancestors().map(|d| d.join(".env")).find(|p| p.is_file())?;
+    let path = config::dotenv_file(&cwd)?;
     let problem = match dotenvy::from_path(&path).err()? {
         // The parse error quotes the line, which may hold a password.
         dotenvy::Error::LineParse(..) => "a line cannot be parsed; it and the lines after it were ignored".to_string(),
@@ -222,6 +250,8 @@ fn load_dotenv() -> Option<String> {
 /// An error the binary reports: message lines, hints, exit code.
 #[derive(Debug, Clone)]
 pub struct CliError {
+    /// One entry per error, each printed with its own `error:` line; an
+    /// entry's further lines are indented under it.
     pub lines: Vec<String>,
     pub hints: Vec<String>,
     pub code: i32,
@@ -229,7 +259,9 @@ pub struct CliError {
 
 impl CliError {
     pub fn new(message: impl fmt::Display) -> Self {
-        CliError { lines: message.to_string().lines().map(str::to_string).collect(), hints: Vec::new(), code: 1 }
+        // One error: its further lines (a database's multi-line message)
+        // are printed indented under its `error:` line.
+        CliError { lines: vec![message.to_string().trim_end().to_string()], hints: Vec::new(), code: 1 }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -240,8 +272,14 @@ impl CliError {
 
 impl From<migraph::Error> for CliError {
     fn from(error: migraph::Error) -> Self {
-        let mut e = CliError::new(&error);
-        e.hints.extend(error.hint());
+        let mut e = match &error {
+            // Every problem of the files is an error of its own, one `error:` line each.
+            migraph::Error::Graph(graph) => {
+                CliError { lines: graph.problems.iter().map(ToString::to_string).collect(), hints: Vec::new(), code: 1 }
+            }
+            _ => CliError::new(&error),
+        };
+        e.hints.extend(hints::error(&error));
         e
     }
 }
@@ -255,15 +293,14 @@ macro_rules! lib_error {
         }
     )*};
 }
-lib_error!(migraph::SourceError, migraph::GraphError, migraph::TargetError, migraph::PlanError);
-
-impl From<migraph::runner::RunError> for CliError {
-    fn from(error: migraph::runner::RunError) -> Self {
-        let mut e = CliError::new(&error);
-        e.hints.extend(error.hint());
-        e
-    }
-}
+lib_error!(
+    migraph::SourceError,
+    migraph::GraphError,
+    migraph::TargetError,
+    migraph::PlanError,
+    migraph::RunError,
+    migraph::status::StateError
+);
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
@@ -330,8 +367,13 @@ pub fn main() -> i32 {
         }
         Err(e) => {
             let mut err = std::io::stderr().lock();
-            for line in &e.lines {
-                let _ = writeln!(err, "{} {}", paint.paint(Style::Error, "error:"), output::printable(line));
+            // One `error:` line per error; an error's further lines (a
+            // database's multi-line message) are indented under it.
+            for error in &e.lines {
+                for (n, line) in error.lines().enumerate() {
+                    let lead = if n == 0 { paint.paint(Style::Error, "error:") } else { " ".repeat(6) };
+                    let _ = writeln!(err, "{lead} {}", output::printable(line));
+                }
             }
             for hint in &e.hints {
                 let _ = writeln!(err, "{} {}", paint.paint(Style::Hint, "hint:"), output::printable(hint));
@@ -345,6 +387,7 @@ fn run(cli: Cli) -> Result<String> {
     match &cli.command {
         Command::Init(args) => return new::init(&cli.global, args),
         Command::Completions(args) => return Ok(completions(args)),
+        Command::Man => return man::man(),
         _ => {}
     }
     let settings = Settings::resolve(&cli.global)?;
@@ -357,6 +400,9 @@ fn run(cli: Cli) -> Result<String> {
     dispatch(&cx, &cli.command).map_err(|mut e| {
         for line in e.lines.iter_mut().chain(e.hints.iter_mut()) {
             *line = migraph::backend::scrub(line, &url);
+        }
+        if database::missing(&e.lines.join("\n")) && !matches!(cli.command, Command::Database(_)) {
+            e.hints.push("create it with `migraph database create`".into());
         }
         e
     })
@@ -376,11 +422,15 @@ fn dispatch(cx: &Context, command: &Command) -> Result<String> {
         Command::Check(args) => check::check(cx, args),
         Command::Current => db::current(cx),
         Command::Status => db::status(cx),
+        Command::List => list::list(cx),
         Command::Upgrade(args) => run::upgrade(cx, args),
         Command::Downgrade(args) => run::downgrade(cx, args),
         Command::Migrate(args) => run::migrate(cx, args),
         Command::Stamp(args) => run::stamp(cx, args),
+        Command::Redo(args) => run::redo(cx, args),
+        Command::Database(args) => database::database(cx, args),
         Command::Completions(args) => Ok(completions(args)),
+        Command::Man => man::man(),
     }
 }
 

@@ -67,7 +67,17 @@ pub fn init(global: &Global, args: &InitArgs) -> Result<String> {
     };
     create(&dir)?;
     create(&dir.join(&revisions))?;
-    let url = global.database_url.clone().unwrap_or_else(|| "sqlite://migraph.db".to_string());
+    let given = global.database_url.clone().unwrap_or_else(|| "sqlite://migraph.db".to_string());
+    if let Err(e) = migraph::backend::DatabaseUrl::parse(&given) {
+        return Err(CliError::new(format!("{e} (from --database-url)")));
+    }
+    let (url, password) = without_password(&given)?;
+    // Checked before anything is written.
+    let env_file = dir.join(".env");
+    let env_line = match &password {
+        Some(password) => password_line(&env_file, password)?,
+        None => None,
+    };
     let text = format!(
         "# migraph configuration. Paths are relative to this file.\n\
          # Precedence: command-line flags, then environment (DATABASE_URL, also from .env), then this file.\n\
@@ -80,7 +90,115 @@ pub fn init(global: &Global, args: &InitArgs) -> Result<String> {
         toml_string(table),
     );
     std::fs::write(&config, text).map_err(|e| CliError::new(format!("cannot write {}: {e}", config.display())))?;
+    if password.is_some() {
+        if let Some(line) = env_line {
+            append_private(&env_file, &line)?;
+        }
+        let ignored = ignore_env(&dir.join(".gitignore"))?;
+        if !global.quiet {
+            eprintln!(
+                "the password is not in {}: its database_url reads ${{{PASSWORD_VAR}}}, set in {} (mode 0600{})",
+                config.display(),
+                env_file.display(),
+                if ignored { ", listed in .gitignore" } else { "; keep it out of version control" }
+            );
+        }
+    }
     Ok(format!("created {} and {}/\n", config.display(), dir.join(&revisions).display()))
+}
+
+/// The variable `init` puts a URL's password in.
+pub const PASSWORD_VAR: &str = "DATABASE_PASSWORD";
+
+/// `url` with its password (userinfo or `password=` parameter) replaced by
+/// `${DATABASE_PASSWORD}`, and the password as written in the URL
+/// (`None`: no password, or already a `${VAR}` placeholder).
+fn without_password(url: &str) -> Result<(String, Option<String>)> {
+    const MASK: &str = "***";
+    let redacted = migraph::backend::redact(url);
+    let parts: Vec<&str> = redacted.split(MASK).collect();
+    if parts.len() == 1 || url.contains(MASK) {
+        return Ok((url.to_string(), None));
+    }
+    let [before, after] = parts[..] else {
+        return Err(CliError::new("the database URL has more than one password").hint(format!(
+            "write database_url in migraph.toml with `${{{PASSWORD_VAR}}}`-style placeholders yourself"
+        )));
+    };
+    let password = &url[before.len()..url.len() - after.len()];
+    let placeholder = password.starts_with("${") && password.ends_with('}') && !password[2..].contains('$');
+    if placeholder || password.is_empty() {
+        return Ok((url.to_string(), None));
+    }
+    Ok((format!("{before}${{{PASSWORD_VAR}}}{after}"), Some(password.to_string())))
+}
+
+/// The `.env` line that sets the password, or `None` when `.env` already
+/// sets it to this value; an error when it sets it to another one. The
+/// value is the password as the URL writes it, with the characters `.env`
+/// would read specially (`'`, `$`, `\\`, `"`, `#`, spaces) percent-encoded
+/// (the same password in a URL), and single-quoted.
+fn password_line(env_file: &Path, password: &str) -> Result<Option<String>> {
+    let mut value = String::new();
+    for c in password.chars() {
+        match c {
+            '\'' | '$' | '\\' | '"' | '#' | '`' => value += &format!("%{:02X}", c as u32),
+            c if c.is_whitespace() || c.is_control() => {
+                value += &c.to_string().bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+            }
+            c => value.push(c),
+        }
+    }
+    if env_file.exists() {
+        let entries = dotenvy::from_path_iter(env_file)
+            .map_err(|e| CliError::new(format!("cannot read {}: {e}", env_file.display())))?;
+        for entry in entries {
+            let Ok((name, existing)) = entry else {
+                return Err(CliError::new(format!("{}: a line cannot be parsed", env_file.display()))
+                    .hint("fix it, then run `migraph init` again"));
+            };
+            if name == PASSWORD_VAR {
+                if existing == value || existing == password {
+                    return Ok(None);
+                }
+                return Err(CliError::new(format!(
+                    "{} already sets {PASSWORD_VAR} to another password; not overwriting it",
+                    env_file.display()
+                ))
+                .hint(format!("remove that line or pass a URL with `${{{PASSWORD_VAR}}}` in place of the password")));
+            }
+        }
+    }
+    Ok(Some(format!("{PASSWORD_VAR}='{value}'\n")))
+}
+
+/// Appends `line` to `path`, creating it readable by its owner only.
+fn append_private(path: &Path, line: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let fail = |e: std::io::Error| CliError::new(format!("cannot write {}: {e}", path.display()));
+    let mut file = options.open(path).map_err(fail)?;
+    let text = std::fs::read_to_string(path).map_err(fail)?;
+    let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+    file.write_all(format!("{sep}{line}").as_bytes()).map_err(fail)
+}
+
+/// Adds `.env` to an existing `.gitignore` that does not list it; whether
+/// `.gitignore` exists (and so lists it now).
+fn ignore_env(gitignore: &Path) -> Result<bool> {
+    if !gitignore.is_file() {
+        return Ok(false);
+    }
+    let fail = |e: std::io::Error| CliError::new(format!("cannot update {}: {e}", gitignore.display()));
+    let text = std::fs::read_to_string(gitignore).map_err(fail)?;
+    if !text.lines().any(|l| matches!(l.trim(), ".env" | "/.env" | ".env*" | "*.env")) {
+        let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+        std::fs::write(gitignore, format!("{text}{sep}.env\n")).map_err(fail)?;
+    }
+    Ok(true)
 }
 
 fn toml_string(text: &str) -> String {
@@ -188,4 +306,41 @@ fn write(cx: &Context, graph: RevisionGraph, new: NewRevision) -> Result<String>
         );
     }
     Ok(format!("{}\n", written.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_become_a_placeholder() {
+        let split = |url: &str| without_password(url).map_err(|e| e.lines.join(" ")).unwrap();
+        assert_eq!(
+            split("postgres://app:pw@h:5432/db"),
+            ("postgres://app:${DATABASE_PASSWORD}@h:5432/db".to_string(), Some("pw".to_string()))
+        );
+        assert_eq!(
+            split("mysql://root:p%40ss@h/db?ssl_mode=required"),
+            ("mysql://root:${DATABASE_PASSWORD}@h/db?ssl_mode=required".to_string(), Some("p%40ss".to_string()))
+        );
+        assert_eq!(
+            split("postgres://h/db?password=pw&sslmode=require"),
+            ("postgres://h/db?password=${DATABASE_PASSWORD}&sslmode=require".to_string(), Some("pw".to_string()))
+        );
+        for unchanged in ["postgres://app@h/db", "postgres://app:${PW}@h/db", "sqlite://app.db"] {
+            assert_eq!(split(unchanged), (unchanged.to_string(), None));
+        }
+        assert!(without_password("postgres://a:x@h/db?password=y").is_err());
+    }
+
+    #[test]
+    fn the_env_line_quotes_and_encodes_the_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = dir.path().join(".env");
+        let line = |password: &str| password_line(&env, password).map_err(|e| e.lines.join(" ")).unwrap();
+        assert_eq!(line("a'b$c#d"), Some("DATABASE_PASSWORD='a%27b%24c%23d'\n".to_string()));
+        std::fs::write(&env, "OTHER=1\nDATABASE_PASSWORD='pw'\n").unwrap();
+        assert_eq!(line("pw"), None, "already set to it");
+        assert!(password_line(&env, "other").is_err());
+    }
 }

@@ -1,7 +1,11 @@
 //! How revisions look on the terminal and in `--json`.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
+use migraph::backend::VersionRow;
+use migraph::status::DbState;
 use migraph::{Revision, RevisionGraph};
 
 use super::style::{Paint, Style};
@@ -55,6 +59,77 @@ pub fn json<'a>(graph: &RevisionGraph, r: &'a Revision) -> RevisionJson<'a> {
         merge_point: shape.merge_point,
         branch_point: shape.branch_point,
     }
+}
+
+/// What the database says about one revision, as `--json` prints it beside
+/// the revision's own fields (with a database only): `state` is `applied`,
+/// `pending` or `failed`; `applied_at` (UTC RFC 3339, as stored) and
+/// `execution_ms` are `null` when it has no version row.
+#[derive(Debug, Serialize)]
+pub struct DbJson<'a> {
+    pub state: &'static str,
+    pub applied_at: Option<&'a str>,
+    pub execution_ms: Option<i64>,
+}
+
+/// A revision with what the database says about it.
+#[derive(Debug, Serialize)]
+pub struct RevisionDbJson<'a> {
+    #[serde(flatten)]
+    pub revision: RevisionJson<'a>,
+    #[serde(flatten)]
+    pub db: Option<DbJson<'a>>,
+}
+
+/// The version table's rows by revision ID, and the revisions with a
+/// marker (failed, interrupted or running).
+#[derive(Debug, Default)]
+pub struct Rows<'a> {
+    rows: HashMap<&'a str, &'a VersionRow>,
+    marked: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> Rows<'a> {
+    pub fn of(db: &'a DbState) -> Rows<'a> {
+        Rows {
+            rows: db.rows.iter().map(|row| (row.id.as_str(), row)).collect(),
+            marked: db.pending.iter().map(|p| (p.id.as_str(), p.started_at.as_str())).collect(),
+        }
+    }
+
+    /// The version row of `id`.
+    pub fn get(&self, id: &str) -> Option<&'a VersionRow> {
+        self.rows.get(id).copied()
+    }
+
+    /// `failed` (a marker: failed, interrupted or running), `applied` (a
+    /// row) or `pending`. A squash counted as applied through the rows of the
+    /// revisions it replaces is `applied` when `applied` says so.
+    pub fn state(&self, id: &str, applied: bool) -> &'static str {
+        if self.marked.contains_key(id) {
+            "failed"
+        } else if applied || self.rows.contains_key(id) {
+            "applied"
+        } else {
+            "pending"
+        }
+    }
+
+    /// [`DbJson`] of `id`.
+    pub fn json(&self, id: &str, applied: bool) -> DbJson<'a> {
+        let row = self.get(id);
+        DbJson {
+            state: self.state(id, applied),
+            applied_at: row.map(|r| r.applied_at.as_str()),
+            execution_ms: row.map(|r| r.execution_ms),
+        }
+    }
+}
+
+/// `applied 2026-11-30T13:40:00Z in 12 ms`: when a version row was written
+/// (as stored: UTC RFC 3339) and how long its SQL took.
+pub fn applied_text(row: &VersionRow) -> String {
+    format!("applied {} in {} ms", printable(&row.applied_at), row.execution_ms)
 }
 
 /// Pretty JSON with a trailing newline.

@@ -64,6 +64,19 @@ pub struct StampArgs {
     pub accept_drift: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct RedoArgs {
+    /// The revision to redo: an ID prefix, a label, `B@head`... [default: the single applied head]
+    #[arg(value_name = "REV", allow_negative_numbers = true)]
+    pub rev: Option<String>,
+    /// Print the plan (down, then up) without running it
+    #[arg(long)]
+    pub dry_run: bool,
+    /// SQLite: copy the database beside its file before the first change (the run stops if it cannot)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub backup: bool,
+}
+
 fn targets(list: &[String]) -> Vec<&str> {
     list.iter().map(String::as_str).collect()
 }
@@ -115,8 +128,11 @@ pub fn run_in_progress(cx: &Context, url: &str) -> Result<bool> {
 /// Reads the version table without creating anything.
 pub fn read_state(url: &str, table: &migraph::backend::sql::Table) -> Result<DbState> {
     match connect_existing(url)? {
-        Some(mut conn) => DbState::read(&mut conn, table)
-            .map_err(|e| CliError::new(format!("cannot read the version table `{}`: {e}", table.name))),
+        Some(mut conn) => DbState::read(&mut conn, table).map_err(|e| {
+            let mut error = CliError::new(format!("cannot read the version table `{}`: {e}", table.name));
+            error.hints.extend(super::hints::db(&e));
+            error
+        }),
         None => Ok(DbState::default()),
     }
 }
@@ -140,15 +156,19 @@ pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
     if args.dry_run {
         return dry_run(cx, &graph, url, Verb::Stamp, &targets);
     }
-    if nothing_to_create(&graph, url, Verb::Stamp, &targets)? {
+    if nothing_to_create(cx, &graph, url, Verb::Stamp, &targets)? {
         if !cx.global.quiet {
             eprintln!("stamped: 0 row(s) added, 0 row(s) removed; no SQL was run");
         }
         return Ok(String::new());
     }
-    let options = RunOptions { accept_drift: args.accept_drift, ..options(cx, false, false) };
+    let mut options = options(cx, false, false);
+    options.accept_drift = args.accept_drift;
+    let created = super::db::sqlite_file_missing(url);
     let mut conn = AnyConnection::connect_with(url, cx.settings.lock_timeout).map_err(CliError::new)?;
-    let report = runner::run(&mut conn, &graph, Verb::Stamp, &targets, &options, &mut |_| {})?;
+    let mut announcer = super::db::Announcer::new(cx, url, created);
+    let migrator = migraph::Migrator::from_graph(graph).with_options(options)?;
+    let report = migrator.run(&mut conn, Verb::Stamp, &targets, |_| announcer.once())?;
     if !cx.global.quiet {
         let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
         let downs = report.done.len() - ups;
@@ -165,14 +185,14 @@ pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
 }
 
 fn options(cx: &Context, single_transaction: bool, backup: bool) -> RunOptions {
-    RunOptions {
-        table: cx.settings.table.clone(),
-        schema: cx.settings.schema.clone(),
-        lock_timeout: cx.settings.lock_timeout,
-        single_transaction,
-        accept_drift: false,
-        backup,
-    }
+    // `RunOptions` is non-exhaustive: set fields on the default.
+    let mut options = RunOptions::default();
+    options.table = cx.settings.table.clone();
+    options.schema = cx.settings.schema.clone();
+    options.lock_timeout = cx.settings.lock_timeout;
+    options.single_transaction = single_transaction;
+    options.backup = backup;
+    options
 }
 
 fn execute(cx: &Context, verb: Verb, args: &RunArgs) -> Result<String> {
@@ -198,14 +218,15 @@ fn execute(cx: &Context, verb: Verb, args: &RunArgs) -> Result<String> {
         return Err(CliError::new("--backup works with SQLite databases only")
             .hint("back up PostgreSQL with pg_dump and MySQL with mysqldump"));
     }
-    let (graph, mut conn) = if sqlite_file_exists(url)? {
+    let created = !sqlite_file_exists(url)?;
+    let (graph, mut conn) = if !created {
         cx.graph_while(|| connect_warm(url, cx.settings.lock_timeout))?
     } else {
         // Opening a SQLite file creates it: plan first (against the empty
         // state the file had a moment ago; the run plans again under its
         // lock), so that a plan that fails or has nothing to do leaves no file.
         let graph = cx.graph()?;
-        if nothing_to_create(&graph, url, verb, &targets)? {
+        if nothing_to_create(cx, &graph, url, verb, &targets)? {
             if !cx.global.quiet {
                 eprintln!("{verb}: nothing to do");
             }
@@ -213,20 +234,27 @@ fn execute(cx: &Context, verb: Verb, args: &RunArgs) -> Result<String> {
         }
         (graph, connect_warm(url, cx.settings.lock_timeout)?)
     };
+    let mut announcer = super::db::Announcer::new(cx, url, created);
     let quiet = cx.global.quiet;
     let started = Instant::now();
     let terminal = std::io::stderr().is_terminal() && cx.global.verbose == 0;
     let mut progress = Progress::new(verb, cx.global.stderr_paint(), terminal);
     let options = options(cx, args.single_transaction, args.backup);
-    let report = runner::run(&mut conn, &graph, verb, &targets, &options, &mut |event| {
+    let migrator = migraph::Migrator::from_graph(graph).with_options(options)?;
+    let report = migrator.run(&mut conn, verb, &targets, |event| {
+        announcer.once();
         if !quiet {
             progress.event(event);
         }
     });
     progress.end(report.is_ok());
-    let report = report?;
+    Ok(summary(cx, &verb.to_string(), &report?, started))
+}
+
+/// After a run: the summary line on stderr; stdout gets the backup's path.
+fn summary(cx: &Context, verb: &str, report: &runner::Report, started: Instant) -> String {
     let stdout = report.backup.as_ref().map(|path| format!("{}\n", path.display())).unwrap_or_default();
-    if !quiet {
+    if !cx.global.quiet {
         let ms = started.elapsed().as_millis();
         let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
         let downs = report.done.len() - ups;
@@ -236,7 +264,65 @@ fn execute(cx: &Context, verb: Verb, args: &RunArgs) -> Result<String> {
             eprintln!("{verb}: {ups} applied, {downs} unapplied in {ms} ms");
         }
     }
-    Ok(stdout)
+    stdout
+}
+
+/// `migraph redo [REV]`: unapply REV and what needs it with the down SQL
+/// stored at apply time, then apply them again from their files.
+pub fn redo(cx: &Context, args: &RedoArgs) -> Result<String> {
+    let url = url(cx)?;
+    let rev = args.rev.as_deref();
+    if args.dry_run {
+        let graph = cx.graph()?;
+        let db = read_state(url, &cx.settings.version_table())?;
+        if let Some(pending) = db.pending.first() {
+            if run_in_progress(cx, url)? {
+                return Err(runner::RunError::Running(Box::new(pending.clone())).into());
+            }
+        }
+        let redo = runner::redo_plan(&graph, &db, rev)?;
+        super::db::announce(cx, url, false);
+        warn_drifted(cx, &redo.drifted);
+        return Ok(show_plan(cx, "redo", &redo.steps()));
+    }
+    if args.backup && dialect_of(url).map_err(CliError::new)? != Dialect::Sqlite {
+        return Err(CliError::new("--backup works with SQLite databases only")
+            .hint("back up PostgreSQL with pg_dump and MySQL with mysqldump"));
+    }
+    if !sqlite_file_exists(url)? {
+        return Err(runner::RunError::Redo(runner::RedoError::NothingApplied).into());
+    }
+    let (graph, mut conn) = cx.graph_while(|| connect_warm(url, cx.settings.lock_timeout))?;
+    let mut announcer = super::db::Announcer::new(cx, url, false);
+    let quiet = cx.global.quiet;
+    let started = Instant::now();
+    let terminal = std::io::stderr().is_terminal() && cx.global.verbose == 0;
+    let mut progress = Progress::new("redo", cx.global.stderr_paint(), terminal);
+    let options = options(cx, false, args.backup);
+    let report = runner::redo(&mut conn, &graph, rev, &options, &mut |event| {
+        announcer.once();
+        if !quiet {
+            progress.event(event);
+        }
+    });
+    progress.end(report.is_ok());
+    Ok(summary(cx, "redo", &report?, started))
+}
+
+/// The warning `--dry-run` gives for drifted revisions it would unapply.
+fn warn_drifted(cx: &Context, drifted: &[String]) {
+    if cx.global.quiet || drifted.is_empty() {
+        return;
+    }
+    let paint = cx.global.stderr_paint();
+    for id in drifted {
+        eprintln!(
+            "{} the file of {} changed since it was applied; the run unapplies it with the down section stored \
+             when it was applied",
+            paint.paint(Style::Warning, "warning:"),
+            printable(id)
+        );
+    }
 }
 
 /// Plans of more than this many steps get one updating line on a terminal.
@@ -245,7 +331,8 @@ pub const LIVE_ABOVE: usize = 3;
 /// Progress of a run on stderr: one line per revision, or, on a terminal
 /// and for a long plan, one line rewritten in place (`\r`) as revisions run.
 struct Progress {
-    verb: Verb,
+    /// The command's name (`upgrade`, `redo`, ...).
+    verb: String,
     paint: Paint,
     terminal: bool,
     /// Steps in the plan; whether the updating line is used.
@@ -258,8 +345,8 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(verb: Verb, paint: Paint, terminal: bool) -> Progress {
-        Progress { verb, paint, terminal, total: 0, live: false, started: 0, drawn: 0 }
+    fn new(verb: impl std::fmt::Display, paint: Paint, terminal: bool) -> Progress {
+        Progress { verb: verb.to_string(), paint, terminal, total: 0, live: false, started: 0, drawn: 0 }
     }
 
     fn event(&mut self, event: Event<'_>) {
@@ -306,10 +393,18 @@ impl Progress {
                 printable(&squash.squash),
                 printable(&squash.drop.join(", "))
             ),
+            Event::DriftedDown(step) => format!(
+                "  {} the file of {} changed since it was applied; unapplying it with the down section stored \
+                 when it was applied",
+                paint.paint(Style::Warning, "warning:"),
+                printable(&step.id)
+            ),
             Event::UsingStoredDown(step) => format!(
                 "  note: the file of {} is missing; unapplying it with the down section stored when it was applied",
                 printable(&step.id)
             ),
+            // An event this version does not know (`Event` is non-exhaustive).
+            _ => return,
         };
         self.clear();
         eprintln!("{line}");
@@ -344,44 +439,39 @@ fn verb_column(direction: Direction, paint: Paint) -> String {
 
 /// `[ 12/300] up   5f1c0e9a2b7d add users table`, cut to fit in `width`
 /// columns (one spare, so the terminal never wraps it); the text and its
-/// width on the screen.
+/// width on the screen (display columns: wide characters count two).
 fn live_line(position: usize, total: usize, step: &Step, paint: Paint, width: usize) -> (String, usize) {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     let digits = total.to_string().len();
     let counter = format!("[{position:>digits$}/{total}] ");
-    let fixed = counter.chars().count() + 5;
+    let fixed = counter.width() + 5;
     let room = width.saturating_sub(fixed + 1).max(12);
     let mut rest = format!("{}{}", printable(&step.id), spaced(&printable(&step.message)));
-    if rest.chars().count() > room {
-        rest = rest.chars().take(room - 1).chain(['…']).collect();
+    if rest.width() > room {
+        let mut used = 0;
+        let kept: String = rest
+            .chars()
+            .take_while(|c| {
+                used += c.width().unwrap_or(0);
+                used < room
+            })
+            .collect();
+        rest = kept + "…";
     }
-    let visible = fixed + rest.chars().count();
+    let visible = fixed + rest.width();
     (format!("{counter}{} {rest}", verb_column(step.direction, paint)), visible)
 }
 
 /// The plan against the database's current state, checked like a real run.
 fn planned(cx: &Context, graph: &RevisionGraph, url: &str, verb: Verb, targets: &[&str]) -> Result<Plan> {
-    let db = read_state(url, &cx.settings.version_table())?;
-    if verb == Verb::Stamp {
-        if let Err(runner::RunError::State(_)) = runner::checked(graph, &db, verb) {
-            // A damaged version table: the repair `stamp` would make.
-            return Ok(migraph::status::repair_plan(graph, &db, targets)?);
-        }
-    }
-    if let Some(pending) = db.pending.first().filter(|_| verb != Verb::Stamp) {
-        if run_in_progress(cx, url)? {
-            return Err(runner::RunError::Running(Box::new(pending.clone())).into());
-        }
-    }
-    let analysis = runner::checked(graph, &db, verb)?;
-    for squash in analysis.squashes.iter().filter(|_| !cx.global.quiet) {
+    let migrator = super::session::migrator(cx, graph.clone())?;
+    let preview = migrator.preview(&mut super::session::connect_for_reading(url)?, verb, targets)?;
+    for squash in preview.squashes.iter().filter(|_| !cx.global.quiet) {
         let replaced = squash.drop.join(", ");
         eprintln!("note: the run first records squash {} in place of {} (no SQL)", squash.squash, printable(&replaced));
     }
-    let plan = migraph::plan(analysis.graph(graph), &analysis.state, verb, targets)?;
-    let dialect = dialect_of(url).map_err(CliError::new)?;
-    migraph::revision::check_dialect(analysis.graph(graph), &plan, dialect)?;
-    runner::transaction_control_free(analysis.graph(graph), &plan, dialect)?;
-    Ok(plan)
+    warn_drifted(cx, &preview.drifted);
+    Ok(preview.plan)
 }
 
 #[derive(Serialize)]
@@ -393,19 +483,24 @@ struct StepJson<'a> {
 
 fn dry_run(cx: &Context, graph: &RevisionGraph, url: &str, verb: Verb, targets: &[&str]) -> Result<String> {
     let plan = planned(cx, graph, url, verb, targets)?;
+    super::db::announce(cx, url, false);
+    Ok(show_plan(cx, &verb.to_string(), &plan))
+}
+
+/// A plan as `--dry-run` prints it: JSON steps, or one line per step.
+fn show_plan(cx: &Context, verb: &str, plan: &Plan) -> String {
     if cx.global.json {
         let steps: Vec<StepJson> =
             plan.steps.iter().map(|s| StepJson { id: &s.id, direction: s.direction, message: &s.message }).collect();
-        return Ok(to_json(&steps));
+        return to_json(&steps);
     }
     if plan.is_empty() {
-        return Ok(format!("{verb}: nothing to do\n"));
+        return format!("{verb}: nothing to do\n");
     }
-    Ok(plan
-        .steps
+    plan.steps
         .iter()
         .map(|s: &Step| format!("{:<4} {}{}\n", s.direction, printable(&s.id), spaced(&printable(&s.message))))
-        .collect())
+        .collect()
 }
 
 /// ` message`, or nothing for an empty message.
@@ -431,6 +526,7 @@ fn offline_script(
     let state = if from.is_empty() { State::empty(graph) } else { State::at(graph, &self::targets(from))? };
     let plan = migraph::plan(graph, &state, verb, targets)?;
     migraph::revision::check_dialect(graph, &plan, dialect)?;
+    runner::empty_up_free(graph, &plan, dialect)?;
     let start = if from.is_empty() { "base".to_string() } else { from.join(" ") };
     let title = format!("migraph {verb} {} from {start}", targets.join(" "));
     migraph::script::script(graph, &plan, dialect, cx.settings.version_table(), &title).map_err(CliError::new)
@@ -440,15 +536,13 @@ fn offline_script(
 /// whether the plan against the empty state has nothing to do. The plan is
 /// checked like a run's, so a plan that fails creates no file either; the
 /// run plans again under its lock.
-fn nothing_to_create(graph: &RevisionGraph, url: &str, verb: Verb, targets: &[&str]) -> Result<bool> {
+fn nothing_to_create(cx: &Context, graph: &RevisionGraph, url: &str, verb: Verb, targets: &[&str]) -> Result<bool> {
     if sqlite_file_exists(url)? {
         return Ok(false);
     }
-    let empty = runner::checked(graph, &DbState::default(), verb)?;
-    let plan = migraph::plan(empty.graph(graph), &empty.state, verb, targets)?;
-    migraph::revision::check_dialect(graph, &plan, Dialect::Sqlite)?;
-    runner::transaction_control_free(graph, &plan, Dialect::Sqlite)?;
-    Ok(plan.is_empty())
+    // Read through a connection to a file not created yet: an empty database.
+    let migrator = super::session::migrator(cx, graph.clone())?;
+    Ok(migrator.plan(&mut super::session::connect_for_reading(url)?, verb, targets)?.is_empty())
 }
 
 /// Whether the database exists: false for a SQLite file not created yet.
@@ -487,5 +581,11 @@ mod tests {
         let (colored, visible) = live_line(2, 9, &up, Paint { on: true }, 100);
         assert_eq!(colored, "[2/9] \x1b[32mup\x1b[0m   5f1c0e9a2b7d add users table");
         assert_eq!(visible, "[2/9] up   5f1c0e9a2b7d add users table".len());
+
+        // Wide characters take two columns: the line still fits in 30.
+        let wide = step(Direction::Up, "w1", "表を作る表を作る表を作る");
+        let (cut, visible) = live_line(1, 9, &wide, off, 30);
+        assert_eq!(cut, "[1/9] up   w1 表を作る表を作…");
+        assert_eq!(visible, 29, "{cut}");
     }
 }

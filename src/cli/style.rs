@@ -7,6 +7,7 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
+use anstyle::{AnsiColor, Style as Look};
 use clap::ValueEnum;
 
 /// `--color`.
@@ -41,15 +42,17 @@ pub enum Style {
 }
 
 impl Style {
-    fn sgr(self) -> &'static str {
+    /// Its look, as `anstyle` (the crate clap colors its help with).
+    fn look(self) -> Look {
+        let fg = |color: AnsiColor| Look::new().fg_color(Some(color.into()));
         match self {
-            Style::Error => "\x1b[1;31m",
-            Style::Warning => "\x1b[1;33m",
-            Style::Hint => "\x1b[36m",
-            Style::Up => "\x1b[32m",
-            Style::Down => "\x1b[33m",
-            Style::Head => "\x1b[1m",
-            Style::Alert => "\x1b[31m",
+            Style::Error => fg(AnsiColor::Red).bold(),
+            Style::Warning => fg(AnsiColor::Yellow).bold(),
+            Style::Hint => fg(AnsiColor::Cyan),
+            Style::Up => fg(AnsiColor::Green),
+            Style::Down => fg(AnsiColor::Yellow),
+            Style::Head => Look::new().bold(),
+            Style::Alert => fg(AnsiColor::Red),
         }
     }
 
@@ -82,7 +85,8 @@ impl Paint {
     /// `text` in `style`, or `text` itself when colors are off.
     pub fn paint(self, style: Style, text: &str) -> String {
         if self.on && !text.is_empty() {
-            format!("{}{text}\x1b[0m", style.sgr())
+            let look = style.look();
+            format!("{look}{text}{look:#}")
         } else {
             text.to_string()
         }
@@ -131,7 +135,8 @@ mod tests {
     #[test]
     fn painting() {
         assert_eq!(Paint { on: false }.paint(Style::Error, "error:"), "error:");
-        assert_eq!(Paint { on: true }.paint(Style::Error, "error:"), "\x1b[1;31merror:\x1b[0m");
+        assert_eq!(Paint { on: true }.paint(Style::Error, "error:"), "\x1b[1m\x1b[31merror:\x1b[0m");
+        assert_eq!(Paint { on: true }.paint(Style::Up, "up"), "\x1b[32mup\x1b[0m");
         assert_eq!(Paint { on: true }.paint(Style::Head, ""), "");
     }
 }

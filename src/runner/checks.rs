@@ -86,3 +86,78 @@ pub fn single_transaction_possible(dialect: Dialect, graph: &RevisionGraph, plan
         None => Ok(()),
     }
 }
+
+/// The comment line that marks an up section as empty on purpose (a
+/// revision that only moves the history, such as a placeholder kept for
+/// another dialect). It must stand on a line of its own in the up section.
+pub const EMPTY_MARKER: &str = "-- migraph:empty";
+
+/// A revision whose up SQL for a dialect has no statement (empty, or
+/// comments only) and does not say so with [`EMPTY_MARKER`]: most likely
+/// an unedited `migraph revision` template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyUp {
+    pub id: String,
+    /// The revision's file.
+    pub path: PathBuf,
+    /// The line of the up section's marker in the file (`None` when the
+    /// file cannot be read, e.g. an embedded revision).
+    pub line: Option<usize>,
+    pub dialect: Dialect,
+}
+
+/// Whether `revision`'s up SQL for `dialect` is empty without saying so.
+/// Merge revisions (two or more parents) may be empty: they only join lines.
+/// SQL that does not split is not judged here (the split check reports it).
+pub fn empty_up(revision: &Revision, dialect: Dialect) -> Option<EmptyUp> {
+    if revision.parents.len() >= 2 {
+        return None;
+    }
+    let sql = revision.up_for(dialect)?;
+    if sql.lines().any(|line| line.trim() == EMPTY_MARKER) {
+        return None;
+    }
+    // Blank and `--` lines only: empty. Large sections are never a template
+    // (and splitting them again would cost time): not empty.
+    let blank = sql.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with("--"));
+    if !blank && (sql.len() > 64 * 1024 || !crate::backend::split::statements(sql, dialect).ok()?.is_empty()) {
+        return None;
+    }
+    let slot = crate::revision::DIALECTS.iter().position(|(d, _)| *d == dialect).unwrap_or(0);
+    let marker = match revision.dialect_sql[slot].up.is_some() {
+        true => format!("{} {}", crate::revision::UP_MARKER, crate::revision::dialect_name(dialect)),
+        false => crate::revision::UP_MARKER.to_string(),
+    };
+    let line = std::fs::read_to_string(&revision.path)
+        .ok()
+        .and_then(|text| text.lines().position(|l| l.trim_end() == marker).map(|n| n + 1));
+    Some(EmptyUp { id: revision.id.clone(), path: revision.path.clone(), line, dialect })
+}
+
+/// Refuses a plan that would apply a revision with an empty up section
+/// ([`empty_up`]), before the first statement. A `stamp` plan runs no SQL.
+pub fn empty_up_free(graph: &RevisionGraph, plan: &Plan, dialect: Dialect) -> Result<(), RunError> {
+    if plan.verb == Verb::Stamp {
+        return Ok(());
+    }
+    let found = plan
+        .steps
+        .iter()
+        .filter(|s| s.direction == Direction::Up)
+        .find_map(|s| empty_up(graph.rev_by_id(&s.id), dialect));
+    match found {
+        Some(empty) => Err(RunError::EmptyUp(Box::new(empty))),
+        None => Ok(()),
+    }
+}
+
+/// Every revision of `graph` with an empty up section, for `migraph check`:
+/// on `dialect` when the database is known, else on any dialect it has up
+/// SQL for (one report per revision).
+pub fn empty_up_problems(graph: &RevisionGraph, dialect: Option<Dialect>) -> Vec<EmptyUp> {
+    let dialects = match dialect {
+        Some(d) => vec![d],
+        None => vec![Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql],
+    };
+    graph.revisions().iter().filter_map(|r| dialects.iter().find_map(|&d| empty_up(r, d))).collect()
+}
