@@ -65,6 +65,7 @@ impl Db {
         Db(common::AnyDb::new(None))
     }
 
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     fn server(server: common::Server) -> Db {
         Db(common::AnyDb::new(Some(server)))
     }

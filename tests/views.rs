@@ -129,7 +129,10 @@ fn every_command_using_a_database_names_it_first_on_stderr() {
 }
 
 #[test]
-#[cfg_attr(not(feature = "postgres"), ignore = "needs --features postgres (init checks the URL's backend is compiled in)")]
+#[cfg_attr(
+    not(feature = "postgres"),
+    ignore = "needs --features postgres (init checks the URL's backend is compiled in)"
+)]
 fn init_writes_no_password_into_migraph_toml() {
     let dir = project();
     let d = dir.path();

@@ -224,6 +224,7 @@ fn server(driver: &str, kind: Server, drop: bool) -> Result<String> {
 
 /// A connection to the server itself (the maintenance database).
 fn connect_server(admin: &str, kind: Server) -> std::result::Result<Box<dyn AsBackend>, String> {
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
     use diesel::Connection as _;
     match kind {
         #[cfg(feature = "postgres")]
