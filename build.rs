@@ -3,6 +3,10 @@
 //! `cargo test`) unless their URL variable is set when building.
 
 fn main() {
+    // The tests and examples embed the sample with `embed_revisions!`: a
+    // file added to revisions/ must rebuild them (as the README tells
+    // library users to do in their own build scripts).
+    println!("cargo::rerun-if-changed=revisions");
     // The tests that feed scripts to the `sqlite3` command-line client run
     // where it is installed (CI installs it); elsewhere they are listed as
     // ignored with the reason, as the server tests are.
@@ -21,5 +25,12 @@ fn main() {
         if std::env::var(var).is_ok_and(|url| !url.is_empty()) {
             println!("cargo::rustc-cfg={cfg}");
         }
+    }
+    // The Alembic import tests need a Python with alembic and sqlalchemy
+    // (CI makes a venv); elsewhere they are listed as ignored with the reason.
+    println!("cargo::rustc-check-cfg=cfg(migraph_alembic)");
+    println!("cargo::rerun-if-env-changed=MIGRAPH_TEST_ALEMBIC");
+    if std::env::var("MIGRAPH_TEST_ALEMBIC").is_ok_and(|python| !python.is_empty()) {
+        println!("cargo::rustc-cfg=migraph_alembic");
     }
 }

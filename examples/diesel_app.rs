@@ -26,27 +26,16 @@ use std::process::ExitCode;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel::sql_types::BigInt;
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::RunQueryDsl;
 use migraph::runner::Event;
-use migraph::{Embedded, Migrator, Verb};
+use migraph::{Migrator, Verb};
 
-/// The application's revisions, read at compile time.
-static REVISIONS: &[Embedded] = migraph::embed_revisions!("revisions");
+mod support;
 
-/// Every database the application supports, behind one connection type.
-#[derive(diesel::MultiConnection)]
-pub enum AppConnection {
-    Sqlite(diesel::SqliteConnection),
-    #[cfg(feature = "postgres")]
-    Pg(diesel::PgConnection),
-}
-
-// migraph runs on the enum (and on pooled enums) like on a plain connection.
-#[cfg(not(feature = "postgres"))]
-migraph::multi_connection_backend!(AppConnection { Sqlite });
-#[cfg(feature = "postgres")]
-migraph::multi_connection_backend!(AppConnection { Sqlite, Pg });
+// The application's revisions, read at compile time (`embed_revisions!`), and its connection
+// type: a `#[derive(diesel::MultiConnection)]` enum of every database it supports, made a
+// migraph backend by `migraph::multi_connection_backend!` (see `support/mod.rs`).
+use support::{AppConnection, REVISIONS};
 
 /// The application's own settings for every new pooled connection.
 #[derive(Debug)]
@@ -69,12 +58,6 @@ pub struct App {
     pool: Pool<ConnectionManager<AppConnection>>,
     /// Revisions the start-up applied.
     pub migrated: usize,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// Builds the pool and migrates the database before anything else uses it.
@@ -105,8 +88,7 @@ impl App {
             email.replace('\'', "''")
         ))
         .execute(&mut conn)?;
-        let count: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM customers").get_result(&mut conn)?;
-        Ok(count.n)
+        Ok(support::count(&mut conn, "SELECT COUNT(*) AS n FROM customers")?)
     }
 }
 
@@ -115,16 +97,9 @@ fn main() -> ExitCode {
         eprintln!("usage: diesel_app DATABASE_URL (a SQLite file or a postgres:// URL)");
         return ExitCode::from(2);
     };
-    match setup(&url).and_then(|app| app.add_customer(1, "ada@example.com")) {
-        Ok(customers) => {
-            println!("ok: {customers} customer(s)");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit(
+        setup(&url).and_then(|app| app.add_customer(1, "ada@example.com")).map(|n| format!("{n} customer(s)")),
+    )
 }
 
 #[cfg(test)]
@@ -133,8 +108,7 @@ mod tests {
 
     #[test]
     fn sqlite_start_up_migrates_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = dir.path().join("app.db").display().to_string();
+        let (_dir, url) = support::sqlite_file();
         let app = setup(&url).unwrap();
         assert_eq!(app.migrated, REVISIONS.len());
         assert_eq!(app.add_customer(1, "ada@example.com").unwrap(), 1);

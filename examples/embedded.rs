@@ -14,19 +14,15 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use diesel::connection::SimpleConnection;
-use diesel::sql_types::BigInt;
-use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, SqliteConnection};
 use migraph::runner::Event;
-use migraph::{Embedded, Migrator, Verb};
+use migraph::{Migrator, Verb};
 
-/// Every `.sql` file below `revisions/`, relative to this package's Cargo.toml.
-static REVISIONS: &[Embedded] = migraph::embed_revisions!("revisions");
+mod support;
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
+/// Every `.sql` file below `revisions/`, relative to this package's Cargo.toml:
+/// `migraph::embed_revisions!("revisions")` (in `support/mod.rs`).
+use support::REVISIONS;
 
 /// What start-up did.
 #[derive(Debug)]
@@ -57,34 +53,23 @@ fn start(database: &str) -> Result<StartUp, Box<dyn Error>> {
     }
 
     // The application's own queries now find the schema.
-    let customers: Count =
-        diesel::sql_query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'customers'")
-            .get_result(&mut conn)?;
-    if customers.n != 1 {
+    let tables = "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'customers'";
+    if support::count(&mut conn, tables)? != 1 {
         return Err("the customers table is missing after the upgrade".into());
     }
-    let recorded: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM migraph_revisions").get_result(&mut conn)?;
+    let recorded = support::recorded(&mut conn, "migraph_revisions")?.len();
     let status = migrator.status(&mut conn)?;
-    if !status.is_up_to_date() || recorded.n as usize != REVISIONS.len() {
-        return Err(
-            format!("expected all {} revisions recorded, found {}: {status:?}", REVISIONS.len(), recorded.n).into()
-        );
+    if !status.is_up_to_date() || recorded != REVISIONS.len() {
+        return Err(format!("expected all {} revisions recorded, found {recorded}: {status:?}", REVISIONS.len()).into());
     }
-    Ok(StartUp { applied_now: report.done.len(), recorded: recorded.n as usize })
+    Ok(StartUp { applied_now: report.done.len(), recorded })
 }
 
 fn main() -> ExitCode {
     let database = std::env::args().nth(1).unwrap_or_else(|| ":memory:".to_string());
-    match start(&database) {
-        Ok(StartUp { applied_now, recorded }) => {
-            println!("ok: {recorded} revision(s) recorded in {database} ({applied_now} applied now)");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit(start(&database).map(|StartUp { applied_now, recorded }| {
+        format!("{recorded} revision(s) recorded in {database} ({applied_now} applied now)")
+    }))
 }
 
 #[cfg(test)]
@@ -94,16 +79,14 @@ mod tests {
     #[test]
     fn the_example_runs() {
         let started = start(":memory:").unwrap();
-        assert_eq!((started.applied_now, started.recorded), (11, 11));
+        assert_eq!((started.applied_now, started.recorded), (12, 12));
     }
 
     #[test]
     fn a_second_start_up_has_nothing_to_do() {
-        let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("app.db");
-        let database = database.to_str().unwrap();
-        assert_eq!(start(database).unwrap().applied_now, 11);
-        let again = start(database).unwrap();
-        assert_eq!((again.applied_now, again.recorded), (0, 11));
+        let (_dir, database) = support::sqlite_file();
+        assert_eq!(start(&database).unwrap().applied_now, 12);
+        let again = start(&database).unwrap();
+        assert_eq!((again.applied_now, again.recorded), (0, 12));
     }
 }

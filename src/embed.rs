@@ -20,10 +20,15 @@
 /// The expansion is a `&'static [Embedded]` with one element per file, whose
 /// `path` is the argument joined with the file's relative path
 /// (`"revisions/a/5f1c0e9a2b7d_add_users.sql"`, always with `/`) and whose
-/// `text` is `include_str!` of the file. Parse errors are reported by
-/// [`Migrator::from_embedded`](crate::Migrator::from_embedded), naming that
-/// path, exactly as for files on disk; a missing directory or an unreadable
-/// file is a compile error.
+/// `text` is `include_str!` of the file.
+///
+/// Every file is parsed at compile time by the parser `migraph` runs on
+/// files on disk: a file it refuses (a mistyped `-- migrate:down`, an
+/// unknown header key, ...) is a compile error naming that path and the
+/// line, with the same message, one error per broken file. A missing
+/// directory or an unreadable file is a compile error too. Problems between
+/// files (a missing parent, a cycle) are reported by
+/// [`Migrator::from_embedded`](crate::Migrator::from_embedded).
 ///
 /// The expansion names this crate through `$crate`, so it works under any
 /// name: with `mg = { package = "migraph", … }` in Cargo.toml, write

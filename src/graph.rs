@@ -287,7 +287,7 @@ impl RevisionGraph {
 
     /// Revisions that are no other revision's parent, sorted by ID.
     pub fn heads(&self) -> Vec<&Revision> {
-        self.nodes_where(|n| self.children_count(n) == 0)
+        self.nodes_where(|n| self.is_head(n))
     }
 
     /// Revisions without parents, sorted by ID.
@@ -302,7 +302,7 @@ impl RevisionGraph {
 
     /// Revisions with two or more parents, sorted by ID.
     pub fn merge_points(&self) -> Vec<&Revision> {
-        self.nodes_where(|n| self.revisions[n].parents.len() >= 2)
+        self.nodes_where(|n| self.is_merge(n))
     }
 
     /// The children of `id` (revisions naming it as a parent), sorted by ID.
@@ -361,6 +361,50 @@ impl RevisionGraph {
 
     pub(crate) fn rev(&self, node: usize) -> &Revision {
         &self.revisions[node]
+    }
+
+    /// Whether `node` is no revision's parent: a head of [`RevisionGraph::heads`].
+    pub(crate) fn is_head(&self, node: usize) -> bool {
+        self.children_count(node) == 0
+    }
+
+    /// Whether `node` has two or more parents: one of [`RevisionGraph::merge_points`].
+    pub(crate) fn is_merge(&self, node: usize) -> bool {
+        self.revisions[node].parents.len() >= 2
+    }
+
+    /// The parents of `node` in the order its file declares them, each once.
+    pub(crate) fn parent_nodes(&self, node: usize) -> impl Iterator<Item = usize> {
+        self.declared(&self.revisions[node].parents, &[])
+    }
+
+    /// What `node` depends on without being its child (depends-on, labels
+    /// resolved), in declared order, each once.
+    pub(crate) fn dependency_nodes(&self, node: usize) -> impl Iterator<Item = usize> {
+        let r = &self.revisions[node];
+        self.declared(&r.depends_on, &r.parents)
+    }
+
+    /// The nodes of `ids` in their order, skipping repeats and IDs in `except`;
+    /// linear also for a merge of thousands of parents.
+    fn declared(&self, ids: &[String], except: &[String]) -> std::vec::IntoIter<usize> {
+        if ids.is_empty() {
+            return Vec::new().into_iter();
+        }
+        let skip: Vec<usize> = except.iter().filter_map(|id| self.node(id)).collect();
+        let nodes = ids.iter().filter_map(|id| self.node(id));
+        let mut out = Vec::with_capacity(ids.len());
+        if ids.len() + skip.len() <= 16 {
+            for node in nodes {
+                if !out.contains(&node) && !skip.contains(&node) {
+                    out.push(node);
+                }
+            }
+        } else {
+            let mut seen: std::collections::HashSet<usize> = skip.into_iter().collect();
+            out.extend(nodes.filter(|&node| seen.insert(node)));
+        }
+        out.into_iter()
     }
 
     /// Node numbers whose ID starts with `prefix`, sorted by ID.

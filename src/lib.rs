@@ -54,8 +54,11 @@
 //! Diesel connection, reporting progress through a callback.
 
 pub mod backend;
+pub mod copy;
 mod embed;
 pub mod graph;
+pub mod import;
+pub mod lint;
 pub mod migrator;
 pub mod plan;
 // The command line's pictures (`history --graph`, DOT, Mermaid): public
@@ -64,8 +67,11 @@ pub mod plan;
 pub mod render;
 pub mod revision;
 pub mod runner;
+pub mod schema;
 pub mod script;
 pub mod source;
+#[cfg(feature = "sqlite")]
+pub mod sqlite_rebuild;
 pub mod squash;
 pub mod status;
 pub mod target;
@@ -99,7 +105,7 @@ pub use target::TargetError;
 /// }
 ///
 /// let mut conn = diesel::SqliteConnection::establish(":memory:")?;
-/// assert_eq!(migrate(&mut conn)?, 11);
+/// assert_eq!(migrate(&mut conn)?, 12);
 ///
 /// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
 /// let error = Error::from(migrator.run(&mut conn, migraph::Verb::Upgrade, &["nope"], |_| {}).unwrap_err());

@@ -25,7 +25,7 @@
 //! let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
 //! let mut conn = diesel::SqliteConnection::establish(":memory:")?;
 //! let report = migrator.upgrade_heads(&mut conn)?;
-//! assert_eq!(report.done.len(), 11); // the sample history: 11 revisions
+//! assert_eq!(report.done.len(), 12); // the sample history: 12 revisions
 //!
 //! // Running again is a no-op.
 //! assert!(migrator.upgrade_heads(&mut conn)?.done.is_empty());
@@ -71,11 +71,11 @@
 //! let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
 //! let mut conn = diesel::SqliteConnection::establish(":memory:")?;
 //! let outcome = conn.transaction::<(), diesel::result::Error, _>(|conn| {
-//!     assert_eq!(migrator.upgrade_heads(conn).expect("nested run").done.len(), 11);
+//!     assert_eq!(migrator.upgrade_heads(conn).expect("nested run").done.len(), 12);
 //!     Err(diesel::result::Error::RollbackTransaction) // e.g. a test that cleans up
 //! });
 //! assert!(outcome.is_err());
-//! assert_eq!(migrator.status(&mut conn)?.pending.len(), 11, "the rollback undid the migration");
+//! assert_eq!(migrator.status(&mut conn)?.pending.len(), 12, "the rollback undid the migration");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -89,9 +89,9 @@ use std::time::Duration;
 use crate::backend::sql::{valid_schema_name, valid_table_name, Table};
 use crate::backend::{Backend, PendingRow};
 use crate::graph::RevisionGraph;
-use crate::plan::{plan as make_plan, Plan, Verb};
+use crate::plan::{Plan, Verb};
 use crate::revision::Revision;
-use crate::runner::{self, Event, Interruption, Recovery, Report, RunError, RunOptions};
+use crate::runner::{self, Event, Interruption, Purpose, Recovery, RedoPlan, Report, RunError, RunOptions};
 use crate::squash::Rewrite;
 use crate::status::{Analysis, DbState, Drift};
 use crate::Error;
@@ -102,7 +102,7 @@ use crate::Error;
 /// ```
 /// static REVISIONS: &[migraph::Embedded] = migraph::embed_revisions!("revisions");
 ///
-/// assert_eq!(REVISIONS.len(), 11);
+/// assert_eq!(REVISIONS.len(), 12);
 /// assert_eq!(REVISIONS[0].path, "revisions/01db6cf0cc54_create_payments.sql");
 /// assert!(REVISIONS[0].text.starts_with("-- id: 01db6cf0cc54"));
 /// ```
@@ -195,6 +195,18 @@ impl Status {
     }
 }
 
+/// The database state interpreted against the revisions
+/// ([`Migrator::inspect`]): what [`Status`] summarizes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Inspection {
+    /// The applied state, drift, squashes and revisions applied without a file.
+    pub analysis: Analysis,
+    /// Another migraph run holds the run lock: the markers are revisions in
+    /// flight, not failures.
+    pub running: bool,
+}
+
 impl Migrator {
     /// Loads and validates every revision file below `dir` (like the command
     /// line's `--revisions DIR`).
@@ -254,6 +266,11 @@ impl Migrator {
     /// The revisions.
     pub fn graph(&self) -> &RevisionGraph {
         &self.graph
+    }
+
+    /// The revisions, given back.
+    pub fn into_graph(self) -> RevisionGraph {
+        self.graph
     }
 
     /// The options runs use.
@@ -348,33 +365,11 @@ impl Migrator {
     /// records first, and drifted revisions a downgrade unapplies with the
     /// down SQL stored when they were applied.
     pub fn preview(&self, backend: &mut dyn Backend, verb: Verb, targets: &[&str]) -> Result<Preview, RunError> {
-        let db = self.read(backend)?;
-        if verb == Verb::Stamp {
-            if let Err(RunError::State(_)) = runner::checked(&self.graph, &db, verb) {
-                // A damaged version table: the repair `stamp` makes, as a run does.
-                let plan = crate::status::repair_plan(&self.graph, &db, targets)?;
-                return Ok(Preview { plan, squashes: Vec::new(), drifted: Vec::new() });
-            }
-        }
-        if let Some(pending) = db.pending.first().filter(|_| verb != Verb::Stamp) {
-            let held = runner::lock_held(backend, &self.options).map_err(|source| RunError::Db {
-                context: "cannot tell whether another run holds the lock".into(),
-                source,
-            })?;
-            if held {
-                return Err(RunError::Running(Box::new(pending.clone())));
-            }
-        }
-        let analysis = runner::check_state(&self.graph, &db, verb, verb == Verb::Downgrade)?;
-        let plan = make_plan(analysis.graph(&self.graph), &analysis.state, verb, targets)?;
-        let drifted = if verb == Verb::Downgrade { runner::drifted_down(&analysis, &plan)? } else { Vec::new() };
-        let stored_down = runner::with_stored_down(analysis.graph(&self.graph), &db, &drifted)?;
-        let graph = stored_down.as_ref().unwrap_or(analysis.graph(&self.graph));
-        let dialect = backend.dialect();
-        crate::revision::check_dialect(graph, &plan, dialect)?;
-        runner::transaction_control_free(graph, &plan, dialect)?;
-        runner::empty_up_free(graph, &plan, dialect)?;
-        Ok(Preview { plan, squashes: analysis.squashes.clone(), drifted })
+        let db = self.read_state(backend)?;
+        runner::refuse_running(backend, &self.options, &db, verb)?;
+        let prepared = runner::prepare(backend, &self.graph, &db, verb, targets, &self.options, Purpose::Preview)?;
+        let squashes = prepared.analysis.map(|analysis| analysis.squashes).unwrap_or_default();
+        Ok(Preview { plan: prepared.plan, squashes, drifted: prepared.drifted })
     }
 
     /// Runs `verb` to `targets` (the targets of the command line: `heads`,
@@ -414,13 +409,13 @@ impl Migrator {
     /// let mut conn = diesel::SqliteConnection::establish(":memory:")?;
     /// migrator.upgrade_heads(&mut conn)?;
     ///
-    /// // Back to the billing branch's payments revision: the four revisions
+    /// // Back to the billing branch's payments revision: the five revisions
     /// // built on it are unapplied, newest first, ending with the merge.
     /// let report = migrator.run(&mut conn, Verb::Downgrade, &["01db6cf0cc54"], |_| {})?;
     /// assert_eq!(report.plan.verb, Verb::Downgrade);
     /// assert!(report.done.iter().all(|(step, _ms)| step.direction == Direction::Down));
     /// let ids: Vec<&str> = report.done.iter().map(|(step, _)| step.id.as_str()).collect();
-    /// assert_eq!(ids.len(), 4);
+    /// assert_eq!(ids.len(), 5);
     /// assert_eq!(ids.last(), Some(&"6f5b0dbe1cf1"));
     /// assert!(report.skipped.is_empty()); // done by a concurrent run first
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -442,6 +437,41 @@ impl Migrator {
         self.run(backend, Verb::Upgrade, &["heads"], |_| {})
     }
 
+    /// `redo rev` (`None`: the single applied head): unapplies the revision
+    /// and every applied revision that needs it with the down SQL stored
+    /// when they were applied, then applies them again from their files,
+    /// under the run lock and with a run's checks ([`runner::redo`]).
+    ///
+    /// ```
+    /// use diesel::Connection;
+    /// use migraph::{Direction, Migrator, Verb};
+    ///
+    /// let migrator = Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
+    /// let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+    /// migrator.run(&mut conn, Verb::Upgrade, &["39d3b87c81ca"], |_| {})?;
+    /// let report = migrator.redo(&mut conn, None, |_| {})?;
+    /// let steps: Vec<_> = report.done.iter().map(|(s, _)| (s.direction, s.id.as_str())).collect();
+    /// assert_eq!(steps, [(Direction::Down, "39d3b87c81ca"), (Direction::Up, "39d3b87c81ca")]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn redo(
+        &self,
+        backend: &mut dyn Backend,
+        rev: Option<&str>,
+        mut on_event: impl FnMut(Event<'_>),
+    ) -> Result<Report, RunError> {
+        runner::redo(backend, &self.graph, rev, &self.options, &mut on_event)
+    }
+
+    /// What [`Migrator::redo`] would do now, on `db` as read by
+    /// [`Migrator::read_state`] without the lock: checked like the run's
+    /// plan, and [`RunError::Running`] while another run applies a revision
+    /// (the only [`RunError::Db`] is the question whether one does).
+    pub fn redo_plan(&self, backend: &mut dyn Backend, db: &DbState, rev: Option<&str>) -> Result<RedoPlan, RunError> {
+        runner::refuse_running(backend, &self.options, db, Verb::Migrate)?;
+        runner::redo_plan(&self.graph, db, rev)
+    }
+
     /// The database compared with the revisions, without changing anything.
     ///
     /// ```
@@ -455,22 +485,17 @@ impl Migrator {
     /// let status = migrator.status(&mut conn)?;
     /// assert_eq!(status.heads, ["d795e90cb440"]);
     /// assert_eq!(status.applied.len(), 4);
-    /// assert_eq!(status.pending.len(), 7);
+    /// assert_eq!(status.pending.len(), 8);
     /// assert!(!status.is_up_to_date());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn status(&self, backend: &mut dyn Backend) -> Result<Status, RunError> {
-        let db = self.read(backend)?;
-        let analysis = Analysis::new(&self.graph, &db)?;
+        let db = self.read_state(backend)?;
+        let Inspection { analysis, running: in_flight } = self.inspect(backend, &db)?;
         let graph = analysis.graph(&self.graph);
         let state = &analysis.state;
         let ids = |revisions: Vec<&Revision>| revisions.into_iter().map(|r| r.id.clone()).collect();
         let pending = ids(analysis.pending(&self.graph));
-        let in_flight = !db.pending.is_empty()
-            && runner::lock_held(backend, &self.options).map_err(|source| RunError::Db {
-                context: "cannot tell whether another run holds the lock".into(),
-                source,
-            })?;
         let (running, failed) = if in_flight { (db.pending, Vec::new()) } else { (Vec::new(), db.pending) };
         let interrupted = failed
             .iter()
@@ -488,18 +513,35 @@ impl Migrator {
         })
     }
 
+    /// The version table and its markers, read without creating or changing
+    /// anything (a missing table reads as empty). Every error is
+    /// [`RunError::Db`].
+    pub fn read_state(&self, backend: &mut dyn Backend) -> Result<DbState, RunError> {
+        runner::read_state(backend, &Table::new(self.options.table.as_str(), self.options.schema.clone()))
+    }
+
+    /// `db`, as read by [`Migrator::read_state`], interpreted against the
+    /// revisions, with whether its markers are revisions in flight: what
+    /// [`Migrator::status`] is made of, for callers that show more of it.
+    /// [`RunError::State`] when the rows cannot be read as a state of these
+    /// revisions; the only [`RunError::Db`] is the question whether another
+    /// run holds the lock.
+    pub fn inspect(&self, backend: &mut dyn Backend, db: &DbState) -> Result<Inspection, RunError> {
+        let analysis = Analysis::new(&self.graph, db)?;
+        let running = !db.pending.is_empty()
+            && runner::lock_held(backend, &self.options).map_err(|source| RunError::Db {
+                context: "cannot tell whether another run holds the lock".into(),
+                source,
+            })?;
+        Ok(Inspection { analysis, running })
+    }
+
     /// For a version table whose rows cannot be read as a state of these
     /// files ([`Migrator::status`] fails with [`RunError::State`]): the
     /// `stamp` targets that record every revision with a row, with its
     /// ancestors (`["base"]` when no row names a revision of the files).
     pub fn repair_targets(&self, backend: &mut dyn Backend) -> Result<Vec<String>, RunError> {
-        Ok(crate::status::repair_targets(&self.graph, &self.read(backend)?))
-    }
-
-    /// The version table and markers, read without creating anything.
-    fn read(&self, backend: &mut dyn Backend) -> Result<DbState, RunError> {
-        DbState::read(backend, Table::new(self.options.table.as_str(), self.options.schema.clone()))
-            .map_err(|source| RunError::Db { context: "cannot read the version table".into(), source })
+        Ok(crate::status::repair_targets(&self.graph, &self.read_state(backend)?))
     }
 }
 
@@ -594,7 +636,7 @@ mod tests {
             let mut conn = memory();
             let migrator = sample();
             let plan = migrator.plan(&mut conn, Verb::Upgrade, &["heads"]).unwrap();
-            assert_eq!(plan.steps.len(), 11);
+            assert_eq!(plan.steps.len(), 12);
             assert_eq!(tables(&mut conn), None);
             let status = migrator.status(&mut conn).unwrap();
             assert_eq!(status.pending, plan.steps.iter().map(|s| s.id.clone()).collect::<Vec<_>>());
@@ -617,20 +659,20 @@ mod tests {
                     })
                 })
                 .unwrap();
-            assert_eq!(events.len(), 1 + 2 * 11);
-            assert_eq!(events[0], "planned 11");
+            assert_eq!(events.len(), 1 + 2 * 12);
+            assert_eq!(events[0], "planned 12");
             for (i, (step, _)) in report.done.iter().enumerate() {
                 assert_eq!(events[1 + 2 * i], format!("start {}", step.id));
                 assert_eq!(events[2 + 2 * i], format!("done {}", step.id));
             }
             let count = conn.int("SELECT COUNT(*) AS v FROM app_schema", &[]).unwrap();
-            assert_eq!(count, Some(11));
+            assert_eq!(count, Some(12));
             assert!(tables(&mut conn).unwrap().contains("app_schema app_schema_pending"));
             let status = migrator.status(&mut conn).unwrap();
             assert!(status.is_up_to_date(), "{status:?}");
-            assert_eq!(status.heads, ["29bb7cfae2a9", "d7a3688903c3"]);
+            assert_eq!(status.heads, ["29bb7cfae2a9", "9c2e4b7a1f30"]);
             // The default table knows nothing of these runs.
-            assert_eq!(sample().status(&mut conn).unwrap().pending.len(), 11);
+            assert_eq!(sample().status(&mut conn).unwrap().pending.len(), 12);
         }
 
         #[test]
@@ -698,6 +740,42 @@ mod tests {
         }
 
         #[test]
+        fn redo_and_inspection_go_through_the_migrator() {
+            let mut conn = memory();
+            let migrator = sample();
+            migrator.run(&mut conn, Verb::Upgrade, &["c5b223edf0bd"], |_| {}).unwrap();
+            let db = migrator.read_state(&mut conn).unwrap();
+            assert_eq!(db.ids().collect::<Vec<_>>(), ["39d3b87c81ca", "c5b223edf0bd"]);
+            let Inspection { analysis, running, .. } = migrator.inspect(&mut conn, &db).unwrap();
+            assert!(!running);
+            let heads: Vec<&str> = analysis.state.heads(migrator.graph()).iter().map(|r| r.id.as_str()).collect();
+            assert_eq!(heads, ["c5b223edf0bd"]);
+            let planned = migrator.redo_plan(&mut conn, &db, None).unwrap();
+            assert_eq!(planned.id, "c5b223edf0bd");
+            let report = migrator.redo(&mut conn, None, |_| {}).unwrap();
+            assert_eq!(report.plan, planned.steps());
+            assert_eq!(report.done.len(), 2);
+            // A marker of a run that no longer holds the lock is a failure, not a run in flight.
+            conn.exec("INSERT INTO migraph_revisions_pending (id, direction, started_at) VALUES ('x', 'up', 'T')", &[])
+                .unwrap();
+            let db = migrator.read_state(&mut conn).unwrap();
+            assert!(!migrator.inspect(&mut conn, &db).unwrap().running);
+            assert!(matches!(migrator.redo_plan(&mut conn, &db, None), Err(RunError::Interrupted(_))));
+        }
+
+        #[test]
+        fn previews_plan_as_runs_do() {
+            let mut conn = memory();
+            let migrator = sample();
+            migrator.upgrade_heads(&mut conn).unwrap();
+            let accept = RunOptions { accept_drift: true, ..RunOptions::default() };
+            let migrator = sample().with_options(accept).unwrap();
+            // Only checksums are recorded again: no row is added or removed.
+            assert!(migrator.plan(&mut conn, Verb::Stamp, &[]).unwrap().is_empty());
+            assert!(migrator.run(&mut conn, Verb::Stamp, &[], |_| {}).unwrap().done.is_empty());
+        }
+
+        #[test]
         fn a_damaged_table_has_repair_targets() {
             let mut conn = memory();
             let migrator = sample();
@@ -725,7 +803,7 @@ mod tests {
             assert!(migrator.run(&mut conn, Verb::Upgrade, &["nope"], |_| {}).is_err());
             migrator.upgrade_heads(&mut conn).unwrap();
             let report = migrator.run(&mut conn, Verb::Downgrade, &["base"], |_| {}).unwrap();
-            assert_eq!(report.done.len(), 11);
+            assert_eq!(report.done.len(), 12);
             assert!(report.done.iter().all(|(s, _)| s.direction == Direction::Down));
             assert!(migrator.status(&mut conn).unwrap().applied.is_empty());
         }

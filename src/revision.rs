@@ -1,9 +1,12 @@
 //! One revision file: its header, its sections, its checksum.
 //!
 //! A revision is plain SQL with a header of `-- key: value` comment lines, so
-//! every SQL tool can still open and run it. Parsing is in `parse` (the
-//! header) and `marker` (the section marker lines, the only place that
-//! decides what a marker is).
+//! every SQL tool can still open and run it. The text is parsed by the
+//! `migraph-revision` crate (header keys, section markers, `file:line`
+//! errors), the one parser that `embed_revisions!` also runs at compile time;
+//! `parse` turns its result into a [`Revision`] and `marker` gives its
+//! markers migraph's [`Dialect`] and [`Direction`]. The error types and the
+//! ID and label rules are that crate's, re-exported here.
 //!
 //! Sections are generic (`-- migrate:up`) or for one dialect
 //! (`-- migrate:up postgres`), which replaces the generic section of the same
@@ -22,18 +25,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use thiserror::Error;
 
 use crate::backend::Dialect;
 use crate::plan::Direction;
 
 pub use check::{check_dialect, not_for_dialect_message};
 pub use marker::{dialect_name, parse_marker, Marker, DIALECTS};
-
-/// The marker line that starts the upgrade SQL.
-pub const UP_MARKER: &str = "-- migrate:up";
-/// The marker line that starts the downgrade SQL.
-pub const DOWN_MARKER: &str = "-- migrate:down";
+pub(crate) use migraph_revision::location;
+pub use migraph_revision::{
+    is_valid_id, label_problem, DialectSql, HeaderLines, ParseError, ParseErrorKind, DOWN_MARKER, UP_MARKER,
+};
 
 /// One parsed revision file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,25 +80,6 @@ pub struct Revision {
     pub path: PathBuf,
     /// Where the header keys are, to point at in messages.
     pub lines: HeaderLines,
-}
-
-/// 1-based line numbers of the header keys that graph validation points at.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HeaderLines {
-    pub id: usize,
-    pub parents: usize,
-    pub labels: Option<usize>,
-    pub depends_on: Option<usize>,
-    pub replaces: Option<usize>,
-}
-
-/// The sections a revision has for one dialect, replacing the generic ones there.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DialectSql {
-    /// `-- migrate:up <dialect>`.
-    pub up: Option<String>,
-    /// `-- migrate:down <dialect>`.
-    pub down: Option<String>,
 }
 
 impl Revision {
@@ -153,51 +135,18 @@ impl Revision {
     /// Parses the text of one revision file. `path` is only used in errors
     /// and kept in the result.
     pub fn parse(path: &Path, text: &str) -> Result<Revision, ParseError> {
-        parse::Parser::new(path).parse(text)
+        Ok(parse::revision(path, migraph_revision::parse(path, text)?))
     }
 
     /// Reads and parses one file.
     pub fn read(path: &Path) -> Result<Revision, ParseError> {
-        let bytes = std::fs::read(path).map_err(|e| ParseError::new(path, None, ParseErrorKind::Io(e.to_string())))?;
-        Revision::parse_bytes(path, &bytes)
+        Ok(parse::revision(path, migraph_revision::read(path, path)?))
     }
 
     /// Parses raw file content, rejecting invalid UTF-8 and NUL bytes with the line they are on.
     pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Revision, ParseError> {
-        let line_of = |offset: usize| 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| ParseError::new(path, Some(line_of(e.valid_up_to())), ParseErrorKind::InvalidUtf8))?;
-        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-            return Err(ParseError::new(path, Some(line_of(offset)), ParseErrorKind::NulByte));
-        }
-        Revision::parse(path, text)
+        Ok(parse::revision(path, migraph_revision::parse_bytes(path, bytes)?))
     }
-}
-
-/// Whether `id` is a valid revision ID: `[0-9A-Za-z_]{1,64}`. IDs are
-/// case-sensitive (`Ibac91d24da2` and `ibac91d24da2` are two revisions), so
-/// histories imported from Alembic keep theirs; generated IDs are lower-case hex.
-pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// Why a label is not acceptable, or `None` when it is. Labels are names
-/// used in targets (`billing@head`, `billing@+1`, ranges `a:b`), so they may
-/// not contain the characters that syntax uses, nor be a reserved word.
-pub fn label_problem(label: &str) -> Option<&'static str> {
-    if label.is_empty() || label.len() > 64 {
-        return Some("must be 1 to 64 characters");
-    }
-    if matches!(label, "head" | "heads" | "base" | "current") {
-        return Some("is a reserved target name");
-    }
-    if !label.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/')) {
-        return Some("may only contain letters, digits, `_`, `-`, `.` and `/`");
-    }
-    if label.starts_with(['-', '.', '/']) || label.bytes().all(|b| b.is_ascii_digit()) {
-        return Some("must start with a letter, digit or `_` and not be a number");
-    }
-    None
 }
 
 /// The checksum of a revision without dialect sections: SHA-256 (hex) over
@@ -255,88 +204,6 @@ fn normalise(sql: &str) -> String {
     let kept = out.trim_end_matches('\n').len();
     out.truncate(kept);
     out
-}
-
-/// The `did you mean` part of [`ParseErrorKind::NearMissMarker`].
-fn suggested(found: &str, suggestion: Option<&str>) -> String {
-    match suggestion {
-        None => format!("`{UP_MARKER}` or `{DOWN_MARKER}`"),
-        Some(s) if found.starts_with(char::is_whitespace) => format!("`{s}` at the start of the line"),
-        Some(s) => format!("`{s}`"),
-    }
-}
-
-/// A problem in one revision file.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{}: {kind}", location(path, *line))]
-pub struct ParseError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line, when the problem is on one.
-    pub line: Option<usize>,
-    /// What is wrong.
-    pub kind: ParseErrorKind,
-}
-
-impl ParseError {
-    fn new(path: &Path, line: Option<usize>, kind: ParseErrorKind) -> Self {
-        ParseError { path: path.to_path_buf(), line, kind }
-    }
-}
-
-/// `path:line` or `path`.
-pub(crate) fn location(path: &Path, line: Option<usize>) -> String {
-    match line {
-        Some(line) => format!("{}:{line}", path.display()),
-        None => path.display().to_string(),
-    }
-}
-
-/// What is wrong in a revision file.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ParseErrorKind {
-    #[error("cannot read the file: {0}")]
-    Io(String),
-    #[error("the file is not valid UTF-8")]
-    InvalidUtf8,
-    #[error("the file contains a NUL byte")]
-    NulByte,
-    #[error("unknown header key `{0}` (known keys: id, parents, message, created, labels, depends-on, transaction, replaces)")]
-    UnknownKey(String),
-    #[error("header key `{key}` repeated (first on line {first})")]
-    RepeatedKey { key: String, first: usize },
-    #[error("missing `-- id:` header line")]
-    MissingId,
-    #[error("missing `-- parents:` header line (leave it empty for a root revision)")]
-    MissingParents,
-    #[error("invalid revision ID `{0}`: IDs are 1 to 64 characters of `0-9`, `A-Z`, `a-z` and `_`")]
-    InvalidId(String),
-    #[error("`{key}` lists `{id}` twice")]
-    DuplicateReference { key: &'static str, id: String },
-    #[error("invalid label `{label}`: a label {why}")]
-    InvalidLabel { label: String, why: &'static str },
-    #[error("`created` is not an RFC 3339 timestamp: `{0}`")]
-    InvalidCreated(String),
-    #[error("`transaction` must be `true` or `false`, not `{0}`")]
-    InvalidTransaction(String),
-    #[error("missing `{UP_MARKER}` section (generic, or for a dialect: `{UP_MARKER} sqlite`, `postgres` or `mysql`)")]
-    MissingUp,
-    #[error("`{marker}` appears twice (first on line {first})")]
-    RepeatedSection { marker: String, first: usize },
-    #[error(
-        "`{found}` is not a section marker: did you mean {}? (a marker reads exactly `{UP_MARKER}` or `{DOWN_MARKER}`, \
-         optionally followed by one space and `sqlite`, `postgres` or `mysql`)",
-        suggested(.found, .suggestion.as_deref())
-    )]
-    NearMissMarker { found: String, suggestion: Option<String> },
-    #[error("`{found}`: unknown dialect `{dialect}` (a section marker names `sqlite`, `postgres` or `mysql`)")]
-    UnknownDialect { found: String, dialect: String },
-    #[error("a carriage return inside the line (old Mac line endings?): some databases end a `--` comment there, this parser does not; save the file with LF or CRLF line endings")]
-    CarriageReturn,
-    #[error("SQL before `{UP_MARKER}`: statements must be inside a section")]
-    SqlOutsideSection,
-    #[error("header key `{0}` after the header ended (a comment line ends it): move it up with the other keys")]
-    KeyAfterHeader(String),
 }
 
 #[cfg(test)]
@@ -407,87 +274,27 @@ mod tests {
         assert_eq!(r.checksum, "aa40cb8a0b3e3e04cb65a9fdcdf800166ea4a87b0d4c476abb57dcab63066a69");
     }
 
-    fn kind(text: &str) -> (Option<usize>, ParseErrorKind) {
-        let e = parse(text).unwrap_err();
-        (e.line, e.kind)
-    }
-
+    /// The parser's errors come through with the file's path and line.
     #[test]
-    fn header_errors_name_the_line() {
-        assert_eq!(kind("-- id: a\n-- parents:\n-- colour: red\n-- migrate:up\n").0, Some(3));
-        assert!(
-            matches!(kind("-- id: a\n-- parents:\n-- colour: red\n").1, ParseErrorKind::UnknownKey(k) if k == "colour")
-        );
-        assert_eq!(
-            kind("-- id: a\n-- parents:\n-- id: b\n-- migrate:up\n"),
-            (Some(3), ParseErrorKind::RepeatedKey { key: "id".into(), first: 1 })
-        );
-        assert_eq!(
-            kind("-- id: a.b\n-- parents:\n-- migrate:up\n"),
-            (Some(1), ParseErrorKind::InvalidId("a.b".into()))
-        );
-        assert_eq!(kind("-- id: é\n-- parents:\n-- migrate:up\n"), (Some(1), ParseErrorKind::InvalidId("é".into())));
-        assert_eq!(kind("-- parents:\n-- migrate:up\n"), (None, ParseErrorKind::MissingId));
-        assert_eq!(kind("-- id: a\n-- migrate:up\n"), (None, ParseErrorKind::MissingParents));
-        assert_eq!(kind("-- id: a\n-- parents: b-c\n-- migrate:up\n").1, ParseErrorKind::InvalidId("b-c".into()));
-        assert_eq!(kind("-- id: a\n-- parents: b b\n-- migrate:up\n").0, Some(2));
-        assert_eq!(kind("-- id: a\n-- parents:\n-- created: yesterday\n-- migrate:up\n").0, Some(3));
-        assert_eq!(kind("-- id: a\n-- parents:\n-- transaction: maybe\n-- migrate:up\n").0, Some(3));
-        assert!(matches!(
-            kind("-- id: a\n-- parents:\n-- labels: head\n-- migrate:up\n").1,
-            ParseErrorKind::InvalidLabel { .. }
-        ));
-        assert!(matches!(
-            kind("-- id: a\n-- parents:\n-- labels: x@y\n-- migrate:up\n").1,
-            ParseErrorKind::InvalidLabel { .. }
-        ));
-    }
-
-    #[test]
-    fn section_errors() {
-        assert_eq!(kind("-- id: a\n-- parents:\n"), (None, ParseErrorKind::MissingUp));
-        assert_eq!(
-            kind("-- id: a\n-- parents:\n-- migrate:up\n-- migrate:up\n"),
-            (Some(4), ParseErrorKind::RepeatedSection { marker: UP_MARKER.into(), first: 3 })
-        );
-        assert_eq!(
-            kind("-- id: a\n-- parents:\nDROP TABLE x;\n-- migrate:up\n"),
-            (Some(3), ParseErrorKind::SqlOutsideSection)
-        );
-        // Comments between header and sections are fine and end the header.
-        let r = parse("-- id: a\n-- parents:\n-- just a note\n-- Note: fine\n-- migrate:up\nSELECT 1;\n").unwrap();
-        assert_eq!(r.up, "SELECT 1;\n");
-        // ... but a known key after such a comment is an error, not a comment.
-        assert_eq!(
-            kind("-- id: a\n-- parents:\n-- a note\n-- depends-on: b\n-- migrate:up\n"),
-            (Some(4), ParseErrorKind::KeyAfterHeader("depends-on".into()))
-        );
-        let r = parse("-- id: a\n-- parents:\n-- transaction : false\n-- migrate:up\n").unwrap();
-        assert!(!r.transactional, "a space before the colon still makes a header line");
-    }
-
-    #[test]
-    fn bytes_errors_name_the_line() {
-        let e = Revision::parse_bytes(Path::new("r.sql"), b"-- id: a\n-- parents:\n\xff\n").unwrap_err();
-        assert_eq!((e.line, e.kind), (Some(3), ParseErrorKind::InvalidUtf8));
+    fn errors_name_the_file_and_line() {
+        let e = Revision::parse(Path::new("revisions/b.sql"), "-- id: b\n-- parnts: a\n").unwrap_err();
+        assert_eq!((e.line, e.kind), (Some(2), ParseErrorKind::UnknownKey("parnts".into())));
         let e = Revision::parse_bytes(Path::new("r.sql"), b"-- id: a\n-- parents:\n-- migrate:up\n\0").unwrap_err();
         assert_eq!(e.to_string(), "r.sql:4: the file contains a NUL byte");
-        assert_eq!((e.line, e.kind), (Some(4), ParseErrorKind::NulByte));
+        let missing = Path::new("/nonexistent/migraph/r.sql");
+        let e = Revision::read(missing).unwrap_err();
+        assert_eq!((e.path.as_path(), e.line, matches!(e.kind, ParseErrorKind::Io(_))), (missing, None, true));
+        let e = parse("-- id: a\n-- parents:\n-- migrate:up\n-- Migrate:Down\n").unwrap_err();
+        assert!(e.to_string().starts_with("r.sql:4: `-- Migrate:Down` is not a section marker: did you mean"), "{e}");
+        assert_eq!(location(Path::new("r.sql"), Some(3)), "r.sql:3");
     }
 
     #[test]
-    fn ids_and_labels() {
-        assert!(is_valid_id("abc_123"));
-        assert!(is_valid_id("Ibac91d24da2"), "Alembic IDs keep their case");
-        assert!(is_valid_id("ABC") && is_valid_id("_"));
-        assert!(!is_valid_id("a-b") && !is_valid_id("a b") && !is_valid_id("é") && !is_valid_id("a@b"));
-        assert!(!is_valid_id(""));
-        assert!(!is_valid_id(&"a".repeat(65)));
-        assert!(is_valid_id(&"a".repeat(64)));
-        assert!(label_problem("billing").is_none());
-        assert!(label_problem("feature/x-1.2").is_none());
-        assert!(label_problem("12").is_some());
-        assert!(label_problem("-x").is_some());
-        assert!(label_problem("a:b").is_some());
+    fn read_parses_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sql");
+        std::fs::write(&path, FULL).unwrap();
+        let r = Revision::read(&path).unwrap();
+        assert_eq!((r.path, r.checksum), (path, parse(FULL).unwrap().checksum));
     }
 }

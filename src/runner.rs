@@ -75,11 +75,12 @@ use crate::squash::Rewrite;
 use crate::status::{repair_plan, Analysis, DbState, Drift, StateError};
 
 pub use checks::{
-    empty_up, empty_up_free, empty_up_problems, transaction_control_free, EmptyUp, TransactionControl, EMPTY_MARKER,
+    empty_up, empty_up_free, empty_up_problems, sqlite_alter_free, transaction_control_free, EmptyUp,
+    TransactionControl, EMPTY_MARKER,
 };
 use checks::{nestable, single_transaction_possible};
 pub use lock::lock_held;
-use lock::{backup_sqlite, lock};
+use lock::{backup_sqlite, lock, Locked};
 pub use redo::{drifted_down, redo, redo_plan, with_stored_down, RedoError, RedoPlan};
 pub use table::{ensure_tables, locate};
 use table::{recordable, session_restore};
@@ -215,6 +216,9 @@ pub enum RunError {
     EmptyUp(Box<EmptyUp>),
     #[error(transparent)]
     Redo(#[from] RedoError),
+    /// An `ALTER TABLE` SQLite cannot run ([`sqlite_alter_free`]).
+    #[error("{0}")]
+    SqliteAlter(Box<crate::lint::sqlite_alter::Finding>),
 }
 
 /// Why a run cannot take place inside the caller's open transaction.
@@ -246,62 +250,20 @@ pub fn run(
     options: &RunOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, RunError> {
-    let dialect = backend.dialect();
-    let nested = backend.in_transaction().map_err(db("cannot read the connection's transaction state"))?;
-    if nested && dialect == Dialect::Mysql {
-        return Err(RunError::InTransaction(NotNestable::Mysql));
-    }
-    if nested && options.single_transaction {
-        return Err(RunError::InTransaction(NotNestable::SingleTransaction));
-    }
-    if options.backup && dialect != Dialect::Sqlite {
-        let source = DbError::Query(format!("the database is {dialect}; back it up with its own tools"));
-        return Err(RunError::Db { context: "backups work with SQLite databases only".into(), source });
-    }
-    let locked = lock(backend, options, on_event)?;
+    let Started { locked, table, state, nested, dialect } = start(backend, options, on_event)?;
     let backend = &mut *locked.backend;
-    let table = locate(backend, options).map_err(db("cannot find the version table's database"))?;
-    let read = |backend: &mut dyn Backend| DbState::read(backend, &table).map_err(db("cannot read the version table"));
-    let mut state = read(backend)?;
-    if state.exists && (!state.pending_exists || state.outdated) {
-        // A table written by an older migraph, brought up to date under the lock.
-        ensure_tables(backend, &table).map_err(db("cannot update the version table"))?;
-        state = read(backend)?;
-    }
-    if verb == Verb::Stamp {
-        if let Err(RunError::State(_)) = checked(files, &state, verb) {
-            // A damaged version table: stamp is how it is repaired.
-            let plan = repair_plan(files, &state, targets)?;
-            recordable(backend, files, &plan)?;
-            on_event(Event::Planned(&plan));
-            let restore = session_restore(backend, &table).map_err(db("cannot read the session"))?;
-            let mut executor = Executor { backend, graph: files, options, dialect, on_event, table, restore };
-            let report = executor.stamp(plan, &[])?;
-            drop(locked);
-            return Ok(report);
-        }
-    }
-    let analysis = check_state(files, &state, verb, verb == Verb::Downgrade)?;
-    let plan = match verb == Verb::Stamp && options.accept_drift && targets.is_empty() {
-        // Only the checksums of applied revisions are recorded again: no row is added or removed.
-        true => Plan { verb, steps: Vec::new() },
-        false => plan(analysis.graph(files), &analysis.state, verb, targets)?,
+    let Prepared { plan, analysis, drifted, stored_down } =
+        prepare(backend, files, &state, verb, targets, options, Purpose::Run { nested })?;
+    let Some(analysis) = analysis else {
+        // A damaged version table: stamp is how it is repaired.
+        on_event(Event::Planned(&plan));
+        let restore = session_restore(backend, &table).map_err(db("cannot read the session"))?;
+        let mut executor = Executor { backend, graph: files, options, dialect, on_event, table, restore };
+        let report = executor.stamp(plan, &[])?;
+        drop(locked);
+        return Ok(report);
     };
-    // Downgrade: drifted revisions it unapplies run the down SQL stored when they were applied.
-    let drifted = if verb == Verb::Downgrade { drifted_down(&analysis, &plan)? } else { Vec::new() };
-    let stored_down = with_stored_down(analysis.graph(files), &state, &drifted)?;
     let graph = stored_down.as_ref().unwrap_or(analysis.graph(files));
-    crate::revision::check_dialect(graph, &plan, backend.dialect())?;
-    empty_up_free(graph, &plan, dialect)?;
-    recordable(backend, graph, &plan)?;
-    if options.single_transaction {
-        single_transaction_possible(dialect, graph, &plan)?;
-    }
-    if nested {
-        nestable(graph, &plan)?;
-    }
-    crate::backend::split::check_plan(graph, &plan, dialect)?;
-    transaction_control_free(graph, &plan, dialect)?;
     on_event(Event::Planned(&plan));
     if plan.is_empty() && analysis.squashes.is_empty() && (verb != Verb::Stamp || !state.exists) {
         // Nothing to record: nothing is created.
@@ -337,6 +299,128 @@ pub fn run(
     report.backup = backup;
     drop(locked);
     Ok(report)
+}
+
+/// A run, started: the lock held, the version table located, and its state
+/// read under the lock.
+struct Started<'b> {
+    locked: Locked<'b>,
+    table: Table,
+    state: DbState,
+    /// The connection is inside the caller's transaction.
+    nested: bool,
+    dialect: Dialect,
+}
+
+/// What every run ([`run`], [`redo`]) does before it plans: refuses what
+/// cannot run on this connection (MySQL or a single transaction inside the
+/// caller's transaction, a backup of a database that is not SQLite), takes
+/// the lock, locates the version table, reads the state under the lock and
+/// brings a table written by an older migraph up to date.
+fn start<'b>(
+    backend: &'b mut dyn Backend,
+    options: &RunOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Started<'b>, RunError> {
+    let dialect = backend.dialect();
+    let nested = backend.in_transaction().map_err(db("cannot read the connection's transaction state"))?;
+    if nested && dialect == Dialect::Mysql {
+        return Err(RunError::InTransaction(NotNestable::Mysql));
+    }
+    if nested && options.single_transaction {
+        return Err(RunError::InTransaction(NotNestable::SingleTransaction));
+    }
+    if options.backup && dialect != Dialect::Sqlite {
+        let source = DbError::Query(format!("the database is {dialect}; back it up with its own tools"));
+        return Err(RunError::Db { context: "backups work with SQLite databases only".into(), source });
+    }
+    let locked = lock(backend, options, on_event)?;
+    let backend = &mut *locked.backend;
+    let table = locate(backend, options).map_err(db("cannot find the version table's database"))?;
+    let mut state = read_state(backend, &table)?;
+    if state.exists && (!state.pending_exists || state.outdated) {
+        // A table written by an older migraph, brought up to date under the lock.
+        ensure_tables(backend, &table).map_err(db("cannot update the version table"))?;
+        state = read_state(backend, &table)?;
+    }
+    Ok(Started { locked, table, state, nested, dialect })
+}
+
+/// Reads the version table and the markers, without creating anything:
+/// the one read of runs, previews and status.
+pub(crate) fn read_state(backend: &mut dyn Backend, table: &Table) -> Result<DbState, RunError> {
+    DbState::read(backend, table.clone()).map_err(db("cannot read the version table"))
+}
+
+/// Who a plan is prepared for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// A run, under its lock, on the connection it runs on (`nested`: inside
+    /// the caller's transaction): every check.
+    Run { nested: bool },
+    /// A preview ([`crate::Migrator::preview`]): the checks of the plan's
+    /// revisions, not those of how this run would execute them.
+    Preview,
+}
+
+/// A plan made from a state and checked before anything changes.
+pub(crate) struct Prepared {
+    pub(crate) plan: Plan,
+    /// `None` for the repair of a damaged version table (a `stamp`).
+    pub(crate) analysis: Option<Analysis>,
+    /// Drifted revisions the plan unapplies with their stored down SQL.
+    pub(crate) drifted: Vec<String>,
+    /// The graph with those down sections, when there are any.
+    pub(crate) stored_down: Option<RevisionGraph>,
+}
+
+/// The check, plan and checks of a run and of its preview: the state
+/// interpreted ([`check_state`]), the plan made on it, and everything the
+/// plan is refused for checked before the first statement. A `stamp` on a
+/// damaged version table plans its repair.
+pub(crate) fn prepare(
+    backend: &mut dyn Backend,
+    files: &RevisionGraph,
+    state: &DbState,
+    verb: Verb,
+    targets: &[&str],
+    options: &RunOptions,
+    purpose: Purpose,
+) -> Result<Prepared, RunError> {
+    let dialect = backend.dialect();
+    if verb == Verb::Stamp {
+        if let Err(RunError::State(_)) = checked(files, state, verb) {
+            let plan = repair_plan(files, state, targets)?;
+            if purpose != Purpose::Preview {
+                recordable(backend, files, &plan)?;
+            }
+            return Ok(Prepared { plan, analysis: None, drifted: Vec::new(), stored_down: None });
+        }
+    }
+    let analysis = check_state(files, state, verb, verb == Verb::Downgrade)?;
+    let plan = match verb == Verb::Stamp && options.accept_drift && targets.is_empty() {
+        // Only the checksums of applied revisions are recorded again: no row is added or removed.
+        true => Plan { verb, steps: Vec::new() },
+        false => plan(analysis.graph(files), &analysis.state, verb, targets)?,
+    };
+    // Downgrade: drifted revisions it unapplies run the down SQL stored when they were applied.
+    let drifted = if verb == Verb::Downgrade { drifted_down(&analysis, &plan)? } else { Vec::new() };
+    let stored_down = with_stored_down(analysis.graph(files), state, &drifted)?;
+    let graph = stored_down.as_ref().unwrap_or(analysis.graph(files));
+    crate::revision::check_dialect(graph, &plan, dialect)?;
+    empty_up_free(graph, &plan, dialect)?;
+    if let Purpose::Run { nested } = purpose {
+        recordable(backend, graph, &plan)?;
+        if options.single_transaction {
+            single_transaction_possible(dialect, graph, &plan)?;
+        }
+        if nested {
+            nestable(graph, &plan)?;
+        }
+        crate::backend::split::check_plan(graph, &plan, dialect)?;
+    }
+    transaction_control_free(graph, &plan, dialect)?;
+    Ok(Prepared { plan, analysis: Some(analysis), drifted, stored_down })
 }
 
 /// A leftover marker, with the commands that repair it.
@@ -387,12 +471,25 @@ pub fn checked_unlocked(
     state: &DbState,
     verb: Verb,
 ) -> Result<Analysis, RunError> {
+    refuse_running(backend, options, state, verb)?;
+    checked(files, state, verb)
+}
+
+/// For a state read without holding the run lock: a marker of a run that
+/// still holds the lock is [`RunError::Running`] (but for `stamp`, which
+/// judges no marker). Errors of the lock query are [`RunError::Db`].
+pub(crate) fn refuse_running(
+    backend: &mut dyn Backend,
+    options: &RunOptions,
+    state: &DbState,
+    verb: Verb,
+) -> Result<(), RunError> {
     if let Some(pending) = state.pending.first().filter(|_| verb != Verb::Stamp) {
         if lock_held(backend, options).map_err(db("cannot tell whether another run holds the lock"))? {
             return Err(RunError::Running(Box::new(pending.clone())));
         }
     }
-    checked(files, state, verb)
+    Ok(())
 }
 
 /// Interprets the database state and applies the checks that come before

@@ -1,8 +1,10 @@
 //! `embed_revisions!` seen from another crate: a tiny fixture crate that
 //! depends on migraph under another name (`mg = { package = "migraph" }`)
-//! is checked with cargo, the way an application would build it.
+//! is checked with cargo, the way an application would build it: it builds
+//! with valid revisions, and a broken revision file (a mistyped section
+//! marker, an unknown header key) is a compile error naming file and line.
 //!
-//! One `cargo check` (no backend features, so only the library's own
+//! `cargo check` (no backend features, so only the library's own
 //! dependencies), in a target directory of its own below
 //! `CARGO_TARGET_TMPDIR` (the outer `cargo test` holds the main one), offline
 //! with this package's Cargo.lock, so it uses what is already downloaded.
@@ -31,7 +33,7 @@ fn check(fixture: &Path, bin: &str) -> Output {
 }
 
 #[test]
-fn a_renamed_dependency_embeds_and_errors_name_the_directory() {
+fn a_renamed_dependency_embeds_and_errors_name_the_file_and_line() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let fixture = dir.path();
     write(
@@ -70,4 +72,34 @@ fn a_renamed_dependency_embeds_and_errors_name_the_directory() {
     assert!(stderr.contains("embed_revisions!: revisions directory"), "{stderr}");
     assert!(stderr.contains("no_such_dir does not exist"), "{stderr}");
     assert!(stderr.contains("src/bin/missing.rs:1"), "the error points at the invocation:\n{stderr}");
+
+    // Broken files: an error per file, each with the run-time message and
+    // the file's line, pointing at the invocation; the valid file is no error.
+    write(
+        &fixture.join("broken/a1b2c3d4e5f6_ok.sql"),
+        "-- id: a1b2c3d4e5f6\n-- parents:\n\n-- migrate:up\nCREATE TABLE t (id INTEGER);\n",
+    );
+    write(
+        &fixture.join("broken/more/b2_marker.sql"),
+        "-- id: b2\n-- parents: a1b2c3d4e5f6\n\n-- migrate:up\nCREATE TABLE u (id INTEGER);\n\n\
+         -- Migrate:Down\nDROP TABLE u;\n",
+    );
+    write(&fixture.join("broken/c3_key.sql"), "-- id: c3\n-- parnts: b2\n-- migrate:up\nSELECT 1;\n");
+    write(
+        &fixture.join("src/bin/broken.rs"),
+        "static REVISIONS: &[mg::Embedded] = mg::embed_revisions!(\"broken\");\nfn main() { let _ = REVISIONS; }\n",
+    );
+    let broken = check(fixture, "broken");
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(!broken.status.success(), "a broken section marker must not build:\n{stderr}");
+    assert!(
+        stderr.contains(
+            "error: embed_revisions!: broken/more/b2_marker.sql:7: `-- Migrate:Down` is not a section marker: \
+             did you mean `-- migrate:down`?"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("error: embed_revisions!: broken/c3_key.sql:2: unknown header key `parnts`"), "{stderr}");
+    assert_eq!(stderr.matches("error: embed_revisions!").count(), 2, "one error per broken file:\n{stderr}");
+    assert_eq!(stderr.matches("src/bin/broken.rs:1").count(), 2, "the errors point at the invocation:\n{stderr}");
 }

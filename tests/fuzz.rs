@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use migraph::backend::Dialect;
 use migraph::graph::Problem;
-use migraph::render::{self, DrawNode};
+use migraph::render;
 use migraph::revision::{is_valid_id, label_problem, ParseErrorKind};
 use migraph::{plan, Direction, Plan, Revision, RevisionGraph, State, Verb};
 
@@ -1179,12 +1179,12 @@ fn check_valid_graph(graph: &RevisionGraph, count: usize) -> Result<(), String> 
     }
     let _ = migraph::script::script(graph, &up, Dialect::Sqlite, "migraph_revisions", "fuzz");
     let _ = migraph::script::script(graph, &up, Dialect::Mysql, "t", "fuzz");
-    let nodes: Vec<DrawNode> = topo.iter().rev().map(|r| DrawNode::of(r, None)).collect();
-    let drawn = render::log_graph(&nodes, |n| n.id.clone());
+    let newest_first: Vec<&Revision> = topo.iter().rev().copied().collect();
+    let drawn = render::log_graph(graph, &newest_first, |r| r.id.clone());
     if drawn.lines().filter(|l| l.contains('*')).count() != count {
         return Err(format!("log_graph does not draw one `*` per revision:\n{drawn}"));
     }
-    let _ = (render::dot(&nodes), render::mermaid(&nodes));
+    let _ = (render::dot(graph, |_| None), render::mermaid(graph, |_| None));
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 use migraph::backend::Dialect;
-use migraph::render::{self, DrawNode};
+use migraph::render;
 use migraph::{plan, Direction, Problem, Revision, RevisionGraph, State, Verb};
 
 // ---------------------------------------------------------------------------
@@ -476,13 +476,14 @@ fn a_hundred_thousand_deep_chain_survives_every_walk() {
     assert_eq!(step(Verb::Stamp, "-1"), Ok(1));
 
     // Pictures and scripts.
-    let nodes: Vec<DrawNode> = topo.iter().rev().map(|r| DrawNode::of(r, Some(full.contains(&g, &r.id)))).collect();
-    let drawn = render::log_graph(&nodes, |n| n.id.clone());
+    let newest_first: Vec<&Revision> = topo.iter().rev().copied().collect();
+    let drawn = render::log_graph(&g, &newest_first, |r| r.id.clone());
     assert_eq!(drawn.lines().count(), DEEP);
     assert!(drawn.lines().all(|l| l.starts_with("* r")));
-    let dot = render::dot(&nodes);
+    let applied = |r: &Revision| Some(full.contains(&g, &r.id));
+    let dot = render::dot(&g, applied);
     assert_eq!(dot.matches(" -> ").count(), DEEP - 1);
-    let mermaid = render::mermaid(&nodes);
+    let mermaid = render::mermaid(&g, applied);
     assert_eq!(mermaid.matches(" --> ").count(), DEEP - 1);
     let script = migraph::script::script(&g, &up, Dialect::Postgres, "migraph_revisions", "deep").unwrap();
     assert_eq!(script.matches("\nCOMMIT;\n").count(), DEEP);

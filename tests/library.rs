@@ -5,6 +5,8 @@
 
 #[cfg(feature = "postgres")]
 mod common;
+#[path = "../examples/support/mod.rs"]
+mod support;
 
 use diesel::{Connection, SqliteConnection};
 use migraph::migrator::{InvalidTableName, Status};
@@ -12,7 +14,7 @@ use migraph::runner::{Event, RunError};
 use migraph::target::TargetError;
 use migraph::{Direction, Embedded, Error, Migrator, PlanError, Verb};
 
-static REVISIONS: &[Embedded] = migraph::embed_revisions!("revisions");
+use support::{AppConnection, REVISIONS};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/revisions");
 
@@ -28,8 +30,8 @@ fn ids(steps: impl IntoIterator<Item = migraph::Step>) -> Vec<String> {
 fn embedded_and_on_disk_give_the_same_graph() {
     let on_disk = Migrator::from_dir(SAMPLE).unwrap();
     let embedded = Migrator::from_embedded(REVISIONS).unwrap();
-    assert_eq!(REVISIONS.len(), 11);
-    assert_eq!(on_disk.graph().len(), 11);
+    assert_eq!(REVISIONS.len(), 12);
+    assert_eq!(on_disk.graph().len(), 12);
     assert!(REVISIONS.iter().all(|f| f.path.starts_with("revisions/") && f.path.ends_with(".sql")));
     let mut paths: Vec<&str> = REVISIONS.iter().map(|f| f.path).collect();
     paths.sort();
@@ -65,7 +67,7 @@ fn plan_then_run_then_nothing_to_do() {
     let migrator = Migrator::from_embedded(REVISIONS).unwrap();
     let mut conn = memory();
     let plan = migrator.plan(&mut conn, Verb::Upgrade, &["heads"]).unwrap();
-    assert_eq!(plan.steps.len(), 11);
+    assert_eq!(plan.steps.len(), 12);
     assert!(plan.steps.iter().all(|s| s.direction == Direction::Up));
     assert_eq!(plan.steps[0].id, "39d3b87c81ca", "the root first");
 
@@ -79,8 +81,8 @@ fn plan_then_run_then_nothing_to_do() {
     assert!(migrator.plan(&mut conn, Verb::Upgrade, &["heads"]).unwrap().is_empty());
 
     let status = migrator.status(&mut conn).unwrap();
-    assert_eq!(status.applied.len(), 11);
-    assert_eq!(status.heads, ["29bb7cfae2a9", "d7a3688903c3"]);
+    assert_eq!(status.applied.len(), 12);
+    assert_eq!(status.heads, ["29bb7cfae2a9", "9c2e4b7a1f30"]);
     assert!(status.is_up_to_date());
 }
 
@@ -131,7 +133,7 @@ fn status_before_and_after() {
     migrator.run(&mut conn, Verb::Upgrade, &["search"], |_| {}).unwrap();
     let status = migrator.status(&mut conn).unwrap();
     assert_eq!(status.heads, ["b276e67b9c34"]);
-    assert_eq!((status.applied.len(), status.pending.len()), (4, 7));
+    assert_eq!((status.applied.len(), status.pending.len()), (4, 8));
 }
 
 #[test]
@@ -142,11 +144,11 @@ fn a_custom_table_and_lock_timeout() {
         .unwrap()
         .lock_timeout(std::time::Duration::from_secs(5));
     let mut conn = memory();
-    assert_eq!(migrator.upgrade_heads(&mut conn).unwrap().done.len(), 11);
+    assert_eq!(migrator.upgrade_heads(&mut conn).unwrap().done.len(), 12);
     assert!(migrator.status(&mut conn).unwrap().is_up_to_date());
     // Another table is another history.
     let default = Migrator::from_dir(SAMPLE).unwrap();
-    assert_eq!(default.status(&mut conn).unwrap().pending.len(), 11);
+    assert_eq!(default.status(&mut conn).unwrap().pending.len(), 12);
 }
 
 #[test]
@@ -190,24 +192,18 @@ fn upgrade_then_status(conn: &mut dyn migraph::backend::Backend, again: &mut dyn
     let report = migrator.upgrade_heads(conn).unwrap();
     let status = migrator.status(again).unwrap();
     assert!(status.is_up_to_date(), "{status:?}");
-    assert_eq!(status.applied.len(), 11);
+    assert_eq!(status.applied.len(), 12);
     report.done.len()
-}
-
-#[cfg(feature = "r2d2")]
-fn sqlite_pool(dir: &tempfile::TempDir) -> diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<SqliteConnection>> {
-    let file = dir.path().join("app.db").display().to_string();
-    diesel::r2d2::Pool::builder()
-        .max_size(2)
-        .build(diesel::r2d2::ConnectionManager::<SqliteConnection>::new(file))
-        .expect("pool")
 }
 
 #[cfg(feature = "r2d2")]
 #[test]
 fn an_r2d2_pooled_connection_is_a_backend() {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = sqlite_pool(&dir);
+    let (_dir, file) = support::sqlite_file();
+    let pool = diesel::r2d2::Pool::builder()
+        .max_size(2)
+        .build(diesel::r2d2::ConnectionManager::<SqliteConnection>::new(file))
+        .expect("pool");
     let mut pooled = pool.get().unwrap();
     let migrator = Migrator::from_embedded(REVISIONS).unwrap();
     let report = migrator.run(&mut pooled, Verb::Upgrade, &["billing"], |_| {}).unwrap();
@@ -215,7 +211,7 @@ fn an_r2d2_pooled_connection_is_a_backend() {
     let mut other = pool.get().unwrap();
     let status = migrator.status(&mut other).unwrap();
     assert_eq!(status.applied.len(), 4, "another pooled connection sees the rows");
-    assert_eq!(status.pending.len(), 7);
+    assert_eq!(status.pending.len(), 8);
 
     // Inside the application's own transaction on the pooled connection,
     // migraph nests (a savepoint): rolling the outer transaction back
@@ -223,14 +219,14 @@ fn an_r2d2_pooled_connection_is_a_backend() {
     drop(other);
     let rolled_back: Result<(), diesel::result::Error> = pooled.transaction(|conn| {
         let done = migrator.upgrade_heads(conn).unwrap();
-        assert_eq!(done.done.len(), 7);
+        assert_eq!(done.done.len(), 8);
         assert!(migrator.status(conn).unwrap().is_up_to_date());
         Err(diesel::result::Error::RollbackTransaction)
     });
     assert!(rolled_back.is_err());
     let status = migrator.status(&mut pooled).unwrap();
     assert_eq!(status.applied.len(), 4, "the application's rollback undid the nested run: {status:?}");
-    assert_eq!(upgrade_then_status(&mut pooled, &mut pool.get().unwrap()), 7);
+    assert_eq!(upgrade_then_status(&mut pooled, &mut pool.get().unwrap()), 8);
 }
 
 #[cfg(all(feature = "r2d2", feature = "postgres"))]
@@ -241,31 +237,43 @@ fn an_r2d2_pooled_postgres_connection_is_a_backend() {
     let db = common::TestDb::new(common::Server::Postgres);
     let pool = Pool::builder().max_size(2).build(ConnectionManager::<diesel::PgConnection>::new(&db.url)).unwrap();
     let mut pooled = pool.get().unwrap();
-    assert_eq!(upgrade_then_status(&mut pooled, &mut pool.get().unwrap()), 11);
-    assert_eq!(db.applied().len(), 11);
+    assert_eq!(upgrade_then_status(&mut pooled, &mut pool.get().unwrap()), 12);
+    assert_eq!(db.applied().len(), 12);
 }
 
-/// An application's connection type for several databases.
-#[derive(diesel::MultiConnection)]
-enum AppConnection {
-    Sqlite(SqliteConnection),
-    #[cfg(feature = "postgres")]
-    Pg(diesel::PgConnection),
-}
+// A deadpool-diesel object hands its connection to a closure on a blocking
+// thread, into which the migrator moves: the call the README shows.
+#[test]
+fn a_deadpool_object_runs_the_migrator_inside_interact() {
+    use deadpool_diesel::sqlite::{Manager, Pool, Runtime};
 
-#[cfg(not(feature = "postgres"))]
-migraph::multi_connection_backend!(AppConnection { Sqlite });
-#[cfg(feature = "postgres")]
-migraph::multi_connection_backend!(AppConnection { Sqlite, Pg });
+    /// Migrates through one pooled object, then reads the version table through another. The
+    /// pool lives inside the runtime: its objects close their connections on a blocking thread.
+    async fn start_up(file: String, migrator: Migrator) -> Result<(usize, Vec<String>), Box<dyn std::error::Error>> {
+        let pool = Pool::builder(Manager::new(file, Runtime::Tokio1)).max_size(2).build()?;
+        let obj = pool.get().await?;
+        let report = obj.interact(move |conn| migrator.upgrade_heads(conn)).await??;
+        let other = pool.get().await?;
+        let recorded = other.interact(|conn| support::recorded(conn, "migraph_revisions")).await??;
+        Ok((report.done.len(), recorded))
+    }
+
+    let (_dir, file) = support::sqlite_file();
+    let migrator = Migrator::from_embedded(REVISIONS).unwrap();
+    let every_id: Vec<String> = migrator.graph().revisions().iter().map(|r| r.id.clone()).collect();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a tokio runtime");
+    let (done, recorded) = runtime.block_on(start_up(file, migrator)).unwrap();
+    assert_eq!(done, 12);
+    assert_eq!(recorded, every_id, "another pooled object finds every revision recorded");
+}
 
 #[test]
 fn a_multi_connection_enum_is_a_backend() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("app.db").display().to_string();
+    let (_dir, file) = support::sqlite_file();
     let mut conn = AppConnection::establish(&file).unwrap();
     assert_eq!(migraph::backend::Backend::dialect(&conn), migraph::backend::Dialect::Sqlite);
     let mut again = AppConnection::establish(&file).unwrap();
-    assert_eq!(upgrade_then_status(&mut conn, &mut again), 11);
+    assert_eq!(upgrade_then_status(&mut conn, &mut again), 12);
     // The enum's own transaction and migraph's share one transaction manager.
     let migrator = Migrator::from_embedded(REVISIONS).unwrap();
     let inside = conn
@@ -281,6 +289,6 @@ fn a_multi_connection_enum_on_postgres() {
     let db = common::TestDb::new(common::Server::Postgres);
     let mut conn = AppConnection::establish(&db.url).unwrap();
     assert_eq!(migraph::backend::Backend::dialect(&conn), migraph::backend::Dialect::Postgres);
-    assert_eq!(upgrade_then_status(&mut conn, &mut AppConnection::establish(&db.url).unwrap()), 11);
-    assert_eq!(db.applied().len(), 11);
+    assert_eq!(upgrade_then_status(&mut conn, &mut AppConnection::establish(&db.url).unwrap()), 12);
+    assert_eq!(db.applied().len(), 12);
 }

@@ -968,14 +968,14 @@ fn sql_script_matches_real_run(server: Server) {
     assert!(ids(&scripted).is_empty() && user_tables(&scripted).is_empty(), "--sql must not connect");
     run_client(server, &database_name(&scripted.url), &script);
 
-    assert_eq!(recorded(&scripted, server).len(), 11);
+    assert_eq!(recorded(&scripted, server).len(), 12);
     assert_eq!(recorded(&scripted, server), recorded(&real, server));
     assert_eq!(user_tables(&scripted), user_tables(&real));
     assert_eq!(schema(&scripted, server), schema(&real, server));
 
     let status = mg(d, &scripted.url, &["--revisions", revs, "status"]).ok();
     assert!(status.stdout.contains("pending:  none"), "{status}");
-    assert!(status.stdout.contains("applied:  11 of 11"), "{status}");
+    assert!(status.stdout.contains("applied:  12 of 12"), "{status}");
     assert!(!status.stdout.contains("drift") && !status.stdout.contains("FAILED"), "{status}");
     let json = mg(d, &scripted.url, &["--revisions", revs, "status", "--json"]).ok().json();
     assert_eq!(json["pending"], Value::Array(vec![]));

@@ -455,7 +455,7 @@ fn completion_scripts_for_bash_zsh_and_fish() {
 // ---------------------------------------------------------------------------
 // 5. Examples in --help
 
-const COMMANDS: [&str; 21] = [
+const COMMANDS: [&str; 28] = [
     "init",
     "revision",
     "merge",
@@ -475,6 +475,13 @@ const COMMANDS: [&str; 21] = [
     "stamp",
     "redo",
     "database",
+    "copy",
+    "schema",
+    "test",
+    "verify",
+    "lint",
+    "import",
+    "adopt",
     "completions",
     "man",
 ];

@@ -11,7 +11,7 @@ use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 use std::time::Duration;
 
-use super::{redact, scrub, Arg, Backend, DatabaseUrl, DbError, Dialect, PendingRow, VersionRow};
+use super::{redact, scrub, Arg, Backend, DatabaseUrl, DbError, Dialect, PendingRow, ReadAs, Value, VersionRow};
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 #[derive(QueryableByName)]
@@ -27,10 +27,67 @@ struct TextRow {
     v: Option<String>,
 }
 
+/// A row of any shape ([`Backend::values`]): column `k` holds one
+/// [`ReadAs::code`] per value column, and the values are `c0`, `c1`, ...
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+struct AnyRow(Vec<Value>);
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+impl<DB> diesel::deserialize::QueryableByName<DB> for AnyRow
+where
+    DB: diesel::backend::Backend,
+    i64: diesel::deserialize::FromSql<BigInt, DB>,
+    f64: diesel::deserialize::FromSql<diesel::sql_types::Double, DB>,
+    String: diesel::deserialize::FromSql<Text, DB>,
+    Vec<u8>: diesel::deserialize::FromSql<diesel::sql_types::Binary, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        use diesel::row::NamedRow;
+        use diesel::sql_types::{Binary, Double};
+        let codes = diesel::row::NamedRow::get::<Text, String>(row, "k")?;
+        let mut values = Vec::with_capacity(codes.len());
+        for (i, code) in codes.chars().enumerate() {
+            let name = column_name(i);
+            let value = match code {
+                'i' => NamedRow::get::<Nullable<BigInt>, Option<i64>>(row, &name)?.map(Value::Int),
+                'f' => NamedRow::get::<Nullable<Double>, Option<f64>>(row, &name)?.map(Value::Float),
+                'b' => NamedRow::get::<Nullable<Binary>, Option<Vec<u8>>>(row, &name)?.map(Value::Blob),
+                _ => NamedRow::get::<Nullable<Text>, Option<String>>(row, &name)?.map(Value::Text),
+            };
+            values.push(value.unwrap_or(Value::Null));
+        }
+        Ok(AnyRow(values))
+    }
+}
+
+/// `c<i>`, the alias of the `i`th value column of [`Backend::values`].
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+fn column_name(i: usize) -> std::borrow::Cow<'static, str> {
+    const NAMES: [&str; 16] =
+        ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11", "c12", "c13", "c14", "c15"];
+    match NAMES.get(i) {
+        Some(name) => std::borrow::Cow::Borrowed(name),
+        None => std::borrow::Cow::Owned(format!("c{i}")),
+    }
+}
+
+/// The statement [`Backend::values`] runs.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+fn values_sql(select: &[(String, ReadAs)], rest: &str) -> String {
+    let codes: String = select.iter().map(|(_, read)| read.code()).collect();
+    let mut sql = format!("SELECT '{codes}' AS k");
+    for (i, (expr, _)) in select.iter().enumerate() {
+        sql.push_str(&format!(", {expr} AS c{i}"));
+    }
+    sql.push(' ');
+    sql.push_str(rest);
+    sql
+}
+
 /// Implements [`Backend`] for one Diesel connection type: the same code,
 /// compiled against each backend's concrete types.
 macro_rules! diesel_backend {
-    ($feature:literal, $conn:ty, $db:ty, $dialect:expr, $begin:literal) => {
+    ($feature:literal, $conn:ty, $db:ty, $dialect:expr, $begin:literal, $arrays:path) => {
         #[cfg(feature = $feature)]
         impl Backend for $conn {
             fn dialect(&self) -> Dialect {
@@ -73,8 +130,79 @@ macro_rules! diesel_backend {
             ) -> Result<(), DbError> {
                 transaction(self, $begin, body)
             }
+
+            fn values(
+                &mut self,
+                select: &[(String, ReadAs)],
+                rest: &str,
+                args: &[Arg],
+            ) -> Result<Vec<Vec<Value>>, DbError> {
+                let query = bind(diesel::sql_query(values_sql(select, rest)).into_boxed::<$db>(), args);
+                Ok(query.load::<AnyRow>(self)?.into_iter().map(|row| row.0).collect())
+            }
+
+            fn exec_values(&mut self, sql: &str, values: &[Value]) -> Result<usize, DbError> {
+                Ok(bind_values(diesel::sql_query(sql).into_boxed::<$db>(), values).execute(self)?)
+            }
+
+            fn exec_text_arrays(&mut self, sql: &str, columns: &[Vec<Option<String>>]) -> Result<usize, DbError> {
+                $arrays(self, sql, columns)
+            }
         }
     };
+}
+
+/// Binds `values` in order to a boxed raw query (NULL as a text NULL).
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+fn bind_values<'f, DB>(
+    mut query: diesel::query_builder::BoxedSqlQuery<'f, DB, diesel::query_builder::SqlQuery>,
+    values: &'f [Value],
+) -> diesel::query_builder::BoxedSqlQuery<'f, DB, diesel::query_builder::SqlQuery>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<BigInt>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Double>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Binary>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
+    Option<String>: diesel::serialize::ToSql<Nullable<Text>, DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+    f64: diesel::serialize::ToSql<diesel::sql_types::Double, DB>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    Vec<u8>: diesel::serialize::ToSql<diesel::sql_types::Binary, DB>,
+    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+{
+    for value in values {
+        query = match value {
+            Value::Null => query.bind::<Nullable<Text>, _>(None::<String>),
+            Value::Int(n) => query.bind::<BigInt, _>(*n),
+            Value::Float(x) => query.bind::<diesel::sql_types::Double, _>(*x),
+            Value::Text(text) => query.bind::<Text, _>(text),
+            Value::Blob(bytes) => query.bind::<diesel::sql_types::Binary, _>(bytes),
+            Value::Bool(b) => query.bind::<diesel::sql_types::Bool, _>(*b),
+        };
+    }
+    query
+}
+
+/// [`Backend::exec_text_arrays`] on PostgreSQL: each column a `text[]`.
+#[cfg(feature = "postgres")]
+fn pg_text_arrays(
+    conn: &mut diesel::PgConnection,
+    sql: &str,
+    columns: &[Vec<Option<String>>],
+) -> Result<usize, DbError> {
+    let mut query = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
+    for column in columns {
+        query = query.bind::<diesel::sql_types::Array<Nullable<Text>>, _>(column.as_slice());
+    }
+    Ok(query.execute(conn)?)
+}
+
+/// [`Backend::exec_text_arrays`] elsewhere: refused.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+fn no_text_arrays<C>(_: &mut C, _: &str, _: &[Vec<Option<String>>]) -> Result<usize, DbError> {
+    Err(DbError::Query("binding text arrays needs PostgreSQL".into()))
 }
 
 /// Whether Diesel's transaction manager has a transaction open. Diesel
@@ -152,9 +280,16 @@ where
     query
 }
 
-diesel_backend!("sqlite", diesel::SqliteConnection, diesel::sqlite::Sqlite, Dialect::Sqlite, "BEGIN IMMEDIATE");
-diesel_backend!("postgres", diesel::PgConnection, diesel::pg::Pg, Dialect::Postgres, "BEGIN");
-diesel_backend!("mysql", diesel::MysqlConnection, diesel::mysql::Mysql, Dialect::Mysql, "BEGIN");
+diesel_backend!(
+    "sqlite",
+    diesel::SqliteConnection,
+    diesel::sqlite::Sqlite,
+    Dialect::Sqlite,
+    "BEGIN IMMEDIATE",
+    no_text_arrays
+);
+diesel_backend!("postgres", diesel::PgConnection, diesel::pg::Pg, Dialect::Postgres, "BEGIN", pg_text_arrays);
+diesel_backend!("mysql", diesel::MysqlConnection, diesel::mysql::Mysql, Dialect::Mysql, "BEGIN", no_text_arrays);
 
 /// How long a SQLite connection opened with [`AnyConnection::connect`]
 /// waits for a lock another connection holds.
@@ -302,6 +437,18 @@ impl Backend for AnyConnection {
     ) -> Result<(), DbError> {
         self.inner().with_transaction(body)
     }
+
+    fn values(&mut self, select: &[(String, ReadAs)], rest: &str, args: &[Arg]) -> Result<Vec<Vec<Value>>, DbError> {
+        self.inner().values(select, rest, args)
+    }
+
+    fn exec_values(&mut self, sql: &str, values: &[Value]) -> Result<usize, DbError> {
+        self.inner().exec_values(sql, values)
+    }
+
+    fn exec_text_arrays(&mut self, sql: &str, columns: &[Vec<Option<String>>]) -> Result<usize, DbError> {
+        self.inner().exec_text_arrays(sql, columns)
+    }
 }
 
 /// A connection checked out of an r2d2 pool (`diesel::r2d2::Pool`) is a
@@ -353,6 +500,18 @@ where
     ) -> Result<(), DbError> {
         (**self).with_transaction(body)
     }
+
+    fn values(&mut self, select: &[(String, ReadAs)], rest: &str, args: &[Arg]) -> Result<Vec<Vec<Value>>, DbError> {
+        (**self).values(select, rest, args)
+    }
+
+    fn exec_values(&mut self, sql: &str, values: &[Value]) -> Result<usize, DbError> {
+        (**self).exec_values(sql, values)
+    }
+
+    fn exec_text_arrays(&mut self, sql: &str, columns: &[Vec<Option<String>>]) -> Result<usize, DbError> {
+        (**self).exec_text_arrays(sql, columns)
+    }
 }
 
 /// Implements [`Backend`](crate::backend::Backend) for an enum made with
@@ -372,7 +531,7 @@ where
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     let migrator = migraph::Migrator::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions"))?;
 ///     let mut conn = AppConnection::establish(":memory:")?;
-///     assert_eq!(migrator.upgrade_heads(&mut conn)?.done.len(), 11);
+///     assert_eq!(migrator.upgrade_heads(&mut conn)?.done.len(), 12);
 ///     Ok(())
 /// }
 /// ```
@@ -432,6 +591,28 @@ macro_rules! multi_connection_backend {
                 body: &mut dyn FnMut(&mut dyn $crate::backend::Backend) -> ::core::result::Result<(), $crate::backend::DbError>,
             ) -> ::core::result::Result<(), $crate::backend::DbError> {
                 match self { $(Self::$variant(c) => $crate::backend::Backend::with_transaction(c, body),)+ }
+            }
+            fn values(
+                &mut self,
+                select: &[(::std::string::String, $crate::backend::ReadAs)],
+                rest: &str,
+                args: &[$crate::backend::Arg],
+            ) -> ::core::result::Result<::std::vec::Vec<::std::vec::Vec<$crate::backend::Value>>, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::values(c, select, rest, args),)+ }
+            }
+            fn exec_values(
+                &mut self,
+                sql: &str,
+                values: &[$crate::backend::Value],
+            ) -> ::core::result::Result<usize, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::exec_values(c, sql, values),)+ }
+            }
+            fn exec_text_arrays(
+                &mut self,
+                sql: &str,
+                columns: &[::std::vec::Vec<::core::option::Option<::std::string::String>>],
+            ) -> ::core::result::Result<usize, $crate::backend::DbError> {
+                match self { $(Self::$variant(c) => $crate::backend::Backend::exec_text_arrays(c, sql, columns),)+ }
             }
         }
     };

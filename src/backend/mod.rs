@@ -33,6 +33,44 @@ pub enum Arg {
     Int(i64),
 }
 
+/// How [`Backend::values`] loads a column: the Diesel SQL type its values
+/// are read as (the select expression casts to it where the engine needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadAs {
+    /// `BigInt` (booleans too, as 0 and 1).
+    Int,
+    /// `Double`.
+    Float,
+    /// `Text`.
+    Text,
+    /// `Binary`.
+    Blob,
+}
+
+impl ReadAs {
+    /// The one-letter code [`Backend::values`] passes along with each row.
+    pub fn code(self) -> char {
+        match self {
+            ReadAs::Int => 'i',
+            ReadAs::Float => 'f',
+            ReadAs::Text => 't',
+            ReadAs::Blob => 'b',
+        }
+    }
+}
+
+/// One value of a row, as [`Backend::values`] loads it or
+/// [`Backend::exec_values`] binds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Blob(Vec<u8>),
+    Bool(bool),
+}
+
 /// One row of the version table.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
 pub struct VersionRow {
@@ -198,6 +236,25 @@ pub trait Backend {
         &mut self,
         body: &mut dyn FnMut(&mut dyn Backend) -> Result<(), DbError>,
     ) -> Result<(), DbError>;
+    /// Loads rows of any shape: `SELECT <expr> AS c0, ... <rest>`, each
+    /// expression read as its [`ReadAs`] (NULL is [`Value::Null`]), with
+    /// `args` bound to the placeholders of `rest`. Used by `migraph copy`.
+    fn values(&mut self, select: &[(String, ReadAs)], rest: &str, args: &[Arg]) -> Result<Vec<Vec<Value>>, DbError> {
+        let _ = (select, rest, args);
+        Err(DbError::Query("this connection cannot load rows of any shape".into()))
+    }
+    /// Runs one statement with `values` bound to its placeholders in order.
+    fn exec_values(&mut self, sql: &str, values: &[Value]) -> Result<usize, DbError> {
+        let _ = (sql, values);
+        Err(DbError::Query("this connection cannot bind typed values".into()))
+    }
+    /// PostgreSQL: runs one statement with each of `columns` bound as a
+    /// `text[]` placeholder (`$1`, `$2`, ...), for `INSERT ... SELECT FROM
+    /// unnest($1, ...)`. Other engines refuse.
+    fn exec_text_arrays(&mut self, sql: &str, columns: &[Vec<Option<String>>]) -> Result<usize, DbError> {
+        let _ = (sql, columns);
+        Err(DbError::Query("binding text arrays needs PostgreSQL".into()))
+    }
 }
 
 /// Which kind of database a URL names (the URL is checked in full; see

@@ -23,6 +23,9 @@ pub struct CheckArgs {
     /// `allow_multiple_heads = true` in migraph.toml.
     #[arg(long)]
     pub allow_multiple_heads: bool,
+    /// Also run `migraph lint` over the revisions not applied yet: its errors fail the check, its warnings are printed
+    #[arg(long)]
+    pub lint: bool,
 }
 
 /// Problem lines and the hints that go with them (each hint once).
@@ -187,6 +190,27 @@ pub fn check(cx: &Context, args: &CheckArgs) -> Result<String> {
              to run nothing",
             migraph::runner::EMPTY_MARKER
         ));
+    }
+    // ALTER TABLE forms SQLite cannot run: errors for a SQLite database, warnings when none is set.
+    if dialect.is_none_or(|d| d == migraph::backend::Dialect::Sqlite) {
+        let applied = |id: &str| applied_ids.iter().any(|a| *a == id);
+        for finding in migraph::lint::sqlite_alter::graph_findings(graph, &applied) {
+            if dialect.is_some() {
+                found.problems.push(finding.to_string());
+                found.hint(hints::sqlite_alter(&finding));
+            } else if !cx.global.quiet {
+                let paint = cx.global.stderr_paint();
+                eprintln!("{} {}", paint.paint(super::style::Style::Warning, "warning:"), finding);
+                eprintln!("{} {}", paint.paint(super::style::Style::Hint, "hint:"), hints::sqlite_alter(&finding));
+            }
+        }
+    }
+    if args.lint {
+        let applied = |id: &str| applied_ids.iter().any(|a| *a == id);
+        for problem in super::lint::for_check(cx, graph, dialect, &applied) {
+            found.problems.push(problem);
+            found.hint(super::lint::CHECK_HINT);
+        }
     }
     let report = Report { ok: found.problems.is_empty(), revisions: graph.len(), heads, problems: found.problems };
     if report.ok {

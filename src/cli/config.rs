@@ -55,6 +55,11 @@ struct File {
     lock_timeout: Option<u64>,
     /// `check` accepts several heads even when they share a branch.
     allow_multiple_heads: Option<bool>,
+    /// `[lint]`: `allow` (rules off for the project), `dialects`.
+    lint: Option<super::lint::LintConfig>,
+    /// `lint`, checked (by `read_config`).
+    #[serde(skip)]
+    lint_settings: Option<super::lint::LintSettings>,
 }
 
 /// Settings after applying precedence.
@@ -70,6 +75,8 @@ pub struct Settings {
     /// `allow_multiple_heads = true` in `migraph.toml`: `check` accepts any
     /// number of heads, as `--allow-multiple-heads` does.
     pub allow_multiple_heads: bool,
+    /// `[lint]` in `migraph.toml` (checked when it was read).
+    pub lint: super::lint::LintSettings,
     /// Why `database_url` cannot be used (an unset variable in the file,
     /// or a URL that is not valid: reported by the commands that need it).
     url_error: Option<CliError>,
@@ -149,6 +156,7 @@ impl Settings {
             global.lock_timeout.or(file.lock_timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT).min(MAX_LOCK_TIMEOUT),
         );
         let allow_multiple_heads = file.allow_multiple_heads.unwrap_or(false);
+        let lint = file.lint_settings.unwrap_or_default();
         Ok(Settings {
             revisions,
             database_url,
@@ -157,6 +165,7 @@ impl Settings {
             lock_timeout,
             config_file,
             allow_multiple_heads,
+            lint,
             url_error,
         })
     }
@@ -283,11 +292,11 @@ fn find_config(dir: &Path) -> Option<PathBuf> {
 fn read_config(path: &Path) -> Result<File> {
     let text =
         std::fs::read_to_string(path).map_err(|e| CliError::new(format!("cannot read {}: {e}", path.display())))?;
-    let file: File = toml::from_str(&text).map_err(|e| {
+    let mut file: File = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|span| 1 + text[..span.start.min(text.len())].matches('\n').count());
         let place = line.map_or_else(|| path.display().to_string(), |l| format!("{}:{l}", path.display()));
         CliError::new(format!("{place}: {}", e.message()))
-            .hint("known keys: revisions, database_url, table, schema, lock_timeout, allow_multiple_heads")
+            .hint("known keys: revisions, database_url, table, schema, lock_timeout, allow_multiple_heads, lint")
     })?;
     if let Some(seconds) = file.lock_timeout.filter(|&s| s > MAX_LOCK_TIMEOUT) {
         let line = text.lines().position(|l| l.trim_start().starts_with("lock_timeout")).map_or(0, |i| i + 1);
@@ -296,6 +305,7 @@ fn read_config(path: &Path) -> Result<File> {
             path.display()
         )));
     }
+    file.lint_settings = file.lint.as_ref().map(|lint| lint.settings(path, &text)).transpose()?;
     Ok(file)
 }
 

@@ -4,18 +4,20 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use migraph::backend::{redact, DatabaseUrl};
-use migraph::status::{repair_targets, Analysis, DbState};
-use migraph::RevisionGraph;
+use migraph::backend::{redact, Backend, DatabaseUrl, DbError};
+use migraph::migrator::Inspection;
+use migraph::runner::RunError;
+use migraph::status::{repair_targets, Analysis, DbState, StateError};
+use migraph::{Migrator, RevisionGraph};
 
 use super::output::{applied_text, head_line, json, line, printable, to_json, RevisionDbJson, RevisionJson, Rows};
-use super::run::{read_state, url};
+use super::run::url;
 use super::style::Style;
-use super::{CliError, Context, Result};
+use super::{session, CliError, Context, Result};
 
-/// The database state, interpreted; the graph it was interpreted on.
+/// The database state, and what [`migraph::Migrator::inspect`] makes of it.
 pub(super) struct Seen {
-    pub(super) db: migraph::status::DbState,
+    pub(super) db: DbState,
     pub(super) analysis: Analysis,
     /// Another migraph run holds the lock: the markers are in flight.
     pub(super) running: bool,
@@ -81,16 +83,46 @@ impl<'a> Announcer<'a> {
     }
 }
 
-/// Loads the files and reads the database at the same time.
+/// Loads the files while connecting, then reads and inspects the database
+/// through the [`Migrator`].
 pub(super) fn look(cx: &Context) -> Result<(RevisionGraph, Seen)> {
     let url = url(cx)?;
-    let (graph, db) = cx.graph_while(|| read_state(url, &cx.settings.version_table()))?;
-    let analysis = Analysis::new(&graph, &db).map_err(|e| match e {
-        migraph::status::StateError::Squash(partial) => CliError::new(&partial).hint(super::hints::squash(&partial)),
-        e => damaged(cx, &graph, &db, &e.to_string()),
+    let (graph, mut conn) = cx.graph_while(|| session::connect_for_reading(url))?;
+    let migrator = session::migrator(cx, graph)?;
+    let db = read(cx, &migrator, &mut conn)?;
+    let inspection = migrator.inspect(&mut conn, &db).map_err(|e| match e {
+        RunError::State(StateError::Squash(partial)) => CliError::new(&partial).hint(super::hints::squash(&partial)),
+        RunError::State(e) => damaged(cx, migrator.graph(), &db, &e.to_string()),
+        e => not_running(e),
     })?;
-    let running = !db.pending.is_empty() && super::run::run_in_progress(cx, url)?;
-    Ok((graph, Seen { db, analysis, running }))
+    let Inspection { analysis, running, .. } = inspection;
+    Ok((migrator.into_graph(), Seen { db, analysis, running }))
+}
+
+/// [`Migrator::read_state`], with the version table named in its error.
+pub(super) fn read(cx: &Context, migrator: &Migrator, conn: &mut dyn Backend) -> Result<DbState> {
+    migrator.read_state(conn).map_err(|e| match e {
+        RunError::Db { source, .. } => read_error(&cx.settings.table, &source),
+        e => e.into(),
+    })
+}
+
+/// A version table that cannot be read.
+pub(super) fn read_error(table: &str, e: &DbError) -> CliError {
+    let mut error = CliError::new(format!("cannot read the version table `{table}`: {e}"));
+    error.hints.extend(super::hints::db(e));
+    error
+}
+
+/// An error of asking whether another run holds the lock (the only
+/// [`RunError::Db`] of [`Migrator::inspect`] and [`Migrator::redo_plan`]).
+pub(super) fn not_running(e: RunError) -> CliError {
+    match e {
+        RunError::Db { source, .. } => {
+            CliError::new(format!("cannot tell whether another migraph run holds the lock: {source}"))
+        }
+        e => e.into(),
+    }
 }
 
 /// A version table whose rows cannot be read as a state of these files

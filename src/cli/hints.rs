@@ -84,11 +84,31 @@ pub fn run(error: &RunError) -> Option<String> {
              up section; nothing was changed",
             migraph::runner::EMPTY_MARKER
         ),
+        RunError::SqliteAlter(finding) => format!("nothing was changed; {}", sqlite_alter(finding)),
         RunError::Redo(migraph::runner::RedoError::SeveralHeads(_)) => {
             "e.g. `migraph redo <id>`; `migraph current` lists the applied heads".into()
         }
         _ => return None,
     })
+}
+
+/// What to do about an `ALTER TABLE` SQLite cannot run.
+pub fn sqlite_alter(finding: &migraph::lint::sqlite_alter::Finding) -> String {
+    use migraph::lint::sqlite_alter::Fix;
+    match finding.unsupported.fix() {
+        Fix::Rebuild => format!(
+            "SQLite changes such a table by rebuilding it: `migraph revision --rebuild-sqlite {} -m MSG` writes a \
+             revision that does, with the PostgreSQL/MySQL ALTER TABLE in its generic section; or give this revision \
+             a `-- migrate:up sqlite` section",
+            finding.unsupported.table.trim_matches(['"', '`', '[', ']'])
+        ),
+        Fix::Split => "write one ALTER TABLE statement per operation for SQLite (in a `-- migrate:up sqlite` section \
+                       if the other databases keep the combined one)"
+            .into(),
+        Fix::Remove => "leave IF EXISTS, IF NOT EXISTS, ONLY, CASCADE and RESTRICT out for SQLite (in a \
+                        `-- migrate:up sqlite` section if the other databases keep them)"
+            .into(),
+    }
 }
 
 /// The hint of a plan that cannot be made.

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use clap::{Args, ValueEnum};
 
-use migraph::render::{self, DrawNode};
+use migraph::render;
 use migraph::status::DbState;
 use migraph::{Revision, RevisionGraph};
 
@@ -145,10 +145,6 @@ pub(super) fn notes(cx: &Context, graph: &RevisionGraph, applied: Option<&Applie
     Ok(())
 }
 
-fn draw_node(r: &Revision, applied: Option<&Applied>) -> DrawNode {
-    DrawNode::of(r, applied.map(|a| a.is_applied(&r.id)))
-}
-
 pub fn history(cx: &Context, args: &HistoryArgs) -> Result<String> {
     let need = if args.graph { Need::Required } else { Need::Optional };
     let (graph, applied) = load(cx, need)?;
@@ -174,11 +170,8 @@ pub fn history(cx: &Context, args: &HistoryArgs) -> Result<String> {
     let text = |r: &Revision| tagged_line(&graph, r, applied.map(|a| a.tag(&r.id))) + &when(r);
     if args.graph {
         // Newest first, each branch in one piece.
-        let nodes: Vec<DrawNode> = revisions.iter().map(|r| draw_node(r, applied)).collect();
-        let order = render::graph_order(&nodes);
-        let mut slots: Vec<Option<DrawNode>> = nodes.into_iter().map(Some).collect();
-        let nodes: Vec<DrawNode> = order.into_iter().filter_map(|i| slots[i].take()).collect();
-        return Ok(render::log_graph(&nodes, |n| graph.get(&n.id).map_or_else(String::new, text)));
+        let ordered = render::graph_order(&graph, &revisions);
+        return Ok(render::log_graph(&graph, &ordered, text));
     }
     Ok(revisions.iter().map(|r| format!("{} -> {}\n", parents(r), text(r))).collect())
 }
@@ -208,9 +201,9 @@ fn parents(r: &Revision) -> String {
 pub fn graph(cx: &Context, args: &GraphArgs) -> Result<String> {
     let (graph, applied) = load(cx, Need::Required)?;
     notes(cx, &graph, applied.as_ref())?;
-    let nodes: Vec<DrawNode> = graph.topological().into_iter().map(|r| draw_node(r, applied.as_ref())).collect();
+    let applied = |r: &Revision| applied.as_ref().map(|a| a.is_applied(&r.id));
     Ok(match args.format {
-        Format::Dot => render::dot(&nodes),
-        Format::Mermaid => render::mermaid(&nodes),
+        Format::Dot => render::dot(&graph, applied),
+        Format::Mermaid => render::mermaid(&graph, applied),
     })
 }

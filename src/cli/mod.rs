@@ -7,19 +7,25 @@
 
 mod check;
 mod config;
+mod copy;
 mod database;
 mod db;
 mod hints;
 mod history;
+mod import;
+mod import_alembic;
 mod inspect;
+mod lint;
 mod list;
 mod man;
 mod new;
 mod output;
 mod run;
+mod schema;
 mod session;
 mod squash;
 mod style;
+mod test;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -182,6 +188,51 @@ pub enum Command {
     /// Create or drop the database the URL names
     #[command(after_help = "Examples:\n  migraph database create\n  migraph database drop --yes")]
     Database(database::DatabaseArgs),
+    /// Copy the database, schema and rows, into another engine's empty database
+    #[command(after_help = "Examples:\n  \
+        migraph copy --to postgres://app@db/app --dry-run\n  \
+        migraph --database-url sqlite://jupyterhub.sqlite copy --to postgres://hub@db/jupyterhub\n\n\
+        The target's schema is built by applying the source's revisions there (dialect sections count), then\n\
+        every table is copied and both sides are compared (row counts and SHA-256 of the contents).")]
+    Copy(copy::CopyArgs),
+    /// Print the live database's normalised schema: tables, columns, indexes, constraints, views, triggers
+    #[command(after_help = "Examples:\n  migraph schema\n  migraph schema --json")]
+    Schema,
+    /// Up, down and up again every revision on a scratch database, checking down restores the schema
+    #[command(after_help = "Examples:\n  \
+        migraph test\n  \
+        migraph test --dialect sqlite --dialect postgres --server postgres://postgres@localhost/postgres\n  \
+        migraph test --strict --json\n\n\
+        SQLite uses a temporary file; PostgreSQL and MySQL a database migraph_test_<time>_<pid>_<n> on the server\n\
+        (--server URL, else the configured database URL of that engine), dropped afterwards. After a kill or\n\
+        Ctrl-C, the next run on that server drops the leftover database once it is a minute old.")]
+    Test(test::TestArgs),
+    /// Compare the live schema with what its applied revisions build on a scratch database
+    #[command(after_help = "Examples:\n  migraph verify\n  migraph verify --json\n\n\
+        Exits 1 listing each difference: a column added by hand, a missing index, a changed type.")]
+    Verify,
+    /// Report dangerous changes in revisions' up SQL: drops, renames, type changes, blocking index builds...
+    #[command(after_help = "Examples:\n  migraph lint\n  migraph lint ae10 billing@head --dialect postgres\n  \
+        migraph lint --json\n\n\
+        Errors (exit 1): sqlite-alter, add-not-null-column, concurrently-in-transaction.\n\
+        Warnings: drop-table, drop-column, rename-table, rename-column, change-column-type,\n\
+        create-index-blocking, constraint-without-not-valid, unparsable.\n\
+        Turn rules off with a `-- migraph:allow RULE...` line in a revision, or with\n\
+        lint.allow = [\"RULE\"] in migraph.toml; lint.dialects = [\"postgres\"] there lints generic SQL\n\
+        for those engines only.")]
+    Lint(lint::LintArgs),
+    /// Write revision files from diesel, sqlx, golang-migrate, dbmate, goose, refinery or Flyway migrations
+    #[command(after_help = "Examples:\n  migraph import diesel\n  migraph import sqlx migrations --dry-run\n  \
+        migraph import flyway src/main/resources/db/migration\n\n\
+        The migrations become one chain in the tool's order, with IDs <tool>_<version> (golang-migrate: migrate_<version>)\n\
+        and the SQL as written; what migraph cannot express is reported per file. Nothing is overwritten.")]
+    Import(import::ImportArgs),
+    /// Stamp migraph's version table from the tool's version table, running no SQL
+    #[command(after_help = "Examples:\n  migraph adopt diesel --dry-run\n  migraph adopt sqlx migrations\n\n\
+        Run `migraph import` first. Checksums the tool stored (sqlx, Flyway, refinery) are compared with the files in DIR;\n\
+        a mismatch, a dirty or failed migration, or a version without a revision stamps nothing.\n\
+        The tool's table is left as it is.")]
+    Adopt(import::AdoptArgs),
     /// Print a shell completion script on stdout
     #[command(after_help = "Examples:\n  \
         migraph completions bash | less      # the script, on stdout; to install it:\n  \
@@ -429,6 +480,13 @@ fn dispatch(cx: &Context, command: &Command) -> Result<String> {
         Command::Stamp(args) => run::stamp(cx, args),
         Command::Redo(args) => run::redo(cx, args),
         Command::Database(args) => database::database(cx, args),
+        Command::Copy(args) => copy::copy(cx, args),
+        Command::Schema => schema::schema(cx),
+        Command::Test(args) => test::test(cx, args),
+        Command::Verify => schema::verify(cx),
+        Command::Lint(args) => lint::lint(cx, args),
+        Command::Import(args) => import::import(cx, args),
+        Command::Adopt(args) => import::adopt(cx, args),
         Command::Completions(args) => Ok(completions(args)),
         Command::Man => man::man(),
     }

@@ -38,6 +38,15 @@ pub struct RevisionArgs {
     /// Use this ID instead of a generated one
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
+    /// Write SQLite's 12-step rebuild of TABLE (as the history leaves it) in the revision's SQLite sections
+    ///
+    /// For the changes SQLite's ALTER TABLE cannot make (a column's type, NOT NULL, a default,
+    /// a constraint): edit the new table's CREATE TABLE in the `-- migrate:up sqlite` section,
+    /// and write the PostgreSQL/MySQL ALTER TABLE in the generic `-- migrate:up` section. The
+    /// revision runs outside a transaction (`-- transaction: false`) so that foreign keys can be
+    /// switched off: with them on, dropping the old table would delete rows that reference it.
+    #[arg(long, value_name = "TABLE")]
+    pub rebuild_sqlite: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -240,7 +249,59 @@ pub fn revision(cx: &Context, args: &RevisionArgs) -> Result<String> {
         depends_on: resolve_ids(&graph, &args.depends_on)?,
         ..NewRevision::default()
     };
-    write(cx, graph, new)
+    match &args.rebuild_sqlite {
+        Some(table) => rebuild_sqlite(cx, graph, new, table),
+        None => write(cx, graph, new, |text| text),
+    }
+}
+
+/// `revision --rebuild-sqlite TABLE`: the revision's SQLite sections
+/// rebuild TABLE as the history up to its parents leaves it; the file runs
+/// outside a transaction (see [`migraph::sqlite_rebuild`] for why).
+#[cfg(feature = "sqlite")]
+fn rebuild_sqlite(cx: &Context, graph: RevisionGraph, new: NewRevision, table: &str) -> Result<String> {
+    // Everything the new revision needs is applied first (depends-on included).
+    let mut targets = new.parents.clone();
+    targets.extend(new.depends_on.iter().cloned());
+    let rebuild = migraph::sqlite_rebuild::rebuild(&graph, &targets, table).map_err(|e| {
+        let hint = match e {
+            migraph::sqlite_rebuild::RebuildError::NoSuchTable { .. } => {
+                "name a table the parent revision's history creates on SQLite (or pick the parent with --parent)"
+            }
+            _ => "the rebuild is written from the schema the history produces on a scratch SQLite database",
+        };
+        CliError::new(e).hint(hint)
+    })?;
+    let children = rebuild.children.clone();
+    let body = rebuild.body();
+    let written = write(cx, graph, new, |text| {
+        // The header as `migraph revision` writes it, with `transaction: false`, then the sections.
+        let header = text.split_once(&format!("\n{}\n", migraph::revision::UP_MARKER)).map_or(text.as_str(), |h| h.0);
+        format!("{header}-- transaction: false\n\n{body}")
+    })?;
+    if !cx.global.quiet {
+        let children = match children.as_slice() {
+            [] => String::new(),
+            list => format!(
+                "; tables that reference it: {}",
+                list.iter().map(|(name, action)| format!("{name} (ON DELETE {action})")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        eprintln!(
+            "edit the CREATE TABLE \"{}_new\" statement in its `-- migrate:up sqlite` section, and write the \
+             PostgreSQL/MySQL ALTER TABLE in its `-- migrate:up` section (or delete that section){children}",
+            rebuild.table
+        );
+    }
+    Ok(written)
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn rebuild_sqlite(_: &Context, _: RevisionGraph, _: NewRevision, _: &str) -> Result<String> {
+    Err(CliError::new(
+        "--rebuild-sqlite reads the schema from a scratch SQLite database: this migraph was built without SQLite",
+    )
+    .hint("build migraph with the `sqlite` feature"))
 }
 
 pub fn merge(cx: &Context, args: &MergeArgs) -> Result<String> {
@@ -278,11 +339,12 @@ pub fn merge(cx: &Context, args: &MergeArgs) -> Result<String> {
         labels: args.labels.clone(),
         ..NewRevision::default()
     };
-    write(cx, graph, new)
+    write(cx, graph, new, |text| text)
 }
 
-/// Validates the new revision with the graph, then writes its file.
-fn write(cx: &Context, graph: RevisionGraph, new: NewRevision) -> Result<String> {
+/// Validates the new revision with the graph, then writes its file: the
+/// text `new` renders, changed by `edit`.
+fn write(cx: &Context, graph: RevisionGraph, new: NewRevision, edit: impl FnOnce(String) -> String) -> Result<String> {
     let created = now_rfc3339();
     let mut id = new.resolve_id(&created);
     while new.id.is_none() && (graph.get(&id).is_some() || graph.labelled(&id).is_some()) {
@@ -291,7 +353,7 @@ fn write(cx: &Context, graph: RevisionGraph, new: NewRevision) -> Result<String>
     if let Some(existing) = graph.get(&id) {
         return Err(CliError::new(format!("revision ID `{id}` is already used by {}", existing.path.display())));
     }
-    let text = new.render(&id, &created);
+    let text = edit(new.render(&id, &created));
     let dir = &cx.settings.revisions;
     let path = dir.join(format!("{id}_{}.sql", migraph::source::slug(&new.message)));
     let revision = Revision::parse(&path, &text).map_err(CliError::new)?;

@@ -114,25 +114,11 @@ pub fn connect_existing(url: &str) -> Result<Option<AnyConnection>> {
     AnyConnection::connect(url).map(Some).map_err(CliError::new)
 }
 
-/// Whether another migraph run holds the run lock of the version table now:
-/// its markers are revisions in flight, not failures (`status`, `check`,
-/// `current` and `--dry-run` say "running" and give no repair advice).
-pub fn run_in_progress(cx: &Context, url: &str) -> Result<bool> {
-    match connect_existing(url)? {
-        Some(mut conn) => runner::lock_held(&mut conn, &options(cx, false, false))
-            .map_err(|e| CliError::new(format!("cannot tell whether another migraph run holds the lock: {e}"))),
-        None => Ok(false),
-    }
-}
-
-/// Reads the version table without creating anything.
+/// Reads the version table without creating anything (`history` and
+/// `show`, which read while the files load).
 pub fn read_state(url: &str, table: &migraph::backend::sql::Table) -> Result<DbState> {
     match connect_existing(url)? {
-        Some(mut conn) => DbState::read(&mut conn, table).map_err(|e| {
-            let mut error = CliError::new(format!("cannot read the version table `{}`: {e}", table.name));
-            error.hints.extend(super::hints::db(&e));
-            error
-        }),
+        Some(mut conn) => DbState::read(&mut conn, table).map_err(|e| super::db::read_error(&table.name, &e)),
         None => Ok(DbState::default()),
     }
 }
@@ -273,14 +259,10 @@ pub fn redo(cx: &Context, args: &RedoArgs) -> Result<String> {
     let url = url(cx)?;
     let rev = args.rev.as_deref();
     if args.dry_run {
-        let graph = cx.graph()?;
-        let db = read_state(url, &cx.settings.version_table())?;
-        if let Some(pending) = db.pending.first() {
-            if run_in_progress(cx, url)? {
-                return Err(runner::RunError::Running(Box::new(pending.clone())).into());
-            }
-        }
-        let redo = runner::redo_plan(&graph, &db, rev)?;
+        let (graph, mut conn) = cx.graph_while(|| super::session::connect_for_reading(url))?;
+        let migrator = super::session::migrator(cx, graph)?;
+        let db = super::db::read(cx, &migrator, &mut conn)?;
+        let redo = migrator.redo_plan(&mut conn, &db, rev).map_err(super::db::not_running)?;
         super::db::announce(cx, url, false);
         warn_drifted(cx, &redo.drifted);
         return Ok(show_plan(cx, "redo", &redo.steps()));
@@ -298,8 +280,8 @@ pub fn redo(cx: &Context, args: &RedoArgs) -> Result<String> {
     let started = Instant::now();
     let terminal = std::io::stderr().is_terminal() && cx.global.verbose == 0;
     let mut progress = Progress::new("redo", cx.global.stderr_paint(), terminal);
-    let options = options(cx, false, args.backup);
-    let report = runner::redo(&mut conn, &graph, rev, &options, &mut |event| {
+    let migrator = migraph::Migrator::from_graph(graph).with_options(options(cx, false, args.backup))?;
+    let report = migrator.redo(&mut conn, rev, |event| {
         announcer.once();
         if !quiet {
             progress.event(event);
@@ -527,6 +509,7 @@ fn offline_script(
     let plan = migraph::plan(graph, &state, verb, targets)?;
     migraph::revision::check_dialect(graph, &plan, dialect)?;
     runner::empty_up_free(graph, &plan, dialect)?;
+    runner::sqlite_alter_free(graph, &plan, dialect)?;
     let start = if from.is_empty() { "base".to_string() } else { from.join(" ") };
     let title = format!("migraph {verb} {} from {start}", targets.join(" "));
     migraph::script::script(graph, &plan, dialect, cx.settings.version_table(), &title).map_err(CliError::new)

@@ -64,7 +64,7 @@ impl RevisionGraph {
     /// they share. Empty when every head has its own branch, or when there
     /// are fewer than two heads.
     pub fn heads_off_their_branch(&self) -> Vec<HeadProblem> {
-        let heads: Vec<usize> = (0..self.len()).filter(|&n| self.children_count(n) == 0).collect();
+        let heads: Vec<usize> = (0..self.len()).filter(|&n| self.is_head(n)).collect();
         if heads.len() < 2 {
             return Vec::new();
         }

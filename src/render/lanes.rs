@@ -1,39 +1,34 @@
 //! The lane layout of `history --graph`, like `git log --graph`.
 
-use std::collections::HashMap;
+use super::Cut;
+use crate::graph::RevisionGraph;
+use crate::revision::Revision;
 
-use super::DrawNode;
-
-/// Draws `nodes`, given newest first (every node before all of its parents that are in the list),
-/// as lanes like `git log --graph`: one line starting with its lanes and a `*` per node, followed by
-/// a space and `text(node)`, plus connector lines (`|`, `/`, `\`, `_`) where lanes fork, merge or shift.
-/// [`graph_order`](super::graph_order) puts nodes in the order that draws best (each branch in one piece).
+/// Draws `revisions` of `graph`, given newest first (every revision before all of its parents that
+/// are in the list), as lanes like `git log --graph`: one line starting with its lanes and a `*` per
+/// revision, followed by a space and `text(revision)`, plus connector lines (`|`, `/`, `\`, `_`)
+/// where lanes fork, merge or shift. [`graph_order`](super::graph_order) puts a cut of the graph
+/// in the order that draws best (each branch in one piece).
 ///
-/// Lane `k` is drawn in character column `2k`. A merge of `n >= 3` parents is drawn like git's
-/// octopus (`*-.`, `*---.`). A node found in no lane (a head) opens a new lane on the right.
-/// Parents absent from `nodes` (a history cut by a range) simply end their lane; so do parents
-/// listed before their child (bad input), which are ignored. Further lines of a multi-line
-/// `text` are printed beside the following connector lines. Runs in O(nodes × open lanes)
-/// (times parents per node), without recursion.
+/// The lanes follow the graph's parent edges, in the order each file declares them. Lane `k` is
+/// drawn in character column `2k`. A merge of `n >= 3` parents is drawn like git's octopus (`*-.`,
+/// `*---.`). A revision found in no lane (a head of the cut) opens a new lane on the right.
+/// Parents absent from `revisions` (a history cut by a range) simply end their lane; so do parents
+/// listed before their child, which are ignored. Further lines of a multi-line `text` are printed
+/// beside the following connector lines. Runs in O(graph + revisions × open lanes) (times parents
+/// per revision), without recursion.
 ///
-/// Returns the lines joined with '\n' and a trailing '\n' (empty string for no nodes).
-pub fn log_graph(nodes: &[DrawNode], text: impl Fn(&DrawNode) -> String) -> String {
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
-    for (i, node) in nodes.iter().enumerate() {
-        first.entry(node.id.as_str()).or_insert(i);
-    }
-    // Each open lane waits for the node (index into `nodes`) it leads to; never two equal lanes.
+/// Returns the lines joined with '\n' and a trailing '\n' (empty string for no revisions).
+pub fn log_graph(graph: &RevisionGraph, revisions: &[&Revision], text: impl Fn(&Revision) -> String) -> String {
+    let cut = Cut::new(graph, revisions);
+    // Each open lane waits for the revision (index into `revisions`) it leads to; never two equal lanes.
     let mut lanes: Vec<usize> = Vec::new();
     let mut parents: Vec<usize> = Vec::new();
     let mut out = String::new();
-    for (i, node) in nodes.iter().enumerate() {
+    for (i, (revision, node)) in revisions.iter().zip(&cut.nodes).enumerate() {
         parents.clear();
-        for p in &node.parents {
-            match first.get(p.as_str()) {
-                Some(&j) if j > i && !parents.contains(&j) => parents.push(j),
-                _ => {}
-            }
-        }
+        let drawn = node.iter().flat_map(|&n| graph.parent_nodes(n)).filter_map(|p| cut.place(p));
+        parents.extend(drawn.filter(|&j| j > i));
         let col = match lanes.iter().position(|&l| l == i) {
             Some(col) => col,
             None => {
@@ -42,7 +37,7 @@ pub fn log_graph(nodes: &[DrawNode], text: impl Fn(&DrawNode) -> String) -> Stri
             }
         };
         let step = Step::new(&lanes, col, &parents);
-        step.write(&mut out, &text(node));
+        step.write(&mut out, &text(revision));
         lanes = step.lanes;
     }
     out

@@ -1,7 +1,9 @@
 //! Pictures of the revision graph: a `git log --graph` style lane drawing for
 //! `migraph history --graph`, and Graphviz DOT / Mermaid for `migraph graph`.
-//! Pure functions over plain data: the caller picks rows and text (a
-//! `history -r` range is a cut of the graph, whose heads are its own).
+//! They read the [`RevisionGraph`](crate::RevisionGraph) itself (its parent and
+//! depends-on edges, its heads and merge points) rather than a copy of it; the
+//! caller picks the rows, their text and what the database says (a `history
+//! -r` range is a cut of the graph, whose heads are its own).
 //!
 //! - `lanes`: the lane layout of [`log_graph`];
 //! - `order`: the drawing order, [`graph_order`];
@@ -15,31 +17,29 @@ pub use export::{dot, mermaid};
 pub use lanes::log_graph;
 pub use order::graph_order;
 
-/// One revision as the drawings need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DrawNode {
-    pub id: String,
-    /// Parent IDs in the order the file declares them.
-    pub parents: Vec<String>,
-    /// IDs this revision depends on without being their child (drawn dashed in DOT/Mermaid; ignored by the lane drawing).
-    pub depends_on: Vec<String>,
-    pub message: String,
-    pub labels: Vec<String>,
-    /// Whether the database has it applied; None when no database was consulted.
-    pub applied: Option<bool>,
+/// Which revisions of a graph a drawing shows, and where: `revisions` as given, and for each
+/// node of the graph its first place among them.
+struct Cut {
+    /// The graph's node of each revision given (None for one that is not in the graph).
+    nodes: Vec<Option<usize>>,
+    at: Vec<Option<usize>>,
 }
 
-impl DrawNode {
-    /// The drawing data of `revision`, with its applied state if known.
-    pub fn of(revision: &crate::revision::Revision, applied: Option<bool>) -> DrawNode {
-        DrawNode {
-            id: revision.id.clone(),
-            parents: revision.parents.clone(),
-            depends_on: revision.depends_on.clone(),
-            message: revision.message.clone(),
-            labels: revision.labels.clone(),
-            applied,
+impl Cut {
+    fn new(graph: &crate::RevisionGraph, revisions: &[&crate::Revision]) -> Cut {
+        let nodes: Vec<Option<usize>> = revisions.iter().map(|r| graph.node(&r.id)).collect();
+        let mut at = vec![None; graph.len()];
+        for (i, node) in nodes.iter().enumerate().rev() {
+            if let Some(node) = *node {
+                at[node] = Some(i);
+            }
         }
+        Cut { nodes, at }
+    }
+
+    /// Where `node` is drawn, if it is.
+    fn place(&self, node: usize) -> Option<usize> {
+        self.at[node]
     }
 }
 

@@ -1,11 +1,25 @@
-//! Tests of the drawings.
+//! Tests of the drawings, on graphs made for each test.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use super::*;
+use crate::graph::RevisionGraph;
+use crate::revision::Revision;
 
-fn node(id: &str, parents: &[&str], message: &str) -> DrawNode {
-    DrawNode {
+/// A revision as a test declares it, and what the database says of it.
+#[derive(Debug, Clone)]
+struct Node {
+    id: String,
+    parents: Vec<String>,
+    depends_on: Vec<String>,
+    message: String,
+    labels: Vec<String>,
+    applied: Option<bool>,
+}
+
+fn node(id: &str, parents: &[&str], message: &str) -> Node {
+    Node {
         id: id.into(),
         parents: parents.iter().map(|p| p.to_string()).collect(),
         depends_on: vec![],
@@ -15,11 +29,52 @@ fn node(id: &str, parents: &[&str], message: &str) -> DrawNode {
     }
 }
 
-fn draw(nodes: &[DrawNode]) -> String {
-    log_graph(nodes, |n| format!("{} {}", n.id, n.message).trim_end().to_string())
+/// The graph of `nodes` (which must be a valid one).
+fn build(nodes: &[Node]) -> RevisionGraph {
+    let revisions = nodes.iter().map(|n| {
+        let text = format!("-- id: {}\n-- parents:\n-- migrate:up\nSELECT 1;\n", n.id);
+        let mut r = Revision::parse(Path::new(&format!("{}.sql", n.id)), &text).expect("a valid ID");
+        r.parents = n.parents.clone();
+        r.depends_on = n.depends_on.clone();
+        r.message = n.message.clone();
+        r.labels = n.labels.clone();
+        r
+    });
+    RevisionGraph::new(revisions.collect()).expect("a valid graph")
 }
 
-fn fork_merge() -> Vec<DrawNode> {
+/// The revisions of `graph` named by `ids`, in that order.
+fn cut<'g>(graph: &'g RevisionGraph, ids: &[&str]) -> Vec<&'g Revision> {
+    ids.iter().map(|id| graph.get(id).expect("a revision of the graph")).collect()
+}
+
+fn ids_of(nodes: &[Node]) -> Vec<&str> {
+    nodes.iter().map(|n| n.id.as_str()).collect()
+}
+
+/// The lanes of `revisions` as given, each with its ID and message.
+fn lanes(graph: &RevisionGraph, revisions: &[&Revision]) -> String {
+    log_graph(graph, revisions, |r| format!("{} {}", r.id, r.message).trim_end().to_string())
+}
+
+/// The lanes of all `nodes`, in their order.
+fn draw(nodes: &[Node]) -> String {
+    let graph = build(nodes);
+    lanes(&graph, &cut(&graph, &ids_of(nodes)))
+}
+
+/// The pictures of `nodes`, each applied as it says.
+fn dot_of(nodes: &[Node]) -> String {
+    let applied: HashMap<&str, Option<bool>> = nodes.iter().map(|n| (n.id.as_str(), n.applied)).collect();
+    dot(&build(nodes), |r| applied[r.id.as_str()])
+}
+
+fn mermaid_of(nodes: &[Node]) -> String {
+    let applied: HashMap<&str, Option<bool>> = nodes.iter().map(|n| (n.id.as_str(), n.applied)).collect();
+    mermaid(&build(nodes), |r| applied[r.id.as_str()])
+}
+
+fn fork_merge() -> Vec<Node> {
     vec![
         node("m", &["a", "b"], "merge"),
         node("b", &["r"], "feature b"),
@@ -28,11 +83,34 @@ fn fork_merge() -> Vec<DrawNode> {
     ]
 }
 
+/// A xorshift generator of numbers below `n`.
+fn random(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    }
+}
+
+/// A random valid graph of `len` revisions `n0`.. (each links only to older ones), up to two
+/// parents and some dependencies each (repeats and a dependency that is also a parent included).
+fn random_nodes(len: usize, rand: &mut impl FnMut(usize) -> usize) -> Vec<Node> {
+    (0..len)
+        .map(|i| {
+            let links: Vec<String> = (0..rand(4)).filter(|_| i > 0).map(|_| format!("n{}", rand(i))).collect();
+            let links: Vec<&str> = links.iter().map(String::as_str).collect();
+            let (parents, deps) = links.split_at(links.len().min(2));
+            Node { depends_on: deps.iter().map(|d| d.to_string()).collect(), ..node(&format!("n{i}"), parents, "") }
+        })
+        .collect()
+}
+
 #[test]
 fn empty_input() {
     assert_eq!(draw(&[]), "");
-    assert_eq!(dot(&[]), "digraph migraph {\n    rankdir=BT;\n    node [shape=box, fontname=\"monospace\"];\n}\n");
-    assert!(mermaid(&[]).starts_with("flowchart BT\n    classDef head"));
+    assert_eq!(dot_of(&[]), "digraph migraph {\n    rankdir=BT;\n    node [shape=box, fontname=\"monospace\"];\n}\n");
+    assert!(mermaid_of(&[]).starts_with("flowchart BT\n    classDef head"));
 }
 
 #[test]
@@ -176,12 +254,14 @@ fn merge_into_lanes_on_either_side() {
 
 #[test]
 fn history_cut_so_a_parent_is_missing() {
-    let nodes = [
+    let graph = build(&[
         node("m", &["a", "b"], "merge"),
         node("b", &["gone"], "parent outside the range"),
         node("a", &["r"], ""),
         node("r", &["gone_too"], ""),
-    ];
+        node("gone", &["gone_too"], ""),
+        node("gone_too", &[], ""),
+    ]);
     let expected = "\
 *   m merge
 |\\
@@ -189,7 +269,7 @@ fn history_cut_so_a_parent_is_missing() {
 * a
 * r
 ";
-    assert_eq!(draw(&nodes), expected);
+    assert_eq!(lanes(&graph, &cut(&graph, &["m", "b", "a", "r"])), expected);
 }
 
 #[test]
@@ -208,44 +288,42 @@ fn multi_line_text_follows_the_lanes() {
 
 #[test]
 fn odd_input_draws_without_panicking() {
-    // A parent twice, a self-parent, a parent listed before its child, a duplicate id.
-    let nodes = [
-        node("a", &["b", "b", "a"], ""),
-        node("b", &["a", "zz"], ""),
-        node("a", &["b"], "again"),
-        node("c", &["b", "c"], ""),
-    ];
-    assert_eq!(draw(&nodes), "* a\n* b\n* a again\n* c\n");
-    // Random DAGs in random order: never a panic, always one `*` line per node.
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut rand = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n.max(1) as u64) as usize
-    };
+    // A parent declared twice, a dependency that is also a parent, a parent listed before its
+    // child, a revision given twice.
+    let graph = build(&[
+        node("a", &[], ""),
+        Node { depends_on: vec!["a".into()], ..node("b", &["a", "a"], "") },
+        node("c", &["b"], ""),
+    ]);
+    assert_eq!(lanes(&graph, &cut(&graph, &["a", "b", "c", "b"])), "* a\n* b\n* c\n* b\n");
+    assert_eq!(lanes(&graph, &cut(&graph, &["c", "b", "a"])), "* c\n* b\n* a\n");
+    // Random DAGs drawn in random order: never a panic, always one `*` line per revision.
+    let mut rand = random(0x2545_f491_4f6c_dd1d);
     for _ in 0..200 {
         let len = 1 + rand(30);
-        let nodes: Vec<DrawNode> = (0..len)
-            .map(|i| {
-                let parents: Vec<String> = (0..rand(4)).map(|_| format!("n{}", rand(len + 3))).collect();
-                let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
-                node(&format!("n{i}"), &parents, "")
-            })
-            .collect();
-        let drawn = draw(&nodes);
-        assert_eq!(drawn.lines().filter(|l| l.contains('*')).count(), len, "{drawn}");
-        dot(&nodes);
-        mermaid(&nodes);
+        let graph = build(&random_nodes(len, &mut rand));
+        let mut shown: Vec<&Revision> = graph.revisions().iter().filter(|_| rand(4) > 0).collect();
+        for i in (1..shown.len()).rev() {
+            shown.swap(i, rand(i + 1));
+        }
+        let drawn = lanes(&graph, &shown);
+        assert_eq!(drawn.lines().filter(|l| l.contains('*')).count(), shown.len(), "{drawn}");
+        assert_eq!(dot(&graph, |_| None).matches("label=").count(), len);
+        let mermaid = mermaid(&graph, |_| Some(true));
+        assert_eq!(mermaid.matches("[\"n").count() + mermaid.matches("{{\"n").count(), len);
     }
 }
 
-fn ordered(nodes: &[DrawNode]) -> Vec<DrawNode> {
-    graph_order(nodes).into_iter().map(|i| nodes[i].clone()).collect()
+/// `nodes` drawn in the order [`graph_order`] gives them.
+fn ordered(nodes: &[Node]) -> Vec<String> {
+    let graph = build(nodes);
+    graph_order(&graph, &cut(&graph, &ids_of(nodes))).into_iter().map(|r| r.id.clone()).collect()
 }
 
-fn ids(nodes: &[DrawNode]) -> Vec<&str> {
-    nodes.iter().map(|n| n.id.as_str()).collect()
+/// The lanes of `nodes` in the order [`graph_order`] gives them.
+fn draw_ordered(nodes: &[Node]) -> String {
+    let graph = build(nodes);
+    lanes(&graph, &graph_order(&graph, &cut(&graph, &ids_of(nodes))))
 }
 
 #[test]
@@ -264,9 +342,8 @@ fn graph_order_keeps_each_branch_together() {
         "*   m merge\n|\\\n* | a2\n| * b2\n* | a1\n| * b1\n|/\n* r\n",
         "the plain order crosses the branches"
     );
-    let sorted = ordered(&nodes);
-    assert_eq!(ids(&sorted), ["m", "b2", "b1", "a2", "a1", "r"], "the merged branch right under its merge");
-    assert_eq!(draw(&sorted), "*   m merge\n|\\\n| * b2\n| * b1\n* | a2\n* | a1\n|/\n* r\n");
+    assert_eq!(ordered(&nodes), ["m", "b2", "b1", "a2", "a1", "r"], "the merged branch right under its merge");
+    assert_eq!(draw_ordered(&nodes), "*   m merge\n|\\\n| * b2\n| * b1\n* | a2\n* | a1\n|/\n* r\n");
 }
 
 #[test]
@@ -296,68 +373,45 @@ fn graph_order_starts_with_the_deepest_head_and_draws_other_heads_where_they_joi
 * x1
 * r
 ";
-    assert_eq!(draw(&ordered(&nodes)), expected);
+    assert_eq!(draw_ordered(&nodes), expected);
 }
 
 #[test]
-fn graph_order_puts_dependents_first_and_survives_bad_input() {
+fn graph_order_puts_dependents_first_and_survives_odd_cuts() {
     // `b` depends on `a2` without descending from it: `b` must come before `a2`.
     let nodes = [
-        DrawNode { depends_on: vec!["a2".into()], ..node("b", &["r"], "") },
+        Node { depends_on: vec!["a2".into()], ..node("b", &["r"], "") },
         node("a2", &["a1"], ""),
         node("a1", &["r"], ""),
         node("r", &[], ""),
     ];
-    let sorted = ids(&ordered(&nodes)).join(" ");
+    let sorted = ordered(&nodes).join(" ");
     assert!(sorted.find('b') < sorted.find("a2"), "{sorted}");
-    // Cycles, self-links, repeated IDs and parents listed first: every index exactly once.
-    let nodes = [
-        node("a", &["b", "b", "a"], ""),
-        node("b", &["a", "zz"], ""),
-        node("a", &["b"], "again"),
-        node("c", &["b", "c"], ""),
-        DrawNode { depends_on: vec!["c".into(), "c".into(), "d".into()], ..node("d", &["c"], "") },
-    ];
-    let mut order = graph_order(&nodes);
-    order.sort_unstable();
-    assert_eq!(order, [0, 1, 2, 3, 4]);
-    assert!(graph_order(&[]).is_empty());
-    // Random DAGs given in random order: a permutation, every node before its parents.
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut rand = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n.max(1) as u64) as usize
-    };
+    // A revision given twice, parents listed first, a cut without the middle: each entry once.
+    let graph = build(&nodes);
+    let given = cut(&graph, &["r", "b", "r", "a2"]);
+    let order: Vec<&str> = graph_order(&graph, &given).into_iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(order, ["b", "r", "r", "a2"], "a2 waits for b, the parent r is drawn under b");
+    assert!(graph_order(&graph, &[]).is_empty());
+    // Random DAGs given in random order: a permutation, every revision before its parents.
+    let mut rand = random(0x9e37_79b9_7f4a_7c15);
     for _ in 0..300 {
         let len = 1 + rand(40);
-        let mut nodes: Vec<DrawNode> = (0..len)
-            .map(|i| {
-                let links: Vec<String> = (0..rand(4)).filter(|_| i > 0).map(|_| format!("n{}", rand(i))).collect();
-                let links: Vec<&str> = links.iter().map(String::as_str).collect();
-                let (parents, deps) = links.split_at(links.len().min(2));
-                DrawNode {
-                    depends_on: deps.iter().map(|d| d.to_string()).collect(),
-                    ..node(&format!("n{i}"), parents, "")
-                }
-            })
-            .collect();
-        for i in (1..nodes.len()).rev() {
-            nodes.swap(i, rand(i + 1));
+        let nodes = random_nodes(len, &mut rand);
+        let graph = build(&nodes);
+        let mut given: Vec<&Revision> = graph.revisions().iter().collect();
+        for i in (1..given.len()).rev() {
+            given.swap(i, rand(i + 1));
         }
-        let order = graph_order(&nodes);
-        let mut seen = vec![false; len];
-        let position: HashMap<&str, usize> =
-            order.iter().enumerate().map(|(k, &i)| (nodes[i].id.as_str(), k)).collect();
-        for (k, &i) in order.iter().enumerate() {
-            assert!(!std::mem::replace(&mut seen[i], true));
-            for p in nodes[i].parents.iter().chain(&nodes[i].depends_on) {
-                assert!(position[p.as_str()] > k, "{} before its parent {p}", nodes[i].id);
+        let order = graph_order(&graph, &given);
+        let position: HashMap<&str, usize> = order.iter().enumerate().map(|(k, r)| (r.id.as_str(), k)).collect();
+        assert_eq!(position.len(), len, "each revision once");
+        for (k, r) in order.iter().enumerate() {
+            for p in r.parents.iter().chain(&r.depends_on) {
+                assert!(position[p.as_str()] > k, "{} before its parent {p}", r.id);
             }
         }
-        let sorted = ordered(&nodes);
-        assert_eq!(draw(&sorted).lines().filter(|l| l.contains('*')).count(), len);
+        assert_eq!(lanes(&graph, &order).lines().filter(|l| l.contains('*')).count(), len);
     }
 }
 
@@ -370,13 +424,13 @@ fn hundred_thousand_nodes_with_side_branches() {
         let id = format!("c{i}");
         if i % 50 == 49 && nodes.len() + 4 <= 100_000 {
             let side: Vec<String> = (0..3).map(|k| format!("s{i}_{k}")).collect();
-            nodes.push(DrawNode { id: side[0].clone(), parents: prev.clone(), ..node("", &[], "side") });
+            nodes.push(Node { id: side[0].clone(), parents: prev.clone(), ..node("", &[], "side") });
             nodes.push(node(&side[1], &[&side[0]], "side"));
             nodes.push(node(&side[2], &[&side[1]], "side"));
             let parents = [prev.first().map_or("", String::as_str), side[2].as_str()];
             nodes.push(node(&id, &parents, "merge"));
         } else {
-            nodes.push(DrawNode { id: id.clone(), parents: prev.clone(), ..node("", &[], "") });
+            nodes.push(Node { id: id.clone(), parents: prev.clone(), ..node("", &[], "") });
         }
         prev = vec![id];
         i += 1;
@@ -389,17 +443,36 @@ fn hundred_thousand_nodes_with_side_branches() {
 }
 
 #[test]
+fn a_merge_of_many_parents_links_each_once() {
+    let roots: Vec<String> = (0..20).map(|i| format!("p{i}")).collect();
+    let mut parents: Vec<&str> = roots.iter().map(String::as_str).collect();
+    parents.push("p3");
+    let mut nodes: Vec<Node> = roots.iter().map(|id| node(id, &[], "")).collect();
+    nodes.push(Node { depends_on: vec!["p5".into(), "x".into(), "x".into()], ..node("m", &parents, "merge") });
+    nodes.push(node("x", &[], ""));
+    let dot = dot_of(&nodes);
+    assert_eq!(dot.matches(" -> \"m\"").count(), 21, "{dot}");
+    assert_eq!(dot.matches("\"x\" -> \"m\" [style=dashed]").count(), 1, "{dot}");
+    let graph = build(&nodes);
+    let every: Vec<&Revision> = graph.revisions().iter().collect();
+    let drawn = lanes(&graph, &graph_order(&graph, &every));
+    assert!(drawn.starts_with(&format!("*{}.", "-".repeat(2 * 18 - 1))), "{drawn}");
+    assert_eq!(drawn.lines().filter(|l| l.contains('*')).count(), 22, "{drawn}");
+}
+
+/// Boxes in topological order; a dependency that is also a parent is one solid edge.
+#[test]
 fn dot_escaping_and_marks() {
     let nodes = [
-        DrawNode {
+        Node {
             labels: vec!["billing".into(), "v\"2\"".into()],
             applied: Some(false),
-            depends_on: vec!["graph".into(), "0123456789abcdef".into(), "absent".into()],
+            depends_on: vec!["graph".into(), "0123456789abcdef".into()],
             ..node("merge_point", &["graph", "0123456789abcdef"], "say \"hi\"\\ now\r\nsecond line")
         },
-        DrawNode { applied: Some(true), ..node("graph", &["0123456789abcdef"], "keyword id") },
-        DrawNode { applied: Some(true), ..node("0123456789abcdef", &[], "") },
-        DrawNode { depends_on: vec!["graph".into()], ..node("side", &["missing"], "cut") },
+        Node { applied: Some(true), ..node("graph", &["0123456789abcdef"], "keyword id") },
+        Node { applied: Some(true), ..node("0123456789abcdef", &[], "") },
+        Node { depends_on: vec!["graph".into()], ..node("side", &[], "cut") },
     ];
     let expected = r##"digraph migraph {
     rankdir=BT;
@@ -407,37 +480,37 @@ fn dot_escaping_and_marks() {
     label="green: applied, dashed: pending, double outline: head, hexagon: merge point";
     labelloc=t;
     fontname="monospace";
-    "merge_point" [label="merge_point\nsay \"hi\"\\ now\nsecond line\n[billing, v\"2\"]", shape=hexagon, peripheries=2, style=dashed];
-    "graph" [label="graph\nkeyword id", style=filled, fillcolor="#c6efce"];
     "0123456789abcdef" [label="0123456789ab", style=filled, fillcolor="#c6efce"];
+    "graph" [label="graph\nkeyword id", style=filled, fillcolor="#c6efce"];
+    "merge_point" [label="merge_point\nsay \"hi\"\\ now\nsecond line\n[billing, v\"2\"]", shape=hexagon, peripheries=2, style=dashed];
     "side" [label="side\ncut", peripheries=2];
+    "0123456789abcdef" -> "graph";
     "graph" -> "merge_point";
     "0123456789abcdef" -> "merge_point";
-    "0123456789abcdef" -> "graph";
     "graph" -> "side" [style=dashed];
 }
 "##;
-    assert_eq!(dot(&nodes), expected);
+    assert_eq!(dot_of(&nodes), expected);
 }
 
 #[test]
 fn mermaid_keyword_ids_and_escaping() {
     let nodes = [
-        DrawNode { applied: Some(false), ..node("end", &["graph", "subgraph"], "merge \"x\" #1 <b>&`") },
-        DrawNode { applied: Some(true), depends_on: vec!["subgraph".into()], ..node("graph", &["style"], "a\nb") },
-        DrawNode { applied: Some(true), labels: vec!["l1".into()], ..node("subgraph", &["style"], "") },
-        DrawNode { applied: Some(true), ..node("style", &[], "root") },
+        Node { applied: Some(false), ..node("end", &["graph", "subgraph"], "merge \"x\" #1 <b>&`") },
+        Node { applied: Some(true), depends_on: vec!["subgraph".into()], ..node("graph", &["style"], "a\nb") },
+        Node { applied: Some(true), labels: vec!["l1".into()], ..node("subgraph", &["style"], "") },
+        Node { applied: Some(true), ..node("style", &[], "root") },
     ];
     let expected = r#"flowchart BT
-    r_end{{"end<br>merge #quot;x#quot; #35;1 #lt;b#gt;#amp;#96;"}}
-    r_graph["graph<br>a<br>b"]
-    r_subgraph["subgraph<br>[l1]"]
     r_style["style<br>root"]
-    r_graph --> r_end
-    r_subgraph --> r_end
+    r_subgraph["subgraph<br>[l1]"]
+    r_graph["graph<br>a<br>b"]
+    r_end{{"end<br>merge #quot;x#quot; #35;1 #lt;b#gt;#amp;#96;"}}
+    r_style --> r_subgraph
     r_style --> r_graph
     r_subgraph -.-> r_graph
-    r_style --> r_subgraph
+    r_graph --> r_end
+    r_subgraph --> r_end
     subgraph legend ["legend"]
         legend_applied["applied"]:::applied
         legend_pending["pending"]:::pending
@@ -450,23 +523,22 @@ fn mermaid_keyword_ids_and_escaping() {
     classDef pending stroke-dasharray:5 5
     class r_end head
     class r_end merge
-    class r_graph,r_subgraph,r_style applied
+    class r_style,r_subgraph,r_graph applied
     class r_end pending
 "#;
-    assert_eq!(mermaid(&nodes), expected);
+    assert_eq!(mermaid_of(&nodes), expected);
 }
 
 #[test]
 fn mermaid_has_a_legend_when_the_database_was_read() {
     let plain = fork_merge();
-    assert!(!mermaid(&plain).contains("legend"), "no database: no legend, as in DOT");
-    let marked: Vec<DrawNode> =
-        plain.into_iter().enumerate().map(|(i, n)| DrawNode { applied: Some(i > 1), ..n }).collect();
-    let picture = mermaid(&marked);
+    assert!(!mermaid_of(&plain).contains("legend"), "no database: no legend, as in DOT");
+    let marked: Vec<Node> = plain.into_iter().enumerate().map(|(i, n)| Node { applied: Some(i > 1), ..n }).collect();
+    let picture = mermaid_of(&marked);
     let legend = "    subgraph legend [\"legend\"]\n        legend_applied[\"applied\"]:::applied\n        \
                   legend_pending[\"pending\"]:::pending\n        legend_head[\"head\"]:::head\n        \
                   legend_merge{{\"merge point\"}}:::merge\n    end\n";
     assert!(picture.contains(legend), "{picture}");
     assert!(picture.contains("    classDef head stroke-width:3px\n"), "heads are outlined: {picture}");
-    assert!(dot(&marked).contains("label=\"green: applied, dashed: pending, double outline: head"));
+    assert!(dot_of(&marked).contains("label=\"green: applied, dashed: pending, double outline: head"));
 }

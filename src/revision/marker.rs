@@ -1,13 +1,10 @@
 //! Section marker lines: `-- migrate:up`, `-- migrate:down`, each optionally
 //! followed by one space and a dialect name.
 //!
-//! A marker moves the SQL that follows it into another section, so a line
-//! that was meant as a marker but is read as a comment would run the down
-//! SQL on upgrade. Markers are therefore exact, and every line that looks
-//! like one (case-insensitively `--`, optional spaces, `migrate`, optional
-//! spaces, `:`) without being one is an error with the closest valid marker
-//! as a suggestion. Trailing whitespace after a marker is allowed (it is
-//! invisible, and the checksum ignores it too); leading whitespace is not.
+//! What a marker is (exact markers, near misses with a suggestion) is decided
+//! in one place, the `migraph-revision` crate, which `embed_revisions!` uses
+//! at compile time too. This module gives its markers migraph's
+//! [`Dialect`] and [`Direction`].
 
 use crate::backend::Dialect;
 use crate::plan::Direction;
@@ -16,8 +13,16 @@ use super::ParseErrorKind;
 
 /// The dialects a section can be written for, with their names in marker
 /// lines, in checksum order.
-pub const DIALECTS: [(Dialect, &str); 3] =
-    [(Dialect::Sqlite, "sqlite"), (Dialect::Postgres, "postgres"), (Dialect::Mysql, "mysql")];
+pub const DIALECTS: [(Dialect, &str); 3] = [
+    (Dialect::Sqlite, text::Dialect::Sqlite.name()),
+    (Dialect::Postgres, text::Dialect::Postgres.name()),
+    (Dialect::Mysql, text::Dialect::Mysql.name()),
+];
+
+/// The parser's own types, named apart from migraph's.
+mod text {
+    pub use migraph_revision::{Dialect, Direction, Marker};
+}
 
 /// One marker line: which section it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,222 +36,81 @@ impl Marker {
     /// The line as written in a file, e.g. `-- migrate:up postgres`.
     pub fn line(self) -> String {
         let direction = match self.direction {
-            Direction::Up => super::UP_MARKER,
-            Direction::Down => super::DOWN_MARKER,
+            Direction::Up => text::Direction::Up,
+            Direction::Down => text::Direction::Down,
         };
-        match self.dialect {
-            Some(dialect) => format!("{direction} {}", dialect_name(dialect)),
-            None => direction.to_string(),
-        }
+        text::Marker { direction, dialect: self.dialect.map(to_text) }.line()
+    }
+
+    fn from_text(marker: text::Marker) -> Marker {
+        let direction = match marker.direction {
+            text::Direction::Up => Direction::Up,
+            text::Direction::Down => Direction::Down,
+        };
+        Marker { direction, dialect: marker.dialect.map(|d| DIALECTS[d.index()].0) }
     }
 }
 
 /// The name of `dialect` in marker lines.
 pub fn dialect_name(dialect: Dialect) -> &'static str {
-    DIALECTS[slot(dialect)].1
+    to_text(dialect).name()
 }
 
 /// The position of `dialect` in [`DIALECTS`].
 pub(crate) fn slot(dialect: Dialect) -> usize {
+    to_text(dialect).index()
+}
+
+fn to_text(dialect: Dialect) -> text::Dialect {
     match dialect {
-        Dialect::Sqlite => 0,
-        Dialect::Postgres => 1,
-        Dialect::Mysql => 2,
+        Dialect::Sqlite => text::Dialect::Sqlite,
+        Dialect::Postgres => text::Dialect::Postgres,
+        Dialect::Mysql => text::Dialect::Mysql,
     }
 }
 
 /// Classifies one line of a revision file: `Ok(None)` for any line that is
 /// not a marker and does not look like one, `Ok(Some(..))` for a marker, an
 /// error (with a suggestion) for a line that looks like a marker but is not
-/// exactly one. This is the only place that decides what a marker is.
+/// exactly one.
 pub fn parse_marker(line: &str) -> Result<Option<Marker>, ParseErrorKind> {
-    let line = line.trim_end();
-    if let Some(marker) = exact(line) {
-        return Ok(Some(marker));
-    }
-    let Some(rest) = after_marker_prefix(line) else {
-        return Ok(None);
-    };
-    Err(near_miss(line, &rest))
-}
-
-/// The marker `line` is exactly, if any.
-fn exact(line: &str) -> Option<Marker> {
-    let (direction, rest) = if let Some(rest) = line.strip_prefix(super::UP_MARKER) {
-        (Direction::Up, rest)
-    } else {
-        (Direction::Down, line.strip_prefix(super::DOWN_MARKER)?)
-    };
-    if rest.is_empty() {
-        return Some(Marker { direction, dialect: None });
-    }
-    let name = rest.strip_prefix(' ')?;
-    let dialect = DIALECTS.iter().find(|(_, n)| *n == name)?.0;
-    Some(Marker { direction, dialect: Some(dialect) })
-}
-
-/// For a line that looks like a marker (`--`, optional spaces, `migrate`,
-/// optional spaces, `:`, in any case, after optional leading whitespace),
-/// the lowercased text after the colon.
-fn after_marker_prefix(line: &str) -> Option<String> {
-    let lower = line.trim_start().to_lowercase();
-    let rest = lower.strip_prefix("--")?.trim_start();
-    let rest = rest.strip_prefix("migrate")?.trim_start();
-    Some(rest.strip_prefix(':')?.to_string())
-}
-
-/// The dialect a word names, including common other spellings.
-fn dialect_word(word: &str) -> Option<Dialect> {
-    match word {
-        "sqlite" | "sqlite3" => Some(Dialect::Sqlite),
-        "postgres" | "postgresql" | "pg" | "psql" => Some(Dialect::Postgres),
-        "mysql" | "mariadb" => Some(Dialect::Mysql),
-        _ => None,
-    }
-}
-
-/// The error for a line that looks like a marker: the closest valid marker
-/// (keeping a recognisable dialect), or the list of dialects when the line
-/// names an unknown one.
-fn near_miss(line: &str, rest: &str) -> ParseErrorKind {
-    let found = shorten(line); // leading whitespace kept: it is what is wrong
-    let mut words = rest.split_whitespace();
-    let first = words.next().unwrap_or("");
-    let (direction, glued) = if let Some(glued) = first.strip_prefix("down") {
-        (Direction::Down, glued)
-    } else if let Some(glued) = first.strip_prefix("up") {
-        (Direction::Up, glued)
-    } else {
-        return ParseErrorKind::NearMissMarker { found, suggestion: None };
-    };
-    // `-- migrate:up;`, `-- migrate:upgrade`, `-- migrate:up-postgres`; but
-    // `-- migrate: update the rows` is no marker to suggest.
-    let glued = glued.trim_matches(|c: char| !c.is_alphanumeric());
-    let mut dialect = dialect_word(glued);
-    if dialect.is_none() && !matches!(glued, "" | "grade") {
-        return ParseErrorKind::NearMissMarker { found, suggestion: None };
-    }
-    if dialect.is_none() {
-        match words.next() {
-            Some(word) if word.starts_with("--") || word.starts_with("/*") => {} // a comment after the marker
-            Some(word) => match dialect_word(word) {
-                Some(d) => dialect = Some(d),
-                None if word.chars().all(|c| c.is_alphanumeric() || c == '_') => {
-                    return ParseErrorKind::UnknownDialect { found, dialect: shorten(word) };
-                }
-                None => {}
-            },
-            None => {}
-        }
-    }
-    let suggestion = Marker { direction, dialect }.line();
-    ParseErrorKind::NearMissMarker { found, suggestion: Some(suggestion) }
-}
-
-/// At most 80 characters of `text`, to quote in a message.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(80) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
+    Ok(migraph_revision::parse_marker(line)?.map(Marker::from_text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn up(dialect: Option<Dialect>) -> Option<Marker> {
-        Some(Marker { direction: Direction::Up, dialect })
-    }
-
-    fn down(dialect: Option<Dialect>) -> Option<Marker> {
-        Some(Marker { direction: Direction::Down, dialect })
-    }
-
-    /// The suggestion made for `line`, or what else happened.
-    fn suggestion(line: &str) -> String {
-        match parse_marker(line) {
-            Err(ParseErrorKind::NearMissMarker { suggestion: Some(s), .. }) => s,
-            other => format!("{other:?}"),
+    #[test]
+    fn dialects_map_both_ways_in_checksum_order() {
+        for (slot, (dialect, name)) in DIALECTS.into_iter().enumerate() {
+            assert_eq!(super::slot(dialect), slot);
+            assert_eq!(dialect_name(dialect), name);
+            assert_eq!(text::Dialect::ALL[slot].name(), name);
         }
+        assert_eq!(DIALECTS.map(|(_, name)| name), ["sqlite", "postgres", "mysql"]);
     }
 
     #[test]
-    fn exact_markers() {
-        assert_eq!(parse_marker("-- migrate:up"), Ok(up(None)));
-        assert_eq!(parse_marker("-- migrate:down"), Ok(down(None)));
-        assert_eq!(parse_marker("-- migrate:up sqlite"), Ok(up(Some(Dialect::Sqlite))));
-        assert_eq!(parse_marker("-- migrate:up postgres"), Ok(up(Some(Dialect::Postgres))));
-        assert_eq!(parse_marker("-- migrate:down mysql"), Ok(down(Some(Dialect::Mysql))));
-        // Trailing whitespace (CR of CRLF included) is allowed.
-        assert_eq!(parse_marker("-- migrate:down \t\r"), Ok(down(None)));
-        assert_eq!(parse_marker("-- migrate:up postgres  "), Ok(up(Some(Dialect::Postgres))));
-        for line in ["", "SELECT 1;", "-- a comment", "-- migrates: x", "-- migration: x", "-- message: migrate:up"] {
-            assert_eq!(parse_marker(line), Ok(None), "{line}");
+    fn markers_round_trip_with_migraph_types() {
+        for direction in [Direction::Up, Direction::Down] {
+            for dialect in [None, Some(Dialect::Sqlite), Some(Dialect::Postgres), Some(Dialect::Mysql)] {
+                let marker = Marker { direction, dialect };
+                assert_eq!(parse_marker(&marker.line()), Ok(Some(marker)), "{}", marker.line());
+            }
         }
-        for marker in [up(None), down(None), up(Some(Dialect::Mysql)), down(Some(Dialect::Sqlite))] {
-            let marker = marker.unwrap();
-            assert_eq!(parse_marker(&marker.line()), Ok(Some(marker)));
-        }
-    }
-
-    #[test]
-    fn near_misses_suggest_the_closest_marker() {
-        let cases = [
-            ("--migrate:down", "-- migrate:down"),
-            ("-- migrate: down", "-- migrate:down"),
-            ("-- Migrate:Down", "-- migrate:down"),
-            ("--  migrate:down", "-- migrate:down"),
-            ("-- migrate:down  -- undo", "-- migrate:down"),
-            ("-- migrate:down /* undo */", "-- migrate:down"),
-            ("  -- migrate:down", "-- migrate:down"),
-            ("\t-- migrate:up", "-- migrate:up"),
-            ("-- MIGRATE:UP", "-- migrate:up"),
-            ("-- migrate :up", "-- migrate:up"),
-            ("--\tmigrate:\tup", "-- migrate:up"),
-            ("-- migrate:downgrade", "-- migrate:down"),
-            ("-- migrate:upgrade", "-- migrate:up"),
-            ("-- migrate:up;", "-- migrate:up"),
-            ("-- migrate:down.", "-- migrate:down"),
-            ("-- Migrate:Down postgres", "-- migrate:down postgres"),
-            ("-- migrate:down Postgres", "-- migrate:down postgres"),
-            ("-- migrate:up  postgres", "-- migrate:up postgres"),
-            ("-- migrate:up\tsqlite", "-- migrate:up sqlite"),
-            ("-- migrate:up postgresql", "-- migrate:up postgres"),
-            ("-- migrate:up mariadb", "-- migrate:up mysql"),
-            ("-- migrate:up-postgres", "-- migrate:up postgres"),
-            ("-- migrate:up postgres -- only there", "-- migrate:up postgres"),
-        ];
-        for (line, expected) in cases {
-            assert_eq!(suggestion(line), expected, "{line:?}");
-        }
-    }
-
-    #[test]
-    fn unknown_dialects_and_directions() {
         assert_eq!(
-            parse_marker("-- migrate:up oracle"),
-            Err(ParseErrorKind::UnknownDialect { found: "-- migrate:up oracle".into(), dialect: "oracle".into() })
+            parse_marker("-- migrate:down mysql"),
+            Ok(Some(Marker { direction: Direction::Down, dialect: Some(Dialect::Mysql) }))
         );
-        let e = parse_marker("-- migrate:down mssql").unwrap_err();
-        assert!(e.to_string().contains("`sqlite`, `postgres` or `mysql`"), "{e}");
-        for line in
-            ["-- migrate:", "-- migrate:sideways", "--migrate:", "-- Migrate: update the rows", "-- migrate: downtime"]
-        {
-            assert_eq!(
-                parse_marker(line),
-                Err(ParseErrorKind::NearMissMarker { found: line.into(), suggestion: None }),
-                "{line}"
-            );
-        }
-        let e = parse_marker("-- migrate:").unwrap_err().to_string();
-        assert!(e.contains("did you mean `-- migrate:up` or `-- migrate:down`?"), "{e}");
-    }
-
-    #[test]
-    fn long_lines_are_shortened_in_messages() {
-        let line = format!("-- migrate:up {}", "x".repeat(10_000));
-        let e = parse_marker(&line).unwrap_err().to_string();
-        assert!(e.len() < 400, "{e}");
+        assert_eq!(parse_marker("SELECT 1;"), Ok(None));
+        let e = parse_marker("-- Migrate:Down").unwrap_err();
+        assert_eq!(
+            e,
+            ParseErrorKind::NearMissMarker {
+                found: "-- Migrate:Down".into(),
+                suggestion: Some("-- migrate:down".into())
+            }
+        );
     }
 }

@@ -1,13 +1,14 @@
 //! What a run refuses before its first statement because of how the plan's
 //! revisions would run: transaction control inside a transactional
-//! revision, and what cannot share a transaction (the caller's, or the
-//! whole plan's).
+//! revision, `ALTER TABLE` forms SQLite does not have, and what cannot share
+//! a transaction (the caller's, or the whole plan's).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::backend::split::transaction_control;
 use crate::backend::Dialect;
 use crate::graph::RevisionGraph;
+use crate::lint::{file_line, sqlite_alter};
 use crate::plan::{Direction, Plan, Verb};
 use crate::revision::Revision;
 
@@ -30,11 +31,14 @@ pub struct TransactionControl {
 }
 
 /// Refuses a plan in which a revision that runs in a transaction contains
-/// transaction control for `dialect`. A `stamp` plan runs no SQL.
+/// transaction control for `dialect`, and, on SQLite, a plan with an
+/// `ALTER TABLE` SQLite cannot run ([`sqlite_alter_free`]). A `stamp` plan
+/// runs no SQL.
 pub fn transaction_control_free(graph: &RevisionGraph, plan: &Plan, dialect: Dialect) -> Result<(), RunError> {
     if plan.verb == Verb::Stamp {
         return Ok(());
     }
+    sqlite_alter_free(graph, plan, dialect)?;
     for step in &plan.steps {
         let revision = graph.rev_by_id(&step.id);
         if !revision.transactional {
@@ -54,15 +58,22 @@ pub fn transaction_control_free(graph: &RevisionGraph, plan: &Plan, dialect: Dia
     Ok(())
 }
 
-/// The line in `revision`'s file of line `line` (1-based) of its section
-/// `sql`, found by reading the file; `line` itself when it cannot be read.
-fn file_line(revision: &Revision, sql: &str, line: usize) -> usize {
-    let text = std::fs::read_to_string(Path::new(&revision.path)).unwrap_or_default();
-    let trimmed = sql.trim_start_matches(['\n', '\r']);
-    let skipped = sql[..sql.len() - trimmed.len()].matches('\n').count();
-    match text.find(trimmed).filter(|_| !trimmed.trim().is_empty()) {
-        Some(at) => text[..at].matches('\n').count() + line.saturating_sub(skipped),
-        None => line,
+/// Refuses a plan that would run, on SQLite, an `ALTER TABLE` clause SQLite
+/// does not have (`ALTER COLUMN … TYPE`, `ADD CONSTRAINT`, ...; see
+/// [`sqlite_alter`]), naming the first one, before the plan's first
+/// statement: SQLite would fail on it after the revisions before it were
+/// committed. Other dialects, and `stamp` plans, pass.
+pub fn sqlite_alter_free(graph: &RevisionGraph, plan: &Plan, dialect: Dialect) -> Result<(), RunError> {
+    if dialect != Dialect::Sqlite || plan.verb == Verb::Stamp {
+        return Ok(());
+    }
+    let found = plan
+        .steps
+        .iter()
+        .find_map(|s| sqlite_alter::revision_findings(graph.rev_by_id(&s.id), s.direction).into_iter().next());
+    match found {
+        Some(finding) => Err(RunError::SqliteAlter(Box::new(finding))),
+        None => Ok(()),
     }
 }
 
@@ -160,4 +171,42 @@ pub fn empty_up_problems(graph: &RevisionGraph, dialect: Option<Dialect>) -> Vec
         None => vec![Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql],
     };
     graph.revisions().iter().filter_map(|r| dialects.iter().find_map(|&d| empty_up(r, d))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::plan::{plan, State};
+
+    #[test]
+    fn sqlite_alter_is_refused_on_sqlite_only() {
+        let file = |id: &str, parents: &str, up: &str, down: &str| {
+            let text = format!("-- id: {id}\n-- parents: {parents}\n-- migrate:up\n{up}\n-- migrate:down\n{down}\n");
+            Revision::parse(Path::new(&format!("{id}.sql")), &text).unwrap()
+        };
+        let graph = RevisionGraph::new(vec![
+            file("a", "", "CREATE TABLE t (v INT);", "DROP TABLE t;"),
+            file("b", "a", "ALTER TABLE t ADD COLUMN w INT;", "ALTER TABLE t DROP CONSTRAINT c;"),
+            file("c", "b", "SELECT 1;\nALTER TABLE t ALTER COLUMN v SET NOT NULL;", ""),
+        ])
+        .unwrap();
+        let empty = State::new(&graph, []).unwrap();
+        let up = plan(&graph, &empty, Verb::Upgrade, &["head"]).unwrap();
+        let e = sqlite_alter_free(&graph, &up, Dialect::Sqlite).unwrap_err();
+        let RunError::SqliteAlter(found) = &e else { panic!("{e}") };
+        assert_eq!((found.id.as_str(), found.line, found.direction), ("c", 2, Direction::Up));
+        assert_eq!(found.unsupported.clause, "ALTER COLUMN v SET NOT NULL");
+        assert!(transaction_control_free(&graph, &up, Dialect::Sqlite).is_err(), "part of the plan's SQL checks");
+        assert!(sqlite_alter_free(&graph, &up, Dialect::Postgres).is_ok());
+        let stamp = plan(&graph, &empty, Verb::Stamp, &["head"]).unwrap();
+        assert!(sqlite_alter_free(&graph, &stamp, Dialect::Sqlite).is_ok(), "stamp runs no SQL");
+        let to_b = plan(&graph, &empty, Verb::Upgrade, &["b"]).unwrap();
+        assert!(sqlite_alter_free(&graph, &to_b, Dialect::Sqlite).is_ok());
+        let applied = State::new(&graph, ["a", "b"]).unwrap();
+        let down = plan(&graph, &applied, Verb::Downgrade, &["a"]).unwrap();
+        let e = sqlite_alter_free(&graph, &down, Dialect::Sqlite).unwrap_err();
+        assert!(matches!(&e, RunError::SqliteAlter(f) if f.id == "b" && f.direction == Direction::Down), "{e}");
+    }
 }

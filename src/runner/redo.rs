@@ -14,16 +14,16 @@ use std::collections::HashSet;
 
 use thiserror::Error;
 
-use crate::backend::{Backend, Dialect};
+use crate::backend::Backend;
 use crate::graph::RevisionGraph;
 use crate::plan::{Direction, Plan, Step, Verb};
 use crate::status::{Analysis, DbState, Drift, StateError};
 use crate::target::resolve_revision;
 
 use super::checks::{empty_up_free, nestable, transaction_control_free};
-use super::lock::{backup_sqlite, lock};
-use super::table::{ensure_tables, locate, recordable, session_restore};
-use super::{check_state, db, Event, Executor, Report, RunError, RunOptions};
+use super::lock::backup_sqlite;
+use super::table::{ensure_tables, recordable, session_restore};
+use super::{check_state, db, start, Event, Executor, Report, RunError, RunOptions, Started};
 
 /// Why there is nothing to redo, or it cannot be redone.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -110,25 +110,8 @@ pub fn redo(
     options: &RunOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, RunError> {
-    let dialect = backend.dialect();
-    let nested = backend.in_transaction().map_err(db("cannot read the connection's transaction state"))?;
-    if nested && dialect == Dialect::Mysql {
-        return Err(RunError::InTransaction(super::NotNestable::Mysql));
-    }
-    if options.backup && dialect != Dialect::Sqlite {
-        let source =
-            crate::backend::DbError::Query(format!("the database is {dialect}; back it up with its own tools"));
-        return Err(RunError::Db { context: "backups work with SQLite databases only".into(), source });
-    }
-    let locked = lock(backend, options, on_event)?;
+    let Started { locked, table, state, nested, dialect } = start(backend, options, on_event)?;
     let backend = &mut *locked.backend;
-    let table = locate(backend, options).map_err(db("cannot find the version table's database"))?;
-    let read = |backend: &mut dyn Backend| DbState::read(backend, &table).map_err(db("cannot read the version table"));
-    let mut state = read(backend)?;
-    if state.exists && (!state.pending_exists || state.outdated) {
-        ensure_tables(backend, &table).map_err(db("cannot update the version table"))?;
-        state = read(backend)?;
-    }
     let analysis = check_state(files, &state, Verb::Downgrade, true)?;
     let redo = plan_of(files, &analysis, rev)?;
     let up_graph = analysis.graph(files);

@@ -38,6 +38,10 @@ impl Executor<'_> {
 
     /// [`Executor::squash_rows`] for the state after a plan ran.
     pub(super) fn squash_rows_after(&mut self, files: &RevisionGraph) -> Result<Vec<Rewrite>, RunError> {
+        if files.revisions().iter().all(|r| r.replaces.is_empty()) {
+            // No squash in the files: nothing to record, no need to read the table again.
+            return Ok(Vec::new());
+        }
         let state = DbState::read(&mut *self.backend, &self.table).map_err(db("cannot read the version table"))?;
         let rows: HashSet<&str> = state.ids().collect();
         let rewrites = squash::view(files.revisions(), &rows).map(|view| view.rewrites).unwrap_or_default();

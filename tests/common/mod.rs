@@ -448,3 +448,10 @@ pub fn project() -> tempfile::TempDir {
 pub fn sample_revisions() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("revisions")
 }
+
+/// How many revision files the sample holds.
+#[allow(dead_code)]
+pub fn sample_count() -> usize {
+    let files = std::fs::read_dir(sample_revisions()).expect("the sample revisions");
+    files.filter(|e| e.as_ref().expect("entry").path().extension().is_some_and(|x| x == "sql")).count()
+}

@@ -148,7 +148,7 @@ impl Db {
     pub fn tables(&self) -> String {
         self.query(match self.dialect {
             Dialect::Sqlite => {
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'migraph%' ORDER BY 1;"
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'migraph%' AND name <> 'sqlite_sequence' ORDER BY 1;"
             }
             Dialect::Postgres => {
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' \

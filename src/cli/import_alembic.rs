@@ -1,0 +1,137 @@
+//! `import alembic` and `adopt alembic`: the Alembic side of `import` and
+//! `adopt` (the reading and capturing live in [`migraph::import::alembic`]).
+
+use serde::Serialize;
+
+use migraph::backend::AnyConnection;
+use migraph::import::alembic::{self, AlembicError, AlembicOptions};
+use migraph::{Direction, Verb};
+
+use super::import::{AdoptArgs, ImportArgs};
+use super::output::{printable, to_json};
+use super::{CliError, Context, Result};
+
+fn error(e: AlembicError) -> CliError {
+    match e {
+        e @ AlembicError::NotFound(_) => {
+            CliError::new(e).hint("pass the directory that holds alembic.ini, or the script directory (with versions/)")
+        }
+        e @ AlembicError::Python { .. } => {
+            CliError::new(e).hint("pass --python PATH: a Python with alembic, sqlalchemy and the project's modules")
+        }
+        e @ (AlembicError::Exists(_) | AlembicError::IdTaken { .. }) => {
+            CliError::new(e).hint("the history was imported already? `migraph history` lists it")
+        }
+        e @ AlembicError::UnknownVersion(_) => {
+            CliError::new(e).hint("run `migraph import alembic DIR` first, with every version script")
+        }
+        e => CliError::new(e),
+    }
+}
+
+#[derive(Serialize)]
+struct FileJson<'a> {
+    id: &'a str,
+    parents: &'a [String],
+    labels: &'a [String],
+    depends_on: &'a [String],
+    message: &'a str,
+    file: String,
+    source: String,
+}
+
+pub fn import(cx: &Context, args: &ImportArgs) -> Result<String> {
+    let dir = args.dir.clone().unwrap_or_else(|| ".".into());
+    let options =
+        AlembicOptions { python: args.python.clone(), servers: args.servers.clone(), no_capture: args.no_capture };
+    let import = alembic::import_alembic(&dir, &options).map_err(error)?;
+    let paths = alembic::write(&import, &cx.settings.revisions, args.dry_run).map_err(error)?;
+    if !cx.global.quiet {
+        for note in &import.notes {
+            eprintln!("note: {}", printable(note));
+        }
+    }
+    if cx.global.json {
+        let files: Vec<FileJson> = import
+            .revisions
+            .iter()
+            .zip(&paths)
+            .map(|(r, path)| FileJson {
+                id: &r.id,
+                parents: &r.parents,
+                labels: &r.labels,
+                depends_on: &r.depends_on,
+                message: &r.message,
+                file: path.display().to_string(),
+                source: r.source.display().to_string(),
+            })
+            .collect();
+        return Ok(to_json(&files));
+    }
+    let verb = if args.dry_run { "would write" } else { "wrote" };
+    let mut out = String::new();
+    for (r, path) in import.revisions.iter().zip(&paths) {
+        out.push_str(&format!(
+            "{verb} {} from {}\n",
+            printable(&path.display().to_string()),
+            printable(&r.source.display().to_string())
+        ));
+    }
+    if !cx.global.quiet {
+        let dialects: Vec<String> = import.captured.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "{} {} revision(s) from {}; SQL captured on {}; {} note(s){}",
+            if args.dry_run { "would import" } else { "imported" },
+            import.revisions.len(),
+            import.layout.script_dir.display(),
+            if dialects.is_empty() { "nothing".into() } else { dialects.join(", ") },
+            import.notes.len(),
+            if args.dry_run { "" } else { "; next: `migraph adopt alembic` on each database Alembic manages" },
+        );
+    }
+    Ok(out)
+}
+
+pub fn adopt(cx: &Context, args: &AdoptArgs) -> Result<String> {
+    let graph = cx.graph()?;
+    let url = super::run::url(cx)?;
+    let mut conn = AnyConnection::connect_with(url, cx.settings.lock_timeout).map_err(CliError::new)?;
+    let targets = alembic::adopt_alembic_version(&mut conn, &graph).map_err(error)?;
+    let migrator = super::session::migrator(cx, graph)?;
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+    if !cx.global.quiet {
+        eprintln!("alembic_version lists head(s) {}; stamping them with their ancestors", targets.join(" "));
+    }
+    let line = |direction: Direction, id: &str, message: &str, done: bool| {
+        let what = match (direction, done) {
+            (Direction::Up, false) => "record as applied",
+            (Direction::Down, false) => "record as unapplied",
+            (Direction::Up, true) => "recorded as applied",
+            (Direction::Down, true) => "recorded as unapplied",
+        };
+        format!("{what}: {} {}\n", printable(id), printable(message))
+    };
+    if args.dry_run {
+        let plan = migrator.plan(&mut conn, Verb::Stamp, &targets)?;
+        if cx.global.json {
+            #[derive(Serialize)]
+            struct Step<'a> {
+                id: &'a str,
+                direction: Direction,
+                message: &'a str,
+            }
+            let steps: Vec<Step> =
+                plan.steps.iter().map(|s| Step { id: &s.id, direction: s.direction, message: &s.message }).collect();
+            return Ok(to_json(&steps));
+        }
+        if plan.is_empty() {
+            return Ok("stamp: nothing to do\n".into());
+        }
+        return Ok(plan.steps.iter().map(|s| line(s.direction, &s.id, &s.message, false)).collect());
+    }
+    let report = migrator.run(&mut conn, Verb::Stamp, &targets, |_| {})?;
+    if !cx.global.quiet {
+        eprintln!("stamped {} row(s); no SQL was run; alembic_version was left as it is", report.done.len());
+    }
+    Ok(report.done.iter().map(|(s, _)| line(s.direction, &s.id, &s.message, true)).collect())
+}
