@@ -15,11 +15,11 @@ use migraph::{Direction, Verb};
 use super::output::{printable, to_json};
 use super::{CliError, Context, Result};
 
-const TOOLS: &str = "diesel, sqlx, golang-migrate, dbmate, goose, refinery, flyway";
+const TOOLS: &str = "diesel, sqlx, golang-migrate, dbmate, goose, refinery, flyway, alembic";
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The tool: diesel, sqlx, golang-migrate, dbmate, goose, refinery or flyway
+    /// The tool: diesel, sqlx, golang-migrate, dbmate, goose, refinery, flyway or alembic
     #[arg(value_name = "TOOL")]
     pub tool: String,
     /// The tool's migrations directory [default: migrations; dbmate: db/migrations; flyway: sql]
@@ -41,7 +41,7 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct AdoptArgs {
-    /// The tool: diesel, sqlx, golang-migrate, dbmate, goose, refinery or flyway
+    /// The tool: diesel, sqlx, golang-migrate, dbmate, goose, refinery, flyway or alembic
     #[arg(value_name = "TOOL")]
     pub tool: String,
     /// The tool's migrations directory, to map versions and verify checksums [default: as for import]
@@ -223,8 +223,31 @@ pub fn adopt(cx: &Context, args: &AdoptArgs) -> Result<String> {
             adoption.target
         );
     }
-    if args.dry_run {
-        let plan = migrator.plan(&mut conn, Verb::Stamp, &targets)?;
+    stamp_adopted(cx, &migrator, &mut conn, &targets, args.dry_run, import.tool.version_table())
+}
+
+/// `adopt`'s last step, for every tool: the stamp to `targets` (shown with
+/// `--dry-run`, as JSON with `--json`), one line per row it records, and
+/// a note that `old_table` was left as it is.
+pub(super) fn stamp_adopted(
+    cx: &Context,
+    migrator: &migraph::Migrator,
+    conn: &mut AnyConnection,
+    targets: &[&str],
+    dry_run: bool,
+    old_table: &str,
+) -> Result<String> {
+    let line = |direction: Direction, id: &str, message: &str, done: bool| {
+        let what = match (direction, done) {
+            (Direction::Up, false) => "record as applied",
+            (Direction::Down, false) => "record as unapplied",
+            (Direction::Up, true) => "recorded as applied",
+            (Direction::Down, true) => "recorded as unapplied",
+        };
+        format!("{what}: {} {}\n", printable(id), printable(message))
+    };
+    if dry_run {
+        let plan = migrator.plan(conn, Verb::Stamp, targets)?;
         if cx.global.json {
             #[derive(Serialize)]
             struct Step<'a> {
@@ -239,30 +262,15 @@ pub fn adopt(cx: &Context, args: &AdoptArgs) -> Result<String> {
         if plan.is_empty() {
             return Ok("stamp: nothing to do\n".into());
         }
-        return Ok(plan
-            .steps
-            .iter()
-            .map(|s| {
-                let what = if s.direction == Direction::Up { "record as applied" } else { "record as unapplied" };
-                format!("{what}: {} {}\n", printable(&s.id), printable(&s.message))
-            })
-            .collect());
+        return Ok(plan.steps.iter().map(|s| line(s.direction, &s.id, &s.message, false)).collect());
     }
-    let report = migrator.run(&mut conn, Verb::Stamp, &targets, |_| {})?;
+    let report = migrator.run(conn, Verb::Stamp, targets, |_| {})?;
     if !cx.global.quiet {
         let ups = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
         eprintln!(
-            "stamped: {ups} row(s) added, {} row(s) removed; no SQL was run; {} was left as it is",
+            "stamped: {ups} row(s) added, {} row(s) removed; no SQL was run; {old_table} was left as it is",
             report.done.len() - ups,
-            import.tool.version_table()
         );
     }
-    Ok(report
-        .done
-        .iter()
-        .map(|(s, _)| {
-            let what = if s.direction == Direction::Up { "recorded as applied" } else { "recorded as unapplied" };
-            format!("{what}: {} {}\n", printable(&s.id), printable(&s.message))
-        })
-        .collect())
+    Ok(report.done.iter().map(|(s, _)| line(s.direction, &s.id, &s.message, true)).collect())
 }

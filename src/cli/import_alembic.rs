@@ -5,7 +5,6 @@ use serde::Serialize;
 
 use migraph::backend::AnyConnection;
 use migraph::import::alembic::{self, AlembicError, AlembicOptions};
-use migraph::{Direction, Verb};
 
 use super::import::{AdoptArgs, ImportArgs};
 use super::output::{printable, to_json};
@@ -102,36 +101,5 @@ pub fn adopt(cx: &Context, args: &AdoptArgs) -> Result<String> {
     if !cx.global.quiet {
         eprintln!("alembic_version lists head(s) {}; stamping them with their ancestors", targets.join(" "));
     }
-    let line = |direction: Direction, id: &str, message: &str, done: bool| {
-        let what = match (direction, done) {
-            (Direction::Up, false) => "record as applied",
-            (Direction::Down, false) => "record as unapplied",
-            (Direction::Up, true) => "recorded as applied",
-            (Direction::Down, true) => "recorded as unapplied",
-        };
-        format!("{what}: {} {}\n", printable(id), printable(message))
-    };
-    if args.dry_run {
-        let plan = migrator.plan(&mut conn, Verb::Stamp, &targets)?;
-        if cx.global.json {
-            #[derive(Serialize)]
-            struct Step<'a> {
-                id: &'a str,
-                direction: Direction,
-                message: &'a str,
-            }
-            let steps: Vec<Step> =
-                plan.steps.iter().map(|s| Step { id: &s.id, direction: s.direction, message: &s.message }).collect();
-            return Ok(to_json(&steps));
-        }
-        if plan.is_empty() {
-            return Ok("stamp: nothing to do\n".into());
-        }
-        return Ok(plan.steps.iter().map(|s| line(s.direction, &s.id, &s.message, false)).collect());
-    }
-    let report = migrator.run(&mut conn, Verb::Stamp, &targets, |_| {})?;
-    if !cx.global.quiet {
-        eprintln!("stamped {} row(s); no SQL was run; alembic_version was left as it is", report.done.len());
-    }
-    Ok(report.done.iter().map(|(s, _)| line(s.direction, &s.id, &s.message, true)).collect())
+    super::import::stamp_adopted(cx, &migrator, &mut conn, &targets, args.dry_run, "alembic_version")
 }
