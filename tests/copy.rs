@@ -383,3 +383,33 @@ fn passwords_never_show() {
     assert_ne!(ran.code, 0);
     assert!(!ran.stdout.contains("s3cret") && !ran.stderr.contains("s3cret"), "{ran}");
 }
+
+/// Rows a revision inserts (seed data) are on the target once its schema
+/// is built: the copy replaces them with the source's rows as they are now.
+#[test]
+fn seed_rows_of_revisions_are_replaced_by_the_source_rows() {
+    let dir = project();
+    let d = dir.path();
+    write_revision(
+        d,
+        "s1",
+        "",
+        "CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+         INSERT INTO kinds (id, name) VALUES (1, 'seed one'), (2, 'seed two'), (3, 'seed three');",
+        Some("DROP TABLE kinds;"),
+        "",
+    );
+    let source = sqlite_url(d);
+    ok(d, &source, &["upgrade", "heads"]);
+    let mut conn = AnyConnection::connect(&source).unwrap();
+    conn.batch("DELETE FROM kinds WHERE id = 2; UPDATE kinds SET name = 'renamed' WHERE id = 3; INSERT INTO kinds VALUES (9, 'new');")
+        .unwrap();
+    let to = project();
+    let target = sqlite_url(to.path());
+    let ran = ok(d, &source, &["copy", "--to", &target]);
+    assert_all_same(&ran.stdout, &[("kinds", 3), ("migraph_revisions", 1)]);
+    let mut copied = AnyConnection::connect(&target).unwrap();
+    let names =
+        copied.text("SELECT group_concat(id || '=' || name, ',') AS v FROM (SELECT * FROM kinds ORDER BY id)", &[]);
+    assert_eq!(names.unwrap().as_deref(), Some("1=seed one,3=renamed,9=new"));
+}

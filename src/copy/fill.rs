@@ -73,6 +73,15 @@ impl Job<'_> {
             mappings.push((Mapping::new(table.clone(), theirs)?, self.read.tangled.contains(&i)));
         }
         let one_statement = self.relax_foreign_keys(target, mappings.iter().any(|(_, tangled)| *tangled))?;
+        // Rows that revisions inserted while they built the schema (seed
+        // data) are the source's rows too, as they are now: clear them,
+        // children first, so the target ends up with exactly the source's.
+        for (mapping, _) in mappings.iter().rev() {
+            let name = &mapping.target.name;
+            target
+                .exec(&format!("DELETE FROM {}", dialect.ident(name)), &[])
+                .map_err(db(format!("cannot clear the rows the revisions wrote into `{name}` on the target")))?;
+        }
         let mut checks = Vec::new();
         let mut rows = 0;
         for (mapping, tangled) in &mappings {
