@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{dbmate, diesel, flyway, golang_migrate, goose, refinery, sqlx};
+use super::{flyway, golang_migrate, goose, refinery, sqlx};
 use super::{id_for, Import, ImportError, Mismatch, Tool, ToolChecksum};
 use crate::backend::{Backend, Dialect, ReadAs, Value};
 
@@ -21,14 +21,24 @@ pub struct AppliedVersion {
 /// Reads the versions `tool`'s table records as applied, oldest first.
 pub fn applied(tool: Tool, backend: &mut dyn Backend) -> Result<Vec<AppliedVersion>, ImportError> {
     match tool {
-        Tool::Diesel => diesel::applied(backend),
+        Tool::Diesel | Tool::Dbmate => versions_only(tool, backend),
         Tool::Sqlx => sqlx::applied(backend),
         Tool::GolangMigrate => golang_migrate::applied(backend),
-        Tool::Dbmate => dbmate::applied(backend),
         Tool::Goose => goose::applied(backend),
         Tool::Refinery => refinery::applied(backend),
         Tool::Flyway => flyway::applied(backend),
     }
+}
+
+/// diesel's and dbmate's tables: one row per applied version, no checksum.
+fn versions_only(tool: Tool, backend: &mut dyn Backend) -> Result<Vec<AppliedVersion>, ImportError> {
+    let column = as_text(backend.dialect(), "version");
+    let rows = load(backend, tool.version_table(), &[column], "ORDER BY version")?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| text(&row[0]))
+        .map(|version| AppliedVersion { version, checksum: None, through: false })
+        .collect())
 }
 
 /// What `adopt` stamps.

@@ -7,8 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{entries, load, read_text, revision, text, AppliedVersion, Import, ImportError, Tool, Unsupported};
-use crate::backend::Backend;
+use super::{entries, read_text, revision, Import, ImportError, Tool, Unsupported};
 
 /// `Some((is_up, options))` for a dbmate block marker line: `--`, optional
 /// spaces, `migrate:up` or `migrate:down`, then options after whitespace.
@@ -85,17 +84,6 @@ pub(super) fn read(dir: &Path, out: &mut Import) -> Result<(), ImportError> {
         out.revisions.push(revision(Tool::Dbmate, version, title, PathBuf::from(&name), up, down, transaction, None)?);
     }
     Ok(())
-}
-
-pub(super) fn applied(backend: &mut dyn Backend) -> Result<Vec<AppliedVersion>, ImportError> {
-    let table = Tool::Dbmate.version_table();
-    let d = backend.dialect();
-    let rows = load(backend, table, &[super::adopt::as_text(d, "version")], "ORDER BY version")?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| text(&row[0]))
-        .map(|version| AppliedVersion { version, checksum: None, through: false })
-        .collect())
 }
 
 #[cfg(test)]

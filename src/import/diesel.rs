@@ -11,8 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{entries, load, read_text, revision, text, AppliedVersion, Import, ImportError, Tool, Unsupported};
-use crate::backend::Backend;
+use super::{entries, read_text, revision, Import, ImportError, Tool, Unsupported};
 
 pub(super) fn read(dir: &Path, out: &mut Import) -> Result<(), ImportError> {
     let mut found = Vec::new();
@@ -62,17 +61,6 @@ fn in_transaction(metadata: &str) -> bool {
         let line = line.split('#').next().unwrap_or_default();
         line.split_once('=').is_some_and(|(k, v)| k.trim() == "run_in_transaction" && v.trim() == "true")
     })
-}
-
-pub(super) fn applied(backend: &mut dyn Backend) -> Result<Vec<AppliedVersion>, ImportError> {
-    let table = Tool::Diesel.version_table();
-    let d = backend.dialect();
-    let rows = load(backend, table, &[super::adopt::as_text(d, "version")], "ORDER BY version")?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| text(&row[0]))
-        .map(|version| AppliedVersion { version, checksum: None, through: false })
-        .collect())
 }
 
 #[cfg(test)]
