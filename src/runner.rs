@@ -544,6 +544,10 @@ fn now() -> String {
     time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }
 
+/// Version rows per statement of a `stamp` (9 arguments each: within every
+/// engine's limit on bound parameters).
+const STAMP_BATCH: usize = 500;
+
 /// The arguments of the version-row insert for `r`.
 pub fn row_args(r: &Revision, dialect: Dialect, ms: i64, applied_at: String) -> Vec<Arg> {
     vec![
@@ -592,12 +596,24 @@ impl Executor<'_> {
         let table = self.table.clone();
         let mut accepted = Vec::new();
         let result = self.in_tx(identity, |ex| {
-            for step in &plan.steps {
-                match (step.direction, ex.graph.get(&step.id)) {
-                    (Direction::Up, Some(revision)) => ex.record(revision, Direction::Up, 0)?,
-                    // Repairs also remove rows of revisions the graph lacks.
-                    _ => ex.delete_row(&step.id)?,
-                }
+            // A few statements for any number of rows (one round trip per
+            // STAMP_BATCH rows, not one per revision): the rows removed, then
+            // the rows added. A plan never removes and adds the same ID.
+            let (added, removed): (Vec<&Step>, Vec<&Step>) = plan
+                .steps
+                .iter()
+                // Repairs also remove rows of revisions the graph lacks.
+                .partition(|step| step.direction == Direction::Up && ex.graph.get(&step.id).is_some());
+            for chunk in removed.chunks(STAMP_BATCH) {
+                let ids: Vec<Arg> = chunk.iter().map(|s| Arg::Text(s.id.clone())).collect();
+                ex.backend.exec(&ex.dialect.delete_rows(&table, ids.len()), &ids)?;
+            }
+            for chunk in added.chunks(STAMP_BATCH) {
+                let args: Vec<Arg> = chunk
+                    .iter()
+                    .flat_map(|s| row_args(ex.graph.rev_by_id(&s.id), ex.dialect, 0, now()))
+                    .collect();
+                ex.backend.exec(&ex.dialect.insert_rows(&table, chunk.len()), &args)?;
             }
             if ex.options.accept_drift {
                 let planned: HashSet<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();

@@ -127,6 +127,8 @@ fn readme_console_blocks_run_as_shown() {
     std::env::remove_var("DATABASE_URL");
     std::env::remove_var("CLICOLOR_FORCE");
     cases.env("NO_COLOR", "1").env("COLUMNS", "100");
+    // `verify` records go to the test's own directory, not the user's cache.
+    cases.env("MIGRAPH_CACHE_DIR", temp.path().join("cache").display().to_string());
     for (name, blocks) in &groups {
         // trycmd runs `NAME.md` in `NAME.in/` when it exists.
         fixture(name, &temp.path().join(format!("{name}.in")));
@@ -145,6 +147,46 @@ fn blocks_are_grouped_by_fixture() {
     assert_eq!(groups["sample"], "```console\n$ migraph heads\nx\n\n```\n");
     assert_eq!(groups["broken"], "```console\n  $ migraph check\n\n  ```\n");
     assert_eq!(groups.len(), 2);
+}
+
+/// The README's GitHub Actions job for a project's migrations: every
+/// `run: migraph ...` step runs, as written, in a copy of the sample
+/// project, and succeeds (the job is what "migraph in CI" promises).
+#[test]
+fn readme_ci_job_runs_on_the_sample() {
+    let readme = fs::read_to_string(Path::new(ROOT).join("README.md")).expect("README.md");
+    let job = readme.split("# .github/workflows/migrations.yml\n").nth(1).expect("the CI job's yaml block");
+    let job = &job[..job.find("```").expect("the end of the yaml block")];
+    let steps: Vec<&str> = job
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- run: "))
+        .map(|run| run.split(" #").next().unwrap_or(run).trim())
+        .filter(|run| run.starts_with("migraph "))
+        .collect();
+    assert!(steps.len() >= 3 && steps.contains(&"migraph test"), "{steps:?}");
+    let temp = tempfile::tempdir().expect("tempdir");
+    let project = temp.path().join("project");
+    fixture("sample", &project);
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_migraph")).parent().expect("bin dir");
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    for step in &steps {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(step)
+            .current_dir(&project)
+            .env("PATH", &path)
+            .env("HOME", temp.path())
+            .env("NO_COLOR", "1")
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("sh");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{step}: {stderr}");
+        if *step == "migraph test" {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(stdout.lines().filter(|l| l.starts_with("ok ")).count() >= 12, "{stdout}");
+        }
+    }
 }
 
 /// The completion and man page install lines of the README work on a fresh

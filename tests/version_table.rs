@@ -408,3 +408,35 @@ mod servers {
         assert!(ok(d, &db.url, &["status"]).stdout.contains("applied:  2 of 2"));
     }
 }
+
+/// `stamp` writes and removes rows in batches of a few hundred per
+/// statement: 1,201 revisions (three batches) are recorded exactly, with
+/// their checksums, and `stamp base` removes them all.
+fn stamp_in_batches(server: Option<common::Server>) {
+    let project = project();
+    let dir = project.path();
+    let db = common::AnyDb::new(server);
+    let n = 1_201;
+    for i in 0..n {
+        let parent = if i == 0 { String::new() } else { format!("r{}", i - 1) };
+        write_revision(dir, &format!("r{i}"), &parent, "SELECT 1;", Some("SELECT 1;"), "");
+    }
+    let stamped = ok(dir, &db.url, &["stamp", "heads"]);
+    assert!(stamped.stderr.contains(&format!("stamped: {n} row(s) added, 0 row(s) removed")), "{stamped}");
+    let json: serde_json::Value = serde_json::from_str(&ok(dir, &db.url, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(json["applied"].as_array().unwrap().len(), n);
+    assert!(json["drift"].as_array().unwrap().is_empty(), "{json}");
+    assert!(json["pending"].as_array().unwrap().is_empty(), "{json}");
+    ok(dir, &db.url, &["stamp", "r599"]);
+    let json: serde_json::Value = serde_json::from_str(&ok(dir, &db.url, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(json["applied"].as_array().unwrap().len(), 600);
+    let base = ok(dir, &db.url, &["stamp", "base"]);
+    assert!(base.stderr.contains("stamped: 0 row(s) added, 600 row(s) removed"), "{base}");
+    assert!(ok(dir, &db.url, &["status"]).stdout.contains("applied:  0 of 1201"));
+}
+
+common::backend_tests! {
+    sqlite stamp_in_batches_sqlite => stamp_in_batches(None),
+    postgres stamp_in_batches_postgres => stamp_in_batches(Some(common::Server::Postgres)),
+    mysql stamp_in_batches_mysql => stamp_in_batches(Some(common::Server::Mysql)),
+}

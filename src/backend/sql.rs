@@ -429,6 +429,26 @@ impl Dialect {
         )
     }
 
+    /// Inserts `rows` version rows in one statement: the nine arguments of
+    /// [`Dialect::insert_row`] for each row, in order.
+    pub fn insert_rows(self, table: impl Into<Table>, rows: usize) -> String {
+        let values: Vec<String> = (0..rows)
+            .map(|r| format!("({})", (1..=9).map(|n| self.placeholder(r * 9 + n)).collect::<Vec<_>>().join(", ")))
+            .collect();
+        format!(
+            "INSERT INTO {} (id, parents, message, checksum, down_sql, applied_at, execution_ms, depends_on, {}) VALUES {}",
+            self.qualified(&table.into()),
+            self.ident("transaction"),
+            values.join(", ")
+        )
+    }
+
+    /// Deletes the version rows of `rows` IDs (one argument each) in one statement.
+    pub fn delete_rows(self, table: impl Into<Table>, rows: usize) -> String {
+        let ids: Vec<String> = (1..=rows).map(|n| self.placeholder(n)).collect();
+        format!("DELETE FROM {} WHERE id IN ({})", self.qualified(&table.into()), ids.join(", "))
+    }
+
     /// Records a new checksum and down section: checksum, down_sql, id.
     pub fn update_checksum(self, table: impl Into<Table>) -> String {
         format!(

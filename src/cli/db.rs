@@ -13,7 +13,7 @@ use migraph::{Migrator, RevisionGraph};
 use super::output::{applied_text, head_line, json, line, printable, to_json, RevisionDbJson, RevisionJson, Rows};
 use super::run::url;
 use super::style::Style;
-use super::{session, CliError, Context, Result};
+use super::{session, verified, CliError, Context, Result};
 
 /// The database state, and what [`migraph::Migrator::inspect`] makes of it.
 pub(super) struct Seen {
@@ -209,6 +209,17 @@ struct StatusJson<'a> {
     failed: &'a [migraph::backend::PendingRow],
     /// Markers of revisions another run is applying now (it holds the lock).
     running: &'a [migraph::backend::PendingRow],
+    /// The last `migraph verify` of this database on this machine (null: none).
+    verified: Option<VerifiedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct VerifiedJson<'a> {
+    verified_at: &'a str,
+    differences: usize,
+    /// `current`: neither the schema nor the applied revisions changed
+    /// since; `changed`: one of them did.
+    freshness: verified::Freshness,
 }
 
 #[derive(Serialize)]
@@ -228,6 +239,14 @@ pub fn status(cx: &Context) -> Result<String> {
     let pending = seen.analysis.pending(&files);
     let drift = &seen.analysis.drift;
     let rows = Rows::of(&seen.db);
+    let record = verified::load(cx, url(cx)?);
+    let freshness = match &record {
+        Some(record) => {
+            let mut conn = session::connect_for_reading(url(cx)?)?;
+            Some(verified::freshness(cx, record, &mut conn, &seen.db))
+        }
+        None => None,
+    };
     if cx.global.json {
         // Text output names the database on stdout, its first line.
         announce(cx, url(cx)?, false);
@@ -264,6 +283,11 @@ pub fn status(cx: &Context) -> Result<String> {
             missing_files: &seen.analysis.stored,
             failed: if seen.running { &[] } else { &seen.db.pending },
             running: if seen.running { &seen.db.pending } else { &[] },
+            verified: record.as_ref().zip(freshness).map(|(r, freshness)| VerifiedJson {
+                verified_at: &r.verified_at,
+                differences: r.differences,
+                freshness,
+            }),
         };
         return Ok(to_json(&report));
     }
@@ -290,6 +314,7 @@ pub fn status(cx: &Context) -> Result<String> {
             out += &format!("  {}\n", line(graph, r));
         }
     }
+    out += &format!("schema:   {}\n", printable(&verified::describe(record.as_ref(), freshness)));
     for d in drift {
         out += &format!(
             "{}    {} ({}) changed since it was applied\n",

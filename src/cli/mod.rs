@@ -26,6 +26,7 @@ mod session;
 mod squash;
 mod style;
 mod test;
+mod verified;
 
 use std::ffi::OsString;
 use std::fmt;

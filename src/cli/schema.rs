@@ -11,7 +11,8 @@ use migraph::schema::{Scope, Scratch, ScratchError};
 use super::db::{announce, shown_url};
 use super::output::{printable, to_json};
 use super::run::url;
-use super::{session, CliError, Context, Result};
+use super::{session, verified, CliError, Context, Result};
+use migraph::backend::redact;
 
 /// The scope of the settings: which tables are migraph's, which schema.
 pub fn scope(cx: &Context) -> Scope {
@@ -37,7 +38,7 @@ pub fn schema(cx: &Context) -> Result<String> {
         return Ok(to_json(&schema));
     }
     if schema.is_empty() && !cx.global.quiet {
-        eprintln!("(no tables, views or triggers)");
+        eprintln!("(no tables, views, triggers or other objects)");
     }
     Ok(schema.to_string().lines().map(|line| format!("{}\n", printable(line))).collect())
 }
@@ -47,6 +48,36 @@ struct VerifyJson<'a> {
     ok: bool,
     #[serde(flatten)]
     verification: &'a migraph::schema::Verification,
+}
+
+/// Records what `verify` found for `status` (see [`super::verified`]); a
+/// record that cannot be written is a warning, never a failed verify.
+fn record(
+    cx: &Context,
+    url: &str,
+    migrator: &migraph::Migrator,
+    live: &mut dyn migraph::backend::Backend,
+    differences: usize,
+) {
+    let fingerprints = migrator.read_state(live).map_err(|e| e.to_string()).and_then(|db| {
+        let schema = migraph::schema::read(live, &scope(cx)).map_err(|e| e.to_string())?;
+        Ok((verified::schema_sha256(&schema), verified::applied_sha256(&db)))
+    });
+    let saved = fingerprints.and_then(|(schema_sha256, applied_sha256)| {
+        let record = verified::Record {
+            database: redact(url),
+            verified_at: migraph::source::now_rfc3339(),
+            differences,
+            schema_sha256,
+            applied_sha256,
+        };
+        verified::save(cx, url, &record)
+    });
+    if let Err(e) = saved {
+        if !cx.global.quiet {
+            eprintln!("warning: cannot record this verification for `migraph status`: {}", printable(&e));
+        }
+    }
 }
 
 /// `migraph verify`.
@@ -61,6 +92,7 @@ pub fn verify(cx: &Context) -> Result<String> {
     drop(scratch);
     let count = verification.differences.len();
     let ok = count == 0;
+    record(cx, url, &migrator, &mut live, count);
     if ok {
         announce(cx, url, false);
     }

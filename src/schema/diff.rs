@@ -49,7 +49,8 @@ impl fmt::Display for Difference {
 }
 
 /// Everything that differs from `expected` in `found`, in a stable order
-/// (tables by name, then views, then triggers).
+/// (tables by name, then views, then triggers, then other objects by kind
+/// and name: ``sequence `s` ``, ``type `mood` ``, ``function `f(integer)` ``).
 pub fn diff(expected: &Schema, found: &Schema) -> Vec<Difference> {
     let mut out = Vec::new();
     if expected == found {
@@ -76,6 +77,12 @@ pub fn diff(expected: &Schema, found: &Schema) -> Vec<Difference> {
         let e = e.map(|t| t.definition.clone());
         let f = f.map(|t| t.definition.clone());
         compare(format!("trigger `{name}` on table `{table}`"), "definition", e, f, &mut out);
+    }
+    let objects = pair(&expected.objects, &found.objects, |o| (o.kind.clone(), o.name.clone()));
+    for ((kind, name), (e, f)) in objects {
+        let e = e.map(|o| o.definition.clone());
+        let f = f.map(|o| o.definition.clone());
+        compare(format!("{kind} `{name}`"), "definition", e, f, &mut out);
     }
     out
 }
@@ -154,7 +161,7 @@ fn column(object: &str, e: &Column, f: &Column, out: &mut Vec<Difference>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Index, View};
+    use super::super::{Check, Index, Object, View};
     use super::*;
 
     fn schema() -> Schema {
@@ -171,6 +178,7 @@ mod tests {
             }],
             views: vec![View { name: "w".into(), definition: "SELECT 1".into() }],
             triggers: Vec::new(),
+            objects: vec![Object { kind: "sequence".into(), name: "s".into(), definition: "bigint".into() }],
         }
     }
 
@@ -188,6 +196,9 @@ mod tests {
             default: None,
         });
         after.views[0].definition = "SELECT 2".into();
+        after.tables[0].checks.push(Check { name: "check(v)".into(), expression: "v <> ''".into() });
+        after.objects[0].definition = "integer".into();
+        after.objects.push(Object { kind: "type".into(), name: "mood".into(), definition: "enum (a)".into() });
         after.tables.push(Table { name: "u".into(), ..Table::default() });
         let found: Vec<String> = diff(&before, &after).iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -196,8 +207,11 @@ mod tests {
                 "column `v` of table `t`: type `integer` found, `text` expected",
                 "column `x` of table `t`: extra",
                 "index `ix` on table `t`: missing",
+                "check constraint `check(v)` on table `t`: extra",
                 "table `u`: extra",
                 "view `w`: definition `SELECT 2` found, `SELECT 1` expected",
+                "sequence `s`: definition `integer` found, `bigint` expected",
+                "type `mood`: extra",
             ]
         );
         let mut reordered = schema();

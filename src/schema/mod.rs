@@ -4,8 +4,10 @@
 //! A [`Schema`] describes what the revisions built, in one shape for every
 //! engine: tables (columns with their normalised type, nullability and
 //! default; the primary key; indexes with their columns, uniqueness and
-//! partial predicate; foreign keys; check and unique constraints where the
-//! catalog gives them), views (their normalised definition) and triggers.
+//! partial predicate; foreign keys; check and unique constraints), views
+//! (their normalised definition), triggers, and the engine's other
+//! schema objects ([`Object`]): PostgreSQL enum types, sequences, functions
+//! and procedures; MySQL/MariaDB stored routines and events.
 //! migraph's own version tables (`<table>` and `<table>_pending`) and the
 //! engine's internals (`sqlite_sequence`, `sqlite_stat*`) are left out.
 //! Everything is sorted by name, so two snapshots of the same schema are
@@ -30,9 +32,14 @@
 //! use migraph::schema::{self, Scope};
 //!
 //! let mut conn = diesel::SqliteConnection::establish(":memory:")?;
-//! conn.batch("CREATE TABLE t (id INTEGER PRIMARY KEY, email varchar(20) NOT NULL); CREATE INDEX ix_t ON t (email)")?;
+//! conn.batch(
+//!     "CREATE TABLE t (id INTEGER PRIMARY KEY, email varchar(20) NOT NULL CHECK (email LIKE '%@%')); \
+//!      CREATE INDEX ix_t ON t (email)",
+//! )?;
 //! let before = schema::read(&mut conn, &Scope::default())?;
 //! assert_eq!(before.to_string().lines().next(), Some("table t"));
+//! // SQLite's checks come from the CREATE TABLE text; unnamed ones get a name.
+//! assert!(before.to_string().contains("\n  check check(email) email LIKE '%@%'\n"));
 //! conn.batch("DROP INDEX ix_t")?;
 //! let after = schema::read(&mut conn, &Scope::default())?;
 //! let diff = schema::diff(&before, &after);
@@ -91,6 +98,11 @@ pub struct Schema {
     pub tables: Vec<Table>,
     pub views: Vec<View>,
     pub triggers: Vec<Trigger>,
+    /// Other objects (sorted by kind, then name); absent from the JSON
+    /// when there are none, so a schema of tables, views and triggers
+    /// serialises as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<Object>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,8 +118,9 @@ pub struct Table {
     /// Unique constraints (PostgreSQL; SQLite `UNIQUE` in the table's
     /// definition). MySQL lists them as unique indexes.
     pub uniques: Vec<Unique>,
-    /// Check constraints (PostgreSQL, MariaDB/MySQL; SQLite has no catalog
-    /// of them).
+    /// Check constraints. PostgreSQL and MariaDB/MySQL from their catalogs;
+    /// SQLite has no catalog of them, so they are parsed from the table's
+    /// `CREATE TABLE` text (see [`Check`] for their names there).
     pub checks: Vec<Check>,
 }
 
@@ -148,6 +161,17 @@ pub struct Unique {
     pub columns: Vec<String>,
 }
 
+/// A check constraint.
+///
+/// On SQLite, read from the `CREATE TABLE` text: a constraint named with
+/// `CONSTRAINT name` keeps its name; an unnamed column constraint is named
+/// `check(<column>)` (`check(<column>)#2`, ... for more on one column); an
+/// unnamed table constraint `check#1`, `check#2`, ... in the text's order.
+/// The expression is sqlparser's rendering of the parsed expression. When
+/// the text mentions `CHECK` but cannot be parsed, the table gets one entry
+/// named `(unparsed)` whose expression is the whole collapsed `CREATE
+/// TABLE` text: its checks are not itemised, but any change to the text is
+/// still a difference.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     pub name: String,
@@ -169,10 +193,29 @@ pub struct Trigger {
     pub definition: String,
 }
 
+/// A schema object other than a table, view or trigger, as one definition.
+///
+/// | engine | `kind` | `name` | `definition` |
+/// |---|---|---|---|
+/// | PostgreSQL | `type` | the enum type | `enum (label, ...)` in label order |
+/// | PostgreSQL | `sequence` | the sequence | type, increment, min, max, start, cache, cycle, owning column (never its current value) |
+/// | PostgreSQL | `function`, `procedure`, `aggregate` | `name(argument types)` | `pg_get_functiondef`, collapsed (aggregates: their transition function and state) |
+/// | MySQL/MariaDB | `function`, `procedure` | the routine | parameters, result, characteristics and body |
+/// | MySQL/MariaDB | `event` | the event | schedule (without its start and end times), status, completion and body |
+///
+/// Objects that belong to an extension (PostgreSQL) are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Object {
+    pub kind: String,
+    pub name: String,
+    /// The definition, whitespace collapsed.
+    pub definition: String,
+}
+
 impl Schema {
-    /// No table, view or trigger.
+    /// No table, view, trigger or other object.
     pub fn is_empty(&self) -> bool {
-        self.tables.is_empty() && self.views.is_empty() && self.triggers.is_empty()
+        self.tables.is_empty() && self.views.is_empty() && self.triggers.is_empty() && self.objects.is_empty()
     }
 
     /// Sorts everything by name (columns keep their table order).
@@ -186,6 +229,7 @@ impl Schema {
         }
         self.views.sort_by(|a, b| a.name.cmp(&b.name));
         self.triggers.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+        self.objects.sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
     }
 }
 
@@ -267,6 +311,9 @@ impl fmt::Display for Schema {
         }
         for trigger in &self.triggers {
             writeln!(f, "trigger {} on {}: {}", trigger.name, trigger.table, trigger.definition)?;
+        }
+        for object in &self.objects {
+            writeln!(f, "{} {}: {}", object.kind, object.name, object.definition)?;
         }
         Ok(())
     }

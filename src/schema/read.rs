@@ -8,7 +8,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::{collapse, Column, ForeignKey, Index, Schema, Scope, Table, Trigger, Unique, View};
+use sqlparser::ast::{ColumnOption, Statement, TableConstraint};
+use sqlparser::dialect::SQLiteDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+use super::{collapse, Check, Column, ForeignKey, Index, Schema, Scope, Table, Trigger, Unique, View};
 use crate::backend::{Arg, Backend, DbError, Dialect};
 
 pub(super) type Row = Map<String, Value>;
@@ -88,7 +94,9 @@ impl Reader {
                 of_type("index").filter_map(|o| Some((o.name.clone(), o.sql.clone()?))).collect();
             let mut read = sqlite_tables(backend, scope, &unseen, &index_sql)?;
             for key in &keys {
-                if let Some(table) = read.remove(&key.0) {
+                if let Some(mut table) = read.remove(&key.0) {
+                    // Parsed from the CREATE text, which is part of the key.
+                    table.checks = sqlite_checks(&key.1);
                     self.tables.insert(key.clone(), table);
                 }
             }
@@ -100,7 +108,7 @@ impl Reader {
             .filter(|o| !scope.is_version_table(&o.tbl))
             .map(|o| Trigger { name: o.name.clone(), table: o.tbl.clone(), definition: definition(o) })
             .collect();
-        Ok(Schema { tables, views, triggers })
+        Ok(Schema { tables, views, triggers, objects: Vec::new() })
     }
 }
 
@@ -184,7 +192,7 @@ impl Tables {
     pub(super) fn into_schema(self, views: Vec<View>, triggers: Vec<Trigger>) -> Schema {
         let scope = self.scope;
         let triggers = triggers.into_iter().filter(|t| !scope.is_version_table(&t.table)).collect();
-        Schema { tables: self.tables.into_values().collect(), views, triggers }
+        Schema { tables: self.tables.into_values().collect(), views, triggers, objects: Vec::new() }
     }
 }
 
@@ -299,6 +307,63 @@ fn sqlite_tables(
     Ok(tables.tables)
 }
 
+/// The check constraints of a SQLite `CREATE TABLE` text, named as
+/// [`Check`] describes: column constraints in column order, then table
+/// constraints in the text's order. A text sqlparser cannot parse gives no
+/// checks if it has no `CHECK` keyword, else one `(unparsed)` entry holding
+/// the whole collapsed text (so that any change to it is still seen).
+fn sqlite_checks(create: &str) -> Vec<Check> {
+    let parsed = Parser::new(&SQLiteDialect {}).try_with_sql(create).and_then(|mut p| p.parse_statements());
+    let create_table = match parsed.as_deref() {
+        Ok([Statement::CreateTable(table)]) => table,
+        Ok(_) => return Vec::new(),
+        Err(_) => {
+            let tokens = Tokenizer::new(&SQLiteDialect {}, create).tokenize();
+            let mentions_check = match tokens {
+                Ok(tokens) => tokens.iter().any(|t| matches!(t, Token::Word(w) if w.keyword == Keyword::CHECK)),
+                Err(_) => create.to_ascii_lowercase().contains("check"),
+            };
+            return match mentions_check {
+                true => vec![Check { name: "(unparsed)".into(), expression: collapse(create) }],
+                false => Vec::new(),
+            };
+        }
+    };
+    let mut checks = Vec::new();
+    for column in &create_table.columns {
+        let mut unnamed = 0;
+        for option in &column.options {
+            let ColumnOption::Check(check) = &option.option else { continue };
+            let name = match option.name.as_ref().or(check.name.as_ref()) {
+                Some(name) => name.value.clone(),
+                None => {
+                    unnamed += 1;
+                    let base = format!("check({})", column.name.value);
+                    if unnamed == 1 {
+                        base
+                    } else {
+                        format!("{base}#{unnamed}")
+                    }
+                }
+            };
+            checks.push(Check { name, expression: check.expr.to_string() });
+        }
+    }
+    let mut unnamed = 0;
+    for constraint in &create_table.constraints {
+        let TableConstraint::Check(check) = constraint else { continue };
+        let name = match &check.name {
+            Some(name) => name.value.clone(),
+            None => {
+                unnamed += 1;
+                format!("check#{unnamed}")
+            }
+        };
+        checks.push(Check { name, expression: check.expr.to_string() });
+    }
+    checks
+}
+
 /// The predicate of a partial index's `CREATE INDEX ... WHERE <predicate>`:
 /// what follows the last `WHERE` outside quotes and parentheses.
 fn where_clause(sql: &str) -> Option<String> {
@@ -328,7 +393,36 @@ fn where_clause(sql: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::where_clause;
+    use super::{sqlite_checks, where_clause};
+
+    fn checks(create: &str) -> Vec<(String, String)> {
+        sqlite_checks(create).into_iter().map(|c| (c.name, c.expression)).collect()
+    }
+
+    #[test]
+    fn sqlite_checks_are_named_and_normalised() {
+        let found = checks(
+            "CREATE TABLE t (a INTEGER CHECK (a > 0) CHECK(a<10), b TEXT CONSTRAINT b_short CHECK (length(b)  <= 5), \
+             c INT, CHECK (c <> a), CONSTRAINT c_pos CHECK (c >= 0), CHECK (c IS NOT NULL))",
+        );
+        let expected = [
+            ("check(a)", "a > 0"),
+            ("check(a)#2", "a < 10"),
+            ("b_short", "length(b) <= 5"),
+            ("check#1", "c <> a"),
+            ("c_pos", "c >= 0"),
+            ("check#2", "c IS NOT NULL"),
+        ];
+        assert_eq!(found, expected.map(|(n, e)| (n.to_string(), e.to_string())));
+        assert!(checks("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)").is_empty());
+    }
+
+    #[test]
+    fn unparsable_sqlite_tables_keep_their_text_when_they_have_checks() {
+        let odd = "CREATE TABLE t (a INTEGER CHECK (a > 0)) WITH GARBAGE ((";
+        assert_eq!(checks(odd), [("(unparsed)".to_string(), odd.to_string())]);
+        assert!(checks("CREATE TABLE t (a INTEGER) WITH GARBAGE ((").is_empty());
+    }
 
     #[test]
     fn partial_index_predicates_are_found() {

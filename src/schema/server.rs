@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::read::{flag, int, optional, rows, strings, text, Row, Tables};
-use super::{collapse, Check, Column, ForeignKey, Index, Schema, Scope, Trigger, Unique, View};
+use super::{collapse, Check, Column, ForeignKey, Index, Object, Schema, Scope, Trigger, Unique, View};
 use crate::backend::sql::DEFAULT_SCHEMA;
 use crate::backend::{Arg, Backend, DbError};
 
@@ -150,7 +150,117 @@ pub(super) fn postgres(backend: &mut dyn Backend, scope: &Scope) -> Result<Schem
     .iter()
     .map(|t| Trigger { name: text(t, "name"), table: text(t, "t"), definition: collapse(&text(t, "def")) })
     .collect();
-    Ok(tables.into_schema(views, triggers))
+    let mut read = tables.into_schema(views, triggers);
+    read.objects = postgres_objects(backend, scope, &schema)?;
+    Ok(read)
+}
+
+/// `NOT EXISTS` an extension owning the object `oid` of catalog `catalog`.
+fn not_from_extension(catalog: &str, oid: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = {oid} AND e.deptype = 'e')"
+    )
+}
+
+/// PostgreSQL's enum types, domains, sequences, functions, procedures and
+/// aggregates in the schema, except those of extensions.
+fn postgres_objects(backend: &mut dyn Backend, scope: &Scope, schema: &[Arg]) -> Result<Vec<Object>, DbError> {
+    let mut objects = Vec::new();
+    let types = rows(
+        backend,
+        &format!(
+            "SELECT json_agg(json_build_object('name', t.typname, 'kind', t.typtype, \
+             'labels', (SELECT json_agg(quote_literal(l.enumlabel) ORDER BY l.enumsortorder) FROM pg_enum l WHERE l.enumtypid = t.oid), \
+             'base', format_type(t.typbasetype, t.typtypmod), 'notnull', t.typnotnull, 'dflt', t.typdefault, \
+             'checks', (SELECT json_agg(k.conname || ' ' || pg_get_constraintdef(k.oid, true) ORDER BY k.conname) \
+             FROM pg_constraint k WHERE k.contypid = t.oid)))::text AS v \
+             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE n.nspname = $1 AND t.typtype IN ('e', 'd') AND {}",
+            not_from_extension("pg_type", "t.oid")
+        ),
+        schema,
+    )?;
+    for t in &types {
+        let definition = if text(t, "kind") == "e" {
+            format!("enum ({})", strings(t, "labels").join(", "))
+        } else {
+            let mut definition = format!("domain {}", text(t, "base"));
+            if flag(t, "notnull") {
+                definition.push_str(" not null");
+            }
+            if let Some(default) = optional(t, "dflt") {
+                definition.push_str(&format!(" default {default}"));
+            }
+            for check in strings(t, "checks") {
+                definition.push_str(&format!(" constraint {check}"));
+            }
+            definition
+        };
+        objects.push(Object { kind: "type".into(), name: text(t, "name"), definition: collapse(&definition) });
+    }
+    // The owning column of a serial or identity column's sequence is kept
+    // (`owned by t.c`); its current value is not part of the schema.
+    let sequences = rows(
+        backend,
+        &format!(
+            "SELECT json_agg(json_build_object('name', c.relname, 'type', format_type(s.seqtypid, NULL), \
+             'inc', s.seqincrement::text, 'min', s.seqmin::text, 'max', s.seqmax::text, 'start', s.seqstart::text, \
+             'cache', s.seqcache::text, 'cycle', s.seqcycle, 'table', o.relname, 'column', o.attname))::text AS v \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid \
+             LEFT JOIN LATERAL (SELECT r.relname, a.attname FROM pg_depend d JOIN pg_class r ON r.oid = d.refobjid \
+             JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+             WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
+             AND d.deptype IN ('a', 'i') LIMIT 1) o ON true \
+             WHERE n.nspname = $1 AND c.relkind = 'S' AND {}",
+            not_from_extension("pg_class", "c.oid")
+        ),
+        schema,
+    )?;
+    for q in &sequences {
+        if optional(q, "table").is_some_and(|t| scope.is_version_table(&t)) {
+            continue;
+        }
+        let mut definition = format!(
+            "{} increment {} min {} max {} start {} cache {}{}",
+            text(q, "type"),
+            text(q, "inc"),
+            text(q, "min"),
+            text(q, "max"),
+            text(q, "start"),
+            text(q, "cache"),
+            if flag(q, "cycle") { " cycle" } else { " no cycle" }
+        );
+        if let Some(table) = optional(q, "table") {
+            definition.push_str(&format!(" owned by {table}.{}", text(q, "column")));
+        }
+        objects.push(Object { kind: "sequence".into(), name: text(q, "name"), definition });
+    }
+    // pg_get_functiondef refuses aggregates: they are described by their
+    // transition function, state type, final function and initial state.
+    let functions = rows(
+        backend,
+        &format!(
+            "SELECT json_agg(json_build_object('name', p.proname || '(' || oidvectortypes(p.proargtypes) || ')', \
+             'kind', p.prokind, 'def', CASE WHEN p.prokind = 'a' THEN \
+             (SELECT 'returns ' || pg_get_function_result(p.oid) || ', sfunc ' || a.aggtransfn::text \
+             || ', stype ' || format_type(a.aggtranstype, NULL) \
+             || CASE WHEN a.aggfinalfn::oid <> 0 THEN ', finalfunc ' || a.aggfinalfn::text ELSE '' END \
+             || COALESCE(', initcond ' || quote_literal(a.agginitval), '') FROM pg_aggregate a WHERE a.aggfnoid = p.oid) \
+             ELSE pg_get_functiondef(p.oid) END))::text AS v \
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND {}",
+            not_from_extension("pg_proc", "p.oid")
+        ),
+        schema,
+    )?;
+    for p in &functions {
+        let kind = match text(p, "kind").as_str() {
+            "p" => "procedure",
+            "a" => "aggregate",
+            _ => "function",
+        };
+        objects.push(Object { kind: kind.into(), name: text(p, "name"), definition: collapse(&text(p, "def")) });
+    }
+    Ok(objects)
 }
 
 pub(super) fn mysql(backend: &mut dyn Backend, scope: &Scope) -> Result<Schema, DbError> {
@@ -311,5 +421,116 @@ pub(super) fn mysql(backend: &mut dyn Backend, scope: &Scope) -> Result<Schema, 
         )),
     })
     .collect();
-    Ok(tables.into_schema(views, triggers))
+    let mut read = tables.into_schema(views, triggers);
+    read.objects = mysql_objects(backend, &database)?;
+    Ok(read)
+}
+
+/// `body` without the qualifier `database.` (backquoted or not, at the
+/// start of a name): a routine's or event's body is stored as written.
+fn unqualified(body: &str, database: &str) -> String {
+    let quoted = format!("`{}`.", database.replace('`', "``"));
+    let body = body.replace(&quoted, "");
+    let bare = format!("{database}.");
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body.as_str();
+    while let Some(at) = rest.find(&bare) {
+        let before = rest[..at].chars().next_back();
+        let starts_a_name =
+            before.is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '$' || c == '.' || c == '`'));
+        out.push_str(&rest[..at]);
+        if !starts_a_name {
+            out.push_str(&bare);
+        }
+        rest = &rest[at + bare.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// MySQL/MariaDB's stored routines and events in the connection's
+/// database. Definers and an event's start, end and next times are left
+/// out: they depend on who ran the revision and when.
+fn mysql_objects(backend: &mut dyn Backend, database: &str) -> Result<Vec<Object>, DbError> {
+    let agg =
+        |object: &str, rest: &str| format!("SELECT CAST(JSON_ARRAYAGG(JSON_OBJECT({object})) AS CHAR) AS v {rest}");
+    let parameters = rows(
+        backend,
+        &agg(
+            "'r', SPECIFIC_NAME, 'type', ROUTINE_TYPE, 'pos', ORDINAL_POSITION, 'mode', PARAMETER_MODE, \
+             'name', PARAMETER_NAME, 'dtd', DTD_IDENTIFIER",
+            "FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = DATABASE() AND ORDINAL_POSITION > 0",
+        ),
+        &[],
+    )?;
+    let mut by_routine: BTreeMap<(String, String), Vec<(i64, String)>> = BTreeMap::new();
+    for p in &parameters {
+        let mode = optional(p, "mode").map(|m| format!("{} ", m.to_lowercase())).unwrap_or_default();
+        let parameter = format!("{mode}{} {}", text(p, "name"), text(p, "dtd").to_lowercase());
+        by_routine.entry((text(p, "type"), text(p, "r"))).or_default().push((int(p, "pos"), parameter));
+    }
+    let routines = rows(
+        backend,
+        &agg(
+            "'name', ROUTINE_NAME, 'type', ROUTINE_TYPE, 'returns', DTD_IDENTIFIER, 'body', ROUTINE_DEFINITION, \
+             'deterministic', IS_DETERMINISTIC, 'access', SQL_DATA_ACCESS, 'security', SECURITY_TYPE",
+            "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
+        ),
+        &[],
+    )?;
+    let mut objects = Vec::new();
+    for r in &routines {
+        let (name, kind) = (text(r, "name"), text(r, "type"));
+        let mut parameters = by_routine.remove(&(kind.clone(), name.clone())).unwrap_or_default();
+        parameters.sort();
+        let parameters: Vec<String> = parameters.into_iter().map(|(_, p)| p).collect();
+        let mut traits = vec![format!("({})", parameters.join(", "))];
+        if let Some(returns) = optional(r, "returns").filter(|r| !r.is_empty()) {
+            traits.push(format!("returns {}", returns.to_lowercase()));
+        }
+        if flag(r, "deterministic") {
+            traits.push("deterministic".into());
+        }
+        traits.push(text(r, "access").to_lowercase());
+        traits.push(format!("sql security {}", text(r, "security").to_lowercase()));
+        let definition = format!("{}: {}", traits.join(", "), unqualified(&text(r, "body"), database));
+        objects.push(Object { kind: kind.to_lowercase(), name, definition: collapse(&definition) });
+    }
+    let events = rows(
+        backend,
+        &agg(
+            "'name', EVENT_NAME, 'type', EVENT_TYPE, 'value', INTERVAL_VALUE, 'field', INTERVAL_FIELD, \
+             'completion', ON_COMPLETION, 'status', STATUS, 'body', EVENT_DEFINITION",
+            "FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
+        ),
+        &[],
+    )?;
+    for e in &events {
+        let schedule = match optional(e, "value") {
+            Some(value) => format!("every {value} {}", text(e, "field").to_lowercase()),
+            None => text(e, "type").to_lowercase(),
+        };
+        let definition = format!(
+            "{schedule}, {}, on completion {}: {}",
+            text(e, "status").to_lowercase(),
+            text(e, "completion").to_lowercase(),
+            unqualified(&text(e, "body"), database)
+        );
+        objects.push(Object { kind: "event".into(), name: text(e, "name"), definition: collapse(&definition) });
+    }
+    Ok(objects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unqualified;
+
+    #[test]
+    fn routine_bodies_lose_their_database_qualifier() {
+        assert_eq!(
+            unqualified("SELECT * FROM app.t JOIN `app`.u JOIN myapp.v", "app"),
+            "SELECT * FROM t JOIN u JOIN myapp.v"
+        );
+        assert_eq!(unqualified("RETURN x.app.y + app.z", "app"), "RETURN x.app.y + z");
+    }
 }

@@ -19,14 +19,20 @@ use migraph::backend::{AnyConnection, Backend};
 /// The migraph binary, run in `dir` with `url` as its database.
 pub fn migraph(dir: &Path, url: &str) -> Command {
     let mut cmd = Command::cargo_bin("migraph").expect("binary");
-    cmd.current_dir(dir).env("DATABASE_URL", url).env("NO_COLOR", "1");
+    cmd.current_dir(dir).env("DATABASE_URL", url).env("NO_COLOR", "1").env("MIGRAPH_CACHE_DIR", cache_dir());
     cmd
+}
+
+/// Where the tests' runs keep `verify` records (never the user's own
+/// `~/.cache`); records are per database, and every test's database is new.
+pub fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join("migraph-tests-cache")
 }
 
 /// A std command for the binary (for spawning concurrent processes).
 pub fn migraph_process(dir: &Path, url: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_migraph"));
-    cmd.current_dir(dir).env("DATABASE_URL", url).env("NO_COLOR", "1");
+    cmd.current_dir(dir).env("DATABASE_URL", url).env("NO_COLOR", "1").env("MIGRAPH_CACHE_DIR", cache_dir());
     cmd
 }
 
