@@ -6,8 +6,11 @@
 //! kept as written, and a StatementBegin block that migraph's splitter would
 //! cut into several statements in every dialect is reported. `.go`
 //! migrations cannot be imported. The table `goose_db_version (id,
-//! version_id BIGINT, is_applied BOOLEAN, tstamp TIMESTAMP)` is a log: the
-//! latest row of each version decides, version 0 is goose's own first row.
+//! version_id BIGINT, is_applied BOOLEAN, tstamp TIMESTAMP)` is a log: an up
+//! adds a row, a down deletes the version's rows (older goose added a row
+//! with `is_applied` false instead), so the latest row of each version
+//! decides; version 0 is goose's own first row (database/dialects.go,
+//! internal/dialects).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,8 @@
 //! checksum VARCHAR(255))` lists every applied version with its checksum:
 //! SipHash-1-3 (keys 0) of `name`, `version` (i32) and `sql` hashed with
 //! `Hash` (refinery-core `migration.rs`, `Migration::unapplied`), stored as
-//! decimal text.
+//! decimal text. With refinery's `int8-versions` feature the column is
+//! `int8` and the version is hashed as an `i64`: `adopt` accepts either.
 
 use std::path::{Path, PathBuf};
 
@@ -42,13 +43,32 @@ fn files(dir: &Path, under: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportE
 /// it for `name`, `version` and `sql`: a `str` is its bytes then `0xff`, an
 /// `i32` its 4 bytes in native (little-endian) order.
 pub fn checksum(name: &str, version: i32, sql: &str) -> u64 {
-    let mut bytes = Vec::with_capacity(name.len() + sql.len() + 6);
+    hash_parts(name, &version.to_ne_bytes(), sql)
+}
+
+/// The checksum of refinery built with its `int8-versions` feature: the
+/// version is an `i64` (8 bytes) and the table's `version` column `int8`.
+pub fn checksum_int8(name: &str, version: i64, sql: &str) -> u64 {
+    hash_parts(name, &version.to_ne_bytes(), sql)
+}
+
+fn hash_parts(name: &str, version: &[u8], sql: &str) -> u64 {
+    let mut bytes = Vec::with_capacity(name.len() + sql.len() + 10);
     bytes.extend_from_slice(name.as_bytes());
     bytes.push(0xff);
-    bytes.extend_from_slice(&version.to_ne_bytes());
+    bytes.extend_from_slice(version);
     bytes.extend_from_slice(sql.as_bytes());
     bytes.push(0xff);
     sip13(&bytes)
+}
+
+/// Whether `stored` is the `int8-versions` checksum of `r` (the import
+/// computes the default `i32` one where the version fits).
+pub(super) fn int8_checksum_matches(r: &super::ImportedRevision, stored: &ToolChecksum) -> bool {
+    match (stored, r.version.parse::<i64>()) {
+        (ToolChecksum::Sip13(n), Ok(version)) => *n == checksum_int8(&r.name, version, &r.up),
+        _ => false,
+    }
 }
 
 /// SipHash-1-3 with keys (0, 0).
@@ -122,10 +142,11 @@ pub(super) fn read(dir: &Path, out: &mut Import) -> Result<(), ImportError> {
             });
         }
         let up = read_text(&dir.join(&path))?;
-        let Ok(small) = i32::try_from(version) else {
-            return Err(ImportError::file(&dir.join(&path), "the version does not fit refinery's i32"));
-        };
-        let sum = Some(ToolChecksum::Sip13(checksum(title, small, &up)));
+        // A version beyond i32 needs refinery's `int8-versions`, which hashes it as an i64.
+        let sum = Some(ToolChecksum::Sip13(match i32::try_from(version) {
+            Ok(small) => checksum(title, small, &up),
+            Err(_) => checksum_int8(title, version, &up),
+        }));
         let transaction = !up.lines().any(no_transaction);
         let r = revision(Tool::Refinery, &version.to_string(), title, path.clone(), up, None, transaction, sum)?;
         if out.revisions.iter().any(|o| o.version == r.version) {
@@ -174,6 +195,17 @@ mod tests {
             std.write(&bytes[..n]);
             assert_eq!(super::sip13(&bytes[..n]), std.finish(), "{n} bytes");
         }
+    }
+
+    #[test]
+    fn int8_versions_hash_the_version_as_i64() {
+        #[allow(deprecated)]
+        let mut std = std::collections::hash_map::DefaultHasher::new();
+        "initial".hash(&mut std);
+        1i64.hash(&mut std);
+        "SELECT 1;\n".hash(&mut std);
+        assert_eq!(super::checksum_int8("initial", 1, "SELECT 1;\n"), std.finish());
+        assert_ne!(super::checksum_int8("initial", 1, "SELECT 1;\n"), super::checksum("initial", 1, "SELECT 1;\n"));
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! installed_on TIMESTAMP, success BOOLEAN, checksum BYTEA/BLOB,
 //! execution_time BIGINT)` stores the SHA-384 of the up file's content
 //! (sqlx-core `migrate/source.rs`, `migrate/migration.rs`,
-//! `migrate/migration_type.rs`).
+//! `migrate/migration_type.rs`). On MySQL, where DDL commits implicitly,
+//! sqlx inserts the row with `success = FALSE` before running the SQL and
+//! sets it TRUE after: a FALSE row is a migration that failed half way
+//! (sqlx-mysql `migrate.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
