@@ -126,7 +126,7 @@ impl Settings {
             },
             (None, None, Some(url), Some(path)) => {
                 let source = Some(format!("{}: database_url", path.display()));
-                match expand(url, path, |name| std::env::var(name).ok()) {
+                match expand(url, &format!("{}: database_url", path.display()), |name| std::env::var(name).ok()) {
                     Ok((url, empty)) => {
                         empty_vars = empty;
                         (Some(relative_to(&base, &url)), source)
@@ -206,12 +206,12 @@ fn invalid_url(error: migraph::backend::DbError, source: &str, empty_vars: &[Str
 
 /// `database_url` in `migraph.toml` with `${VAR}` replaced by the variable's
 /// value (from the environment, which includes `.env`), and the names of
-/// the variables that were empty. `$$` is a literal `$`; a `$` not
+/// the variables that were empty; errors start with `place` (the file and
+/// key, or a line of an `--each-database` list). `$$` is a literal `$`; a `$` not
 /// followed by `{` or `$` stays as it is. An unset variable is an error
 /// naming it and the file. Only the file is expanded: a flag or
 /// `DATABASE_URL` is used exactly as given.
-fn expand(url: &str, file: &Path, var: impl Fn(&str) -> Option<String>) -> Result<(String, Vec<String>)> {
-    let place = || format!("{}: database_url", file.display());
+pub(super) fn expand(url: &str, place: &str, var: impl Fn(&str) -> Option<String>) -> Result<(String, Vec<String>)> {
     let mut out = String::with_capacity(url.len());
     let mut empty = Vec::new();
     let mut rest = url;
@@ -223,20 +223,20 @@ fn expand(url: &str, file: &Path, var: impl Fn(&str) -> Option<String>) -> Resul
             rest = tail;
         } else if let Some(tail) = after.strip_prefix('{') {
             let Some(end) = tail.find('}') else {
-                return Err(CliError::new(format!("{}: `${{` without a closing `}}`", place()))
+                return Err(CliError::new(format!("{}: `${{` without a closing `}}`", place))
                     .hint("write `${NAME}` to use an environment variable, `$$` for a literal `$`"));
             };
             let name = &tail[..end];
             let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
-                return Err(CliError::new(format!("{}: `${{{name}}}` is not a variable name", place())).hint(
+                return Err(CliError::new(format!("{}: `${{{name}}}` is not a variable name", place)).hint(
                     "a name is ASCII letters, digits and `_`, not starting with a digit; `$$` is a literal `$`",
                 ));
             }
             let Some(value) = var(name) else {
-                return Err(CliError::new(format!("{}: environment variable `{name}` is not set", place()))
-                    .hint(format!("set {name} in the environment or in a .env file, or pass --database-url URL")));
+                return Err(CliError::new(format!("{}: environment variable `{name}` is not set", place))
+                    .hint(format!("set {name} in the environment or in a .env file")));
             };
             if value.is_empty() {
                 empty.push(name.to_string());
@@ -352,7 +352,7 @@ mod tests {
 
     #[test]
     fn variables_expand_in_the_file_url() {
-        let file = Path::new("/p/migraph.toml");
+        let file = "/p/migraph.toml: database_url";
         let var = |name: &str| match name {
             "USER" => Some("ann".to_string()),
             "PASS" => Some("s$cret".to_string()),

@@ -10,6 +10,7 @@ mod config;
 mod copy;
 mod database;
 mod db;
+mod each;
 mod hints;
 mod history;
 mod import;
@@ -86,6 +87,13 @@ pub struct Global {
     /// When to color decorations (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]
     pub color: ColorWhen,
+    /// Run upgrade, downgrade, migrate, status or check on every database URL in FILE (one a line)
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "database_url")]
+    pub each_database: Option<PathBuf>,
+    /// With --each-database: databases worked on at once [default: the number of cores]
+    #[arg(long, global = true, value_name = "N", requires = "each_database",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 impl Global {
@@ -166,7 +174,8 @@ pub enum Command {
         migraph upgrade billing@head --dry-run\n  \
         migraph upgrade +2\n  \
         migraph upgrade heads --backup\n  \
-        migraph upgrade heads --sql > upgrade.sql")]
+        migraph upgrade heads --sql > upgrade.sql\n  \
+        migraph upgrade heads --each-database databases.txt --jobs 8")]
     Upgrade(run::UpgradeArgs),
     /// Unapply the target(s)' own line of work above them and what needs it
     #[command(after_help = "Examples:\n  \
@@ -436,6 +445,9 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> Result<String> {
+    if cli.global.each_database.is_some() {
+        return each::each(&cli);
+    }
     match &cli.command {
         Command::Init(args) => return new::init(&cli.global, args),
         Command::Completions(args) => return Ok(completions(args)),
