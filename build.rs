@@ -33,4 +33,17 @@ fn main() {
     if std::env::var("MIGRAPH_TEST_ALEMBIC").is_ok_and(|python| !python.is_empty()) {
         println!("cargo::rustc-cfg=migraph_alembic");
     }
+    // dbmate installs in seconds (`npm install dbmate`): the tests that run
+    // the real tool need its binary (CI installs it).
+    println!("cargo::rustc-check-cfg=cfg(migraph_dbmate)");
+    println!("cargo::rerun-if-env-changed=MIGRAPH_TEST_DBMATE");
+    if std::env::var("MIGRAPH_TEST_DBMATE").is_ok_and(|dbmate| !dbmate.is_empty()) {
+        println!("cargo::rustc-cfg=migraph_dbmate");
+    }
+    // The JupyterHub acceptance test needs a Python with jupyterhub (CI makes a venv).
+    println!("cargo::rustc-check-cfg=cfg(migraph_jupyterhub)");
+    println!("cargo::rerun-if-env-changed=MIGRAPH_TEST_JUPYTERHUB");
+    if std::env::var("MIGRAPH_TEST_JUPYTERHUB").is_ok_and(|python| !python.is_empty()) {
+        println!("cargo::rustc-cfg=migraph_jupyterhub");
+    }
 }

@@ -238,3 +238,79 @@ fn mysql_capture_gives_alembics_schema() {
     #[cfg(all(migraph_alembic, feature = "mysql", migraph_mysql_server))]
     on_server(common::Server::Mysql, "MIGRAPH_TEST_MYSQL_URL");
 }
+
+#[test]
+fn a_missing_baseline_file_is_an_error() {
+    let dir = project();
+    let url = common::sqlite_url(dir.path());
+    let app = alembic_project();
+    let r = fails(dir.path(), &url, &["import", "alembic", app.to_str().unwrap(), "--baseline", "/no/such/schema.py"]);
+    assert!(r.first_line().contains("--baseline /no/such/schema.py: no such file"), "{r}");
+    assert!(!dir.path().join("revisions").exists(), "nothing written");
+}
+
+#[cfg_attr(not(migraph_alembic), ignore = "set MIGRAPH_TEST_ALEMBIC to a Python with alembic and sqlalchemy")]
+#[test]
+fn a_baseline_opens_the_root_revision_and_is_dropped_by_its_down() {
+    #[cfg(migraph_alembic)]
+    {
+        use capture::*;
+        let dir = project();
+        let mine = common::sqlite_url(dir.path());
+        let app = alembic_project();
+        let baseline = dir.path().join("old_models.py");
+        fs::write(
+            &baseline,
+            "import sqlalchemy as sa\n\
+             meta = sa.MetaData()\n\
+             settings = sa.Table('settings', meta, sa.Column('k', sa.String(20), primary_key=True), sa.Column('v', sa.Text))\n\
+             def make_schema(connection):\n    meta.create_all(connection)\n    \
+             connection.execute(settings.insert().values(k='theme', v='dark'))\n",
+        )
+        .unwrap();
+        let spec = format!("{}:make_schema", baseline.display());
+        let r = ok(
+            dir.path(),
+            &mine,
+            &["import", "alembic", app.to_str().unwrap(), "--python", python(), "--baseline", &spec],
+        );
+        assert!(r.stderr.contains("SQL captured on sqlite; 0 note(s)"), "{r}");
+        let root = read_revision(dir.path(), "1a2b3c4d5e6f");
+        let opening = format!(
+            "-- migrate:up sqlite\n-- baseline: the schema alembic revision 1a2b3c4d5e6f assumes, from make_schema() in {} (--baseline)\nCREATE TABLE settings (",
+            baseline.display()
+        );
+        assert!(root.contains(&opening), "{root}");
+        assert!(root.contains("INSERT INTO settings (k, v) VALUES ('theme', 'dark');\n-- alembic revision 1a2b3c4d5e6f\nCREATE TABLE users ("), "{root}");
+        assert!(root.contains("DROP TABLE users;\n-- baseline: undoing make_schema()"), "{root}");
+        assert!(root.trim_end().ends_with("DROP TABLE settings;"), "{root}");
+        // The other root and the rest are as without a baseline.
+        assert!(!read_revision(dir.path(), "d1e2f3a4b5c6").contains("baseline"));
+
+        ok(dir.path(), &mine, &["upgrade"]);
+        let theirs = format!("sqlite://{}", dir.path().join("alembic.db").display());
+        let script = "import sys, importlib.util\nspec = importlib.util.spec_from_file_location('b', sys.argv[1])\n\
+             m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\nimport sqlalchemy as sa\n\
+             e = sa.create_engine(sys.argv[2])\nwith e.begin() as c:\n    m.make_schema(c)\n";
+        let out = std::process::Command::new(python())
+            .args(["-c", script, baseline.to_str().unwrap(), &sqlalchemy(&theirs)])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "baseline: {}", String::from_utf8_lossy(&out.stderr));
+        alembic_upgrade(&app, &theirs);
+        assert_eq!(schema(dir.path(), &mine), schema(dir.path(), &theirs));
+        ok(dir.path(), &mine, &["downgrade", "base"]);
+        let left = common::sqlite_tables(&dir.path().join("app.db"));
+        assert!(left.iter().all(|t| t.starts_with("migraph_")), "{left:?}");
+
+        // A file without the function: the driver says so; TODO sections.
+        let other = project();
+        let spec = format!("{}:nope", baseline.display());
+        let r = ok(
+            other.path(),
+            &common::sqlite_url(other.path()),
+            &["import", "alembic", app.to_str().unwrap(), "--python", python(), "--baseline", &spec],
+        );
+        assert!(r.stderr.contains("has no function nope(connection)"), "{r}");
+    }
+}

@@ -37,6 +37,9 @@ pub struct ImportArgs {
     /// alembic: read the graph only, capture no SQL (every up section is a TODO)
     #[arg(long)]
     pub no_capture: bool,
+    /// alembic: a Python file whose FUNCTION(connection) [default: baseline] creates the schema the root revision assumes; its SQL opens the root's up section
+    #[arg(long, value_name = "FILE[:FUNCTION]")]
+    pub baseline: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,8 @@ fn error(e: AlembicError) -> CliError {
         e @ (AlembicError::Exists(_) | AlembicError::IdTaken { .. }) => {
             CliError::new(e).hint("the history was imported already? `migraph history` lists it")
         }
+        e @ AlembicError::Baseline(_) => CliError::new(e)
+            .hint("pass a Python file whose baseline(connection) creates the schema the root revision assumes"),
         e @ AlembicError::UnknownVersion(_) => {
             CliError::new(e).hint("run `migraph import alembic DIR` first, with every version script")
         }
@@ -41,8 +43,13 @@ struct FileJson<'a> {
 
 pub fn import(cx: &Context, args: &ImportArgs) -> Result<String> {
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
-    let options =
-        AlembicOptions { python: args.python.clone(), servers: args.servers.clone(), no_capture: args.no_capture };
+    let baseline = args.baseline.as_deref().map(alembic::Baseline::parse).transpose().map_err(error)?;
+    let options = AlembicOptions {
+        python: args.python.clone(),
+        servers: args.servers.clone(),
+        no_capture: args.no_capture,
+        baseline,
+    };
     let import = alembic::import_alembic(&dir, &options).map_err(error)?;
     let paths = alembic::write(&import, &cx.settings.revisions, args.dry_run).map_err(error)?;
     if !cx.global.quiet {

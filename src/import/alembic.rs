@@ -50,6 +50,43 @@ pub struct AlembicOptions {
     pub servers: Vec<String>,
     /// Read the graph only: every section is a `-- TODO` (no Python run).
     pub no_capture: bool,
+    /// Creates the schema the root revision assumes (see [`Baseline`]).
+    pub baseline: Option<Baseline>,
+}
+
+/// `--baseline FILE[:FUNCTION]`: a Python file whose `FUNCTION(connection)`
+/// (default `baseline`) creates, on the empty scratch database, the schema
+/// the history's root revision assumes (histories that start from what the
+/// application's models created). The driver imports FILE before anything
+/// else and runs FUNCTION before the first revision; the statements it
+/// captured open that revision's up section, and the drop of what it
+/// created (or FILE's `FUNCTION_down(connection)`) closes its down section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    pub file: PathBuf,
+    pub function: String,
+}
+
+impl Baseline {
+    /// Reads `FILE[:FUNCTION]`; FILE must exist.
+    pub fn parse(spec: &str) -> Result<Baseline, AlembicError> {
+        let (file, function) = match spec.rsplit_once(':') {
+            Some((file, function))
+                if !Path::new(spec).is_file()
+                    && !function.is_empty()
+                    && function.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !function.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                (file, function)
+            }
+            _ => (spec, "baseline"),
+        };
+        let file = PathBuf::from(file);
+        if !file.is_file() {
+            return Err(AlembicError::Baseline(format!("{}: no such file", file.display())));
+        }
+        Ok(Baseline { file, function: function.to_string() })
+    }
 }
 
 /// Where an Alembic project keeps its scripts.
@@ -112,6 +149,8 @@ pub enum AlembicError {
     VersionTable(DbError),
     #[error("alembic_version lists `{0}`, which is not a revision here (was the history imported?)")]
     UnknownVersion(String),
+    #[error("--baseline {0}")]
+    Baseline(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AlembicError + '_ {
@@ -281,14 +320,19 @@ pub fn import_alembic(dir: &Path, options: &AlembicOptions) -> Result<AlembicImp
     let mut captures: Vec<(Dialect, BTreeMap<String, capture::Captured>)> = Vec::new();
     if options.no_capture {
         notes.push("SQL not captured (--no-capture): every revision has a TODO up section".into());
+        if options.baseline.is_some() {
+            notes.push("--baseline not run (--no-capture)".into());
+        }
     } else {
         let mut targets = vec![(Dialect::Sqlite, None)];
         for server in &options.servers {
             let dialect = crate::backend::dialect_of(server).map_err(|e| AlembicError::Graph(e.to_string()))?;
             targets.push((dialect, Some(server.as_str())));
         }
+        // With several roots, the baseline goes with the first in apply order.
+        let root = revisions.iter().find(|r| r.parents.is_empty()).map(|r| r.id.clone());
         for (dialect, server) in targets {
-            match capture::run(&layout, options, dialect, server) {
+            match capture::run(&layout, options, dialect, server, root.as_deref()) {
                 Ok(map) => captures.push((dialect, map)),
                 // Alembic could not run at all on this dialect: say why,
                 // and leave TODO sections there.
@@ -444,6 +488,20 @@ mod tests {
         assert_eq!(created("2024-03-02 11:00:00").as_deref(), Some("2024-03-02T11:00:00Z"));
         assert_eq!(created("2024-03-02 11:00:00.5+02:00").as_deref(), Some("2024-03-02T09:00:00Z"));
         assert_eq!(created("yesterday"), None);
+    }
+
+    #[test]
+    fn baseline_file_and_function() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("models.py");
+        std::fs::write(&file, "def baseline(c): pass\n").unwrap();
+        let shown = file.display().to_string();
+        assert_eq!(Baseline::parse(&shown).unwrap(), Baseline { file: file.clone(), function: "baseline".into() });
+        let named = Baseline::parse(&format!("{shown}:old_schema")).unwrap();
+        assert_eq!(named, Baseline { file: file.clone(), function: "old_schema".into() });
+        let missing = Baseline::parse(&format!("{shown}x:f")).unwrap_err().to_string();
+        assert_eq!(missing, format!("--baseline {shown}x: no such file"));
+        assert!(Baseline::parse(&format!("{shown}:not a name")).is_err());
     }
 
     #[test]

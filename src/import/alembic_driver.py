@@ -17,6 +17,16 @@ where Alembic can, else reported with the reason.
 The request names the script directory, the config file (optional, for
 logging), the dialect and either a SQLite file or a server URL (a
 temporary database is created there and always dropped).
+
+With a baseline (`--baseline FILE[:FUNCTION]`), FILE is imported first and
+FUNCTION (default `baseline`) is called with a SQLAlchemy connection on the
+empty scratch database before the first revision (the request's root,
+moved to the front of the order): it creates the schema
+the history's root revision assumes (what the application's models made
+before the history began). Its statements are captured as `baseline.up`;
+after the downgrade of the root, FILE's `FUNCTION_down(connection)` when it
+has one, else a drop of the tables the baseline created, is captured as
+`baseline.down`.
 """
 
 import contextlib
@@ -35,7 +45,7 @@ def main():
     request_path, result_path = sys.argv[1], sys.argv[2]
     with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
-    result = {"error": None, "revisions": {}, "base": None, "order": []}
+    result = {"error": None, "revisions": {}, "baseline": None, "order": []}
     try:
         run(request, result)
     except BaseException as e:  # the Rust side reports it
@@ -47,8 +57,16 @@ def main():
 
 def sqlalchemy_url(url):
     """postgres://… and mysql://… as SQLAlchemy names them."""
-    if url.startswith("postgres://"):
-        return "postgresql://" + url[len("postgres://"):]
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            # SQLAlchemy 2.1 defaults to psycopg (3): use the driver there is.
+            for module, scheme in (("psycopg2", "postgresql+psycopg2://"), ("psycopg", "postgresql+psycopg://")):
+                try:
+                    __import__(module)
+                    return scheme + url[len(prefix):]
+                except ImportError:
+                    pass
+            return "postgresql://" + url[len(prefix):]
     for prefix in ("mysql://", "mariadb://"):
         if url.startswith(prefix):
             try:
@@ -215,7 +233,7 @@ def run(request, result):
     for path in request.get("sys_path", []):
         if path not in sys.path:
             sys.path.insert(0, path)
-    from alembic import command
+    baseline = load_baseline(request.get("baseline"))
     from alembic.script import ScriptDirectory
     import sqlalchemy as sa
 
@@ -231,17 +249,106 @@ def run(request, result):
         script = ScriptDirectory.from_config(cfg)
         # walk_revisions goes from the heads down: reversed, an apply order.
         order = [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
+        root = (request.get("baseline") or {}).get("root")
+        if baseline is not None and root in order:
+            # The baseline's root first (a root needs nothing before it).
+            order.remove(root)
+            order.insert(0, root)
         result["order"] = order
         revisions = {rev: {"up": None, "down": None, "up_error": None, "down_error": None} for rev in order}
         result["revisions"] = revisions
+        created = []
+        if baseline is not None:
+            result["baseline"] = {"up": None, "down": None, "down_error": None}
+            with recorder.capture() as statements, quiet():
+                created = run_baseline(url, baseline)
+            result["baseline"]["up"] = list(statements)
         upgrade_each(cfg, recorder, order, revisions)
         # Down, from what the upgrade reached.
         applied = [rev for rev in order if revisions[rev]["up"] is not None]
         for rev in order:
             if revisions[rev]["up"] is None:
                 revisions[rev]["down_error"] = "not tried: its upgrade failed or was not reached"
-        downgrade_each(cfg, recorder, applied, revisions)
+        if downgrade_each(cfg, recorder, applied, revisions) and baseline is not None:
+            if applied != order:
+                result["baseline"]["down_error"] = "not tried: the upgrade did not reach every revision"
+            else:
+                try:
+                    with recorder.capture() as statements, quiet():
+                        undo_baseline(url, baseline, created)
+                    result["baseline"]["down"] = list(statements)
+                except Exception as e:
+                    result["baseline"]["down_error"] = one_line(e)
+        elif baseline is not None:
+            result["baseline"]["down_error"] = "not tried: a downgrade failed before the root's"
         offline_each(cfg, order, revisions)
+
+
+def load_baseline(spec):
+    """(module, function name) of the baseline, imported now (so that what
+    it sets up at import applies to the whole run), or None."""
+    if not spec:
+        return None
+    import importlib.util
+
+    path, function = spec["path"], spec.get("function") or "baseline"
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    name = "migraph_baseline_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ValueError("baseline %s: not a Python file" % path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    module_spec.loader.exec_module(module)
+    if not callable(getattr(module, function, None)):
+        raise ValueError("baseline %s has no function %s(connection)" % (path, function))
+    return module, function
+
+
+def table_names(connection):
+    import sqlalchemy as sa
+
+    return set(sa.inspect(connection).get_table_names())
+
+
+def run_baseline(url, baseline):
+    """Runs the baseline in one transaction; returns the tables it made."""
+    import sqlalchemy as sa
+
+    module, function = baseline
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            before = table_names(conn)
+            getattr(module, function)(conn)
+            return sorted(table_names(conn) - before)
+    finally:
+        engine.dispose()
+
+
+def undo_baseline(url, baseline, created):
+    """The baseline's own `<function>_down(connection)`, else a drop of the
+    tables it created that are still there (foreign keys first)."""
+    import sqlalchemy as sa
+
+    module, function = baseline
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            down = getattr(module, function + "_down", None)
+            if callable(down):
+                down(conn)
+                return
+            there = [t for t in created if t in table_names(conn)]
+            if not there:
+                return
+            metadata = sa.MetaData()
+            metadata.reflect(conn, only=there)
+            metadata.drop_all(conn)
+    finally:
+        engine.dispose()
 
 
 def upgrade_each(cfg, recorder, order, revisions):

@@ -21,14 +21,17 @@ pub struct Captured {
 }
 
 /// Runs the driver for `dialect` (SQLite in a temporary file, or a
-/// temporary database on `server`). A driver that cannot start at all is
-/// an error; one that starts and fails (no Alembic, a broken env.py, an
-/// unreachable server) gives an empty map and a note via the caller.
+/// temporary database on `server`). The baseline, if any, goes with
+/// `root` (the driver applies that revision first). A driver that cannot
+/// start at all is an error; one that starts and fails (no Alembic, a
+/// broken env.py, an unreachable server) gives an empty map and a note via
+/// the caller.
 pub fn run(
     layout: &Layout,
     options: &AlembicOptions,
     dialect: Dialect,
     server: Option<&str>,
+    root: Option<&str>,
 ) -> Result<BTreeMap<String, Captured>, AlembicError> {
     let python = options.python.clone().unwrap_or_else(|| "python3".into());
     let shown = python.display().to_string();
@@ -48,6 +51,10 @@ pub fn run(
     });
     if let Some(server) = server {
         request["server"] = server.into();
+    }
+    if let Some(baseline) = &options.baseline {
+        request["baseline"] =
+            serde_json::json!({ "path": absolute(&baseline.file), "function": baseline.function, "root": root });
     }
     let request_path = temp.path().join("request.json");
     let result_path = temp.path().join("result.json");
@@ -95,7 +102,48 @@ pub fn run(
             );
         }
     }
+    if let (Some(baseline), Some(root)) = (&options.baseline, root) {
+        if let Some(captured) = out.get_mut(root) {
+            with_baseline(captured, root, baseline, &result["baseline"]);
+        }
+    }
     Ok(out)
+}
+
+/// The baseline's statements (`result.baseline` of the driver) around the
+/// root revision's: first in its up section, last in its down section; a
+/// baseline whose down was not captured leaves the root irreversible.
+fn with_baseline(captured: &mut Captured, root: &str, baseline: &super::Baseline, result: &Json) {
+    let strings = |v: &Json| -> Option<Vec<String>> {
+        v.as_array().map(|list| list.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+    };
+    let file = baseline.file.display().to_string().replace(['\r', '\n'], " ");
+    let function = &baseline.function;
+    let made = strings(&result["up"]).unwrap_or_default();
+    if made.is_empty() {
+        return;
+    }
+    if let Ok(up) = &mut captured.up {
+        let mut statements = vec![format!(
+            "-- baseline: the schema alembic revision {root} assumes, from {function}() in {file} (--baseline)"
+        )];
+        statements.extend(made);
+        statements.push(format!("-- alembic revision {root}"));
+        statements.append(up);
+        *up = statements;
+    }
+    if let Ok(down) = &mut captured.down {
+        match strings(&result["down"]) {
+            Some(undo) => {
+                down.push(format!("-- baseline: undoing {function}() in {file} (--baseline)"));
+                down.extend(undo);
+            }
+            None => {
+                let why = result["down_error"].as_str().unwrap_or("not captured");
+                captured.down = Err(format!("the baseline's down: {why}"));
+            }
+        }
+    }
 }
 
 /// The sections of `r` from the captures (one per dialect, in the order
