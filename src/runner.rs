@@ -609,10 +609,8 @@ impl Executor<'_> {
                 ex.backend.exec(&ex.dialect.delete_rows(&table, ids.len()), &ids)?;
             }
             for chunk in added.chunks(STAMP_BATCH) {
-                let args: Vec<Arg> = chunk
-                    .iter()
-                    .flat_map(|s| row_args(ex.graph.rev_by_id(&s.id), ex.dialect, 0, now()))
-                    .collect();
+                let args: Vec<Arg> =
+                    chunk.iter().flat_map(|s| row_args(ex.graph.rev_by_id(&s.id), ex.dialect, 0, now())).collect();
                 ex.backend.exec(&ex.dialect.insert_rows(&table, chunk.len()), &args)?;
             }
             if ex.options.accept_drift {

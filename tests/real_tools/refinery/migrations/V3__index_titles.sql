@@ -1,0 +1,2 @@
+-- refinery:noTransaction
+CREATE INDEX posts_title ON posts (title);

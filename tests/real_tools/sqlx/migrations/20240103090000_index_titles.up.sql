@@ -1,0 +1,2 @@
+-- no-transaction
+CREATE INDEX posts_title ON posts (title);
