@@ -16,6 +16,11 @@
 //!
 //! Without `--bench` (e.g. `cargo test --benches`) it runs a quick smoke test:
 //! N = 1,000 (unless `MIGRAPH_BENCH_SIZES` is set) and a single timed run.
+//!
+//! Then `migraph history --graph` on two wide graphs (see [`wide`]): a merge
+//! of 10,000 roots, and a 100,001-revision tree with 50,000 heads that keeps
+//! 25,000 lanes open (1,000 and 10,001 revisions in the smoke test), with
+//! their time, peak RSS and the bytes printed.
 
 mod support;
 #[path = "../examples/synth/mod.rs"]
@@ -208,11 +213,106 @@ fn main() -> ExitCode {
             }
         }
     }
+
+    // Wide graphs: the drawing is bounded to 40 lanes (stdout is not a terminal).
+    println!();
+    println!("| `history --graph` on | revisions | time | peak RSS | output |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let (merge, tree) = if bench_mode { (10_000, 25_000) } else { (1_000, 2_500) };
+    for (name, shape) in
+        [("a merge of N-1 roots", wide::Shape::Merge(merge)), ("a tree with N/2 heads", wide::Shape::Tree(tree))]
+    {
+        let dir = scratch.0.join("wide");
+        let n = match wide::write(&dir, shape) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("error: writing the wide graph ({name}): {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let make = || {
+            let mut cmd = Command::new(MIGRAPH);
+            cmd.arg("--revisions").arg(&dir).args(["history", "--graph"]).env_remove("DATABASE_URL");
+            cmd
+        };
+        let measured = best_of(runs, make, &scratch.0).and_then(|t| Ok((t, rss::peak_kib(make(), &scratch.0)?)));
+        let bytes = make().current_dir(&scratch.0).stderr(Stdio::null()).output().map(|o| o.stdout.len());
+        match (measured, bytes) {
+            (Ok((time, rss)), Ok(bytes)) => println!(
+                "| {name} | {n} | {} | {} | {:.1} MB |",
+                fmt_duration(time),
+                rss.map_or("n/a".to_string(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0)),
+                bytes as f64 / 1e6
+            ),
+            (Err(e), _) => {
+                failed = true;
+                eprintln!("error: `migraph history --graph` on {name}: {e}");
+            }
+            (_, Err(e)) => {
+                failed = true;
+                eprintln!("error: `migraph history --graph` on {name}: {e}");
+            }
+        }
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            eprintln!("warning: removing {}: {e}", dir.display());
+        }
+    }
+
     drop(scratch);
     if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Wide graphs for `history --graph`, as the issue of bounded drawings
+/// describes them.
+mod wide {
+    use std::io::Write as _;
+    use std::path::Path;
+
+    pub enum Shape {
+        /// One merge of this many roots.
+        Merge(usize),
+        /// A root `r` with this many children `p`, each with a leaf `a` and a
+        /// chain `b` - `c`: the `c`s and `b`s are drawn first and leave one
+        /// lane open per `p`.
+        Tree(usize),
+    }
+
+    fn put(dir: &Path, id: &str, parents: &[&str]) -> std::io::Result<()> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{id}.sql")))?);
+        write!(file, "-- id: {id}\n-- parents: {}\n-- message: msg {id}\n", parents.join(" "))?;
+        write!(file, "-- migrate:up\nSELECT 1;\n-- migrate:down\n")?;
+        file.flush()
+    }
+
+    /// Writes `shape` into `dir` (emptied first); how many revisions.
+    pub fn write(dir: &Path, shape: Shape) -> std::io::Result<usize> {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir)?;
+        match shape {
+            Shape::Merge(n) => {
+                let ids: Vec<String> = (0..n).map(|i| format!("r{i:06}")).collect();
+                for id in &ids {
+                    put(dir, id, &[])?;
+                }
+                put(dir, "merge", &ids.iter().map(String::as_str).collect::<Vec<_>>())?;
+                Ok(n + 1)
+            }
+            Shape::Tree(k) => {
+                put(dir, "r", &[])?;
+                for i in 0..k {
+                    let (p, b) = (format!("p{i:06}"), format!("b{i:06}"));
+                    put(dir, &p, &["r"])?;
+                    put(dir, &format!("a{i:06}"), &[&p])?;
+                    put(dir, &b, &[&p])?;
+                    put(dir, &format!("c{i:06}"), &[&b])?;
+                }
+                Ok(4 * k + 1)
+            }
+        }
     }
 }
 

@@ -182,6 +182,93 @@ fn history_graph_of_200_revisions_matches_the_snapshot() {
     assert_snapshot("history_graph_200.txt", &drawn);
 }
 
+#[test]
+fn history_graph_of_200_revisions_three_lanes_wide() {
+    let dir = tempfile::tempdir().unwrap();
+    synth::generate(&dir.path().join("revisions"), 200, SEED).unwrap();
+    let wide = ok(migraph(dir.path()).args(["history", "--graph"]));
+    let drawn = ok(migraph(dir.path()).args(["history", "--graph", "--max-lanes", "3"]));
+    assert_eq!(drawn.lines().count(), wide.lines().count(), "one line for each line of the whole drawing");
+    assert_eq!(drawn.lines().filter(|l| l.contains('*')).count(), 200, "one `*` line per revision");
+    // Lanes 0..3 in columns 0..6, then `*+N` or `:+N` in column 6 where more lanes are open.
+    let collapsed: Vec<&str> = drawn.lines().filter(|l| l.len() > 6 && matches!(&l[6..8], "*+" | ":+")).collect();
+    assert!(collapsed.len() >= 10, "{drawn}");
+    let lanes = |l: &str| l.find(|c: char| !"|/\\_-.* ".contains(c)).map_or(l, |end| &l[..end]).trim_end().len();
+    let fits = |l: &str| lanes(l) <= 6 || (lanes(l) == 7 && matches!(&l[6..8], "*+" | ":+"));
+    assert!(drawn.lines().all(fits), "three lanes, and the marker column where more are open:\n{drawn}");
+    assert_snapshot("history_graph_200_max3.txt", &drawn);
+}
+
+/// `revisions/` holding `n` roots `p00000`.. and `m`, their merge.
+fn octopus(dir: &Path, n: usize) -> Vec<String> {
+    let revisions = dir.join("revisions");
+    fs::create_dir_all(&revisions).unwrap();
+    let ids: Vec<String> = (0..n).map(|i| format!("p{i:05}")).collect();
+    for id in &ids {
+        let text = format!("-- id: {id}\n-- parents:\n-- message: root\n-- migrate:up\nSELECT 1;\n-- migrate:down\n");
+        fs::write(revisions.join(format!("{id}.sql")), text).unwrap();
+    }
+    let merge = format!("-- id: m\n-- parents: {}\n-- message: merge\n-- migrate:up\nSELECT 1;\n", ids.join(" "));
+    fs::write(revisions.join("m.sql"), merge).unwrap();
+    ids
+}
+
+#[test]
+fn a_merge_of_300_parents_is_drawn_40_lanes_wide() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ids = octopus(d, 300);
+    // Not a terminal: 40 lanes.
+    let drawn = ok(migraph(d).args(["history", "--graph"]));
+    let lines: Vec<&str> = drawn.lines().collect();
+    let longest = lines.iter().map(|l| l.len()).max().unwrap();
+    // 40 lanes in 80 columns, `:+260`, the text.
+    assert_eq!(longest, 80 + ":+260 ".len() + "m (head, mergepoint) merge".len());
+    assert_eq!(lines.iter().filter(|l| l.contains('*')).count(), 301);
+    for id in ids.iter().map(String::as_str).chain(["m"]) {
+        assert_eq!(lines.iter().filter(|l| l.split(' ').any(|w| w == id)).count(), 1, "{id} on one line");
+    }
+    assert_eq!(lines[0], format!("*{}:+260 m (head, mergepoint) merge", "-".repeat(79)));
+    assert_eq!(lines[2], format!("{}*+260 p00299 root", "| ".repeat(40)));
+    assert_eq!(lines[3], format!("{}*+259 p00298 root", "| ".repeat(40)));
+    assert_eq!(lines[261], format!("{}*+1 p00040 root", "| ".repeat(40)));
+    assert_eq!(lines[262], format!("{}* p00039 root", "| ".repeat(39)));
+    assert_eq!(ok(migraph(d).args(["history", "--graph", "--max-lanes", "40"])), drawn);
+    // Wide enough, every lane is drawn.
+    let whole = ok(migraph(d).args(["history", "--graph", "--max-lanes", "300"]));
+    assert!(whole.lines().map(str::len).max().unwrap() > 598);
+    assert!(!whole.contains(":+") && !whole.contains("*+"));
+
+    let (_, stderr) = run(migraph(d).args(["history", "--graph", "--max-lanes", "0"]), 2);
+    assert!(stderr.contains("--max-lanes"), "{stderr}");
+    let (_, stderr) = run(migraph(d).args(["history", "--max-lanes", "3"]), 2);
+    assert!(stderr.contains("--graph"), "{stderr}");
+}
+
+/// The drawing is written as it is made; a reader that stops early ends it quietly.
+#[test]
+fn history_graph_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    octopus(dir.path(), 3000);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_migraph"))
+        .args(["history", "--graph", "--max-lanes", "200"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with("*---") && first.ends_with(" m (head, mergepoint) merge\n"), "{first}");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    // About 1.2 MB were left to write: the pipe closed under the writer.
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+}
+
 // ---------------------------------------------------------------------------
 // Applied state from a SQLite database
 

@@ -9,6 +9,7 @@
 //! --graph`, `graph`) and a warning for the plain list.
 
 use std::collections::HashSet;
+use std::io::{IsTerminal as _, Write as _};
 
 use clap::{Args, ValueEnum};
 
@@ -18,7 +19,7 @@ use migraph::{Revision, RevisionGraph};
 
 use super::output::{applied_text, json, line, printable, to_json, RevisionDbJson, Rows, Shape};
 use super::run::read_state;
-use super::{Context, Result};
+use super::{CliError, Context, Result};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -29,6 +30,30 @@ pub struct HistoryArgs {
     /// revision `applied`, `pending` or `failed`
     #[arg(long)]
     pub graph: bool,
+    /// With --graph: at most N lanes side by side; lanes further right are collapsed into one
+    /// column that says how many (default: what fits in the terminal, 40 when stdout is not a
+    /// terminal)
+    #[arg(long, value_name = "N", requires = "graph", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_lanes: Option<u32>,
+}
+
+/// Lanes drawn side by side when stdout is not a terminal.
+const DEFAULT_LANES: usize = 40;
+
+/// `--max-lanes`, or the default: on a terminal of C columns, (C - 40) / 2 lanes (at least 8), so
+/// that the lanes take at most the width minus 40 columns for the text; elsewhere 40 lanes.
+fn max_lanes(args: &HistoryArgs) -> usize {
+    if let Some(n) = args.max_lanes {
+        return n as usize;
+    }
+    let stdout = std::io::stdout();
+    if !stdout.is_terminal() {
+        return DEFAULT_LANES;
+    }
+    match terminal_size::terminal_size_of(stdout) {
+        Some((width, _)) => (usize::from(width.0).saturating_sub(40) / 2).max(8),
+        None => DEFAULT_LANES,
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -171,7 +196,17 @@ pub fn history(cx: &Context, args: &HistoryArgs) -> Result<String> {
     if args.graph {
         // Newest first, each branch in one piece.
         let ordered = render::graph_order(&graph, &revisions);
-        return Ok(render::log_graph(&graph, &ordered, text));
+        // Written line by line as it is drawn, not gathered into one string: a wide drawing
+        // stays in memory proportional to its lanes.
+        let lanes = max_lanes(args);
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        return match render::write_log_graph(&mut out, &graph, &ordered, lanes, text).and_then(|()| out.flush()) {
+            // A closed pipe (`history --graph | head`) ends quietly, as for every command.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(CliError::new(format!("cannot write output: {e}")))
+            }
+            _ => Ok(String::new()),
+        };
     }
     Ok(revisions.iter().map(|r| format!("{} -> {}\n", parents(r), text(r))).collect())
 }

@@ -1,9 +1,10 @@
 //! The `migraph` command line: argument parsing, configuration discovery,
 //! output, and the exit-code contract (0 success, 1 error, 2 bad usage).
 //!
-//! Each command lives in its own file and returns what it prints on stdout;
-//! this module writes it, so a closed pipe (`migraph history | head`) ends
-//! the program quietly instead of with a panic.
+//! Each command lives in its own file and returns what it prints on stdout
+//! (except `history --graph`, which streams its picture and handles a closed
+//! pipe itself); this module writes it, so a closed pipe (`migraph history |
+//! head`) ends the program quietly instead of with a panic.
 
 mod check;
 mod config;

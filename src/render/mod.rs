@@ -5,7 +5,8 @@
 //! caller picks the rows, their text and what the database says (a `history
 //! -r` range is a cut of the graph, whose heads are its own).
 //!
-//! - `lanes`: the lane layout of [`log_graph`];
+//! - `lanes`: the lane layout of [`log_graph`], written line by line and bounded in width by
+//!   [`write_log_graph`];
 //! - `order`: the drawing order, [`graph_order`];
 //! - `export`: Graphviz DOT ([`dot`]) and Mermaid ([`mermaid`]).
 
@@ -14,7 +15,7 @@ mod lanes;
 mod order;
 
 pub use export::{dot, mermaid};
-pub use lanes::log_graph;
+pub use lanes::{log_graph, write_log_graph};
 pub use order::graph_order;
 
 /// Which revisions of a graph a drawing shows, and where: `revisions` as given, and for each

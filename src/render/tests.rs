@@ -542,3 +542,316 @@ fn mermaid_has_a_legend_when_the_database_was_read() {
     assert!(picture.contains("    classDef head stroke-width:3px\n"), "heads are outlined: {picture}");
     assert!(dot_of(&marked).contains("label=\"green: applied, dashed: pending, double outline: head"));
 }
+
+// ---------------------------------------------------------------------------
+// Drawings bounded in width
+
+/// The lanes of `revisions`, at most `max_lanes` wide, each with its ID and message.
+fn bounded(graph: &RevisionGraph, revisions: &[&Revision], max_lanes: usize) -> String {
+    let mut out = Vec::new();
+    write_log_graph(&mut out, graph, revisions, max_lanes, |r| {
+        format!("{} {}", r.id, r.message).trim_end().to_string()
+    })
+    .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// A line split into its lanes (trailing spaces dropped) and its text, which starts at `first`.
+fn split_line(line: &str, first: char) -> (&str, &str) {
+    let at = line.find(first).unwrap_or(line.len());
+    (line[..at].trim_end(), &line[at..])
+}
+
+#[test]
+fn a_merge_of_300_parents_is_drawn_40_lanes_wide() {
+    let roots: Vec<String> = (0..300).map(|i| format!("p{i:03}")).collect();
+    let parents: Vec<&str> = roots.iter().map(String::as_str).collect();
+    let mut nodes: Vec<Node> = roots.iter().map(|id| node(id, &[], "root")).collect();
+    nodes.push(node("m", &parents, "merge"));
+    let graph = build(&nodes);
+    let every: Vec<&Revision> = graph.revisions().iter().collect();
+    let order = graph_order(&graph, &every);
+    let drawn = bounded(&graph, &order, 40);
+    let lines: Vec<&str> = drawn.lines().collect();
+    // Lanes in columns 0..80, the marker column, `+N`, a space, the text.
+    let longest = lines.iter().map(|l| l.len()).max().unwrap();
+    assert!(longest <= 80 + 1 + 4 + 1 + "p000 root".len(), "{longest}\n{drawn}");
+    assert_eq!(lines.iter().filter(|l| l.contains('*')).count(), 301, "{drawn}");
+    for id in parents.iter().chain(&["m"]) {
+        let with = lines.iter().filter(|l| l.split(' ').any(|w| w == *id)).count();
+        assert_eq!(with, 1, "{id} is on one line");
+    }
+    // The octopus: 300 lanes open under it, 260 of them not drawn.
+    assert_eq!(lines[0], format!("*{}:+260 m merge", "-".repeat(79)));
+    assert_eq!(lines[1], format!("|{}:+260", "\\ ".repeat(40).trim_end()));
+    // The last parent first, in lane 299: its `*` is in the marker column; then one lane fewer
+    // each time, until lane 39 is drawn where it is.
+    let lanes40 = "| ".repeat(40);
+    for (k, line) in lines[2..].iter().enumerate() {
+        let lane = 299 - k;
+        let id = format!("p{lane:03} root");
+        let expected = if lane >= 40 {
+            format!("{lanes40}*+{} {id}", lane + 1 - 40)
+        } else {
+            format!("{}* {id}", "| ".repeat(lane))
+        };
+        assert_eq!(*line, expected);
+    }
+    assert_eq!(lines.len(), 302);
+    // Unbounded, the same graph is 600 columns wide.
+    let wide = lanes(&graph, &order);
+    assert!(wide.lines().map(str::len).max().unwrap() > 590);
+}
+
+#[test]
+fn a_drawing_two_lanes_wide() {
+    let nodes = [
+        node("m", &["a", "b", "c", "d"], "merge"),
+        node("d", &["r"], ""),
+        node("c", &["r"], ""),
+        node("b", &["r"], ""),
+        node("a", &["r"], ""),
+        node("r", &[], "root"),
+    ];
+    let graph = build(&nodes);
+    let drawn = bounded(&graph, &cut(&graph, &ids_of(&nodes)), 2);
+    let expected = "\
+*---:+2 m merge
+|\\ \\:+2
+| | *+2 d
+| | *+2 c
+| | :+2
+| * :+1 b
+| |/:+1
+* | a
+|/
+* r root
+";
+    // Unbounded, lanes 2 and 3 are drawn too:
+    //   *---.   m merge
+    //   |\ \ \
+    //   | | | * d
+    //   | | * | c
+    //   | | |/
+    //   | * | b
+    //   | |/
+    assert_eq!(drawn, expected, "\n{drawn}");
+    // Wide enough, it is the unbounded drawing.
+    assert_eq!(bounded(&graph, &cut(&graph, &ids_of(&nodes)), 4), draw(&nodes));
+}
+
+#[test]
+fn bounded_drawings_keep_the_lanes_that_fit_and_count_the_others() {
+    let mut rand = random(0x51_7cc1_b727_220a);
+    let mut clipped = 0;
+    for _ in 0..300 {
+        let len = 1 + rand(40);
+        let graph = build(&random_nodes(len, &mut rand));
+        let every: Vec<&Revision> = graph.revisions().iter().collect();
+        let order = if rand(2) == 0 { graph_order(&graph, &every) } else { every.clone() };
+        let wide = lanes(&graph, &order);
+        let max_lanes = 1 + rand(4);
+        let narrow = bounded(&graph, &order, max_lanes);
+        assert_eq!(bounded(&graph, &order, 1000), wide, "wide enough, nothing changes");
+        assert_eq!(wide.lines().count(), narrow.lines().count(), "{wide}\n{narrow}");
+        let limit = 2 * max_lanes;
+        for (w, n) in wide.lines().zip(narrow.lines()) {
+            let ((wg, wt), (ng, nt)) = (split_line(w, 'n'), split_line(n, 'n'));
+            assert_eq!(wt, nt, "the same text on the same line:\n{wide}\n{narrow}");
+            if wg.len() < limit {
+                assert_eq!(ng, wg, "lines that fit are kept:\n{wide}\n{narrow}");
+                continue;
+            }
+            clipped += 1;
+            assert_eq!(ng[..limit], wg[..limit], "the lanes that fit are kept:\n{wide}\n{narrow}");
+            let marker = if wg[limit..].contains('*') { '*' } else { ':' };
+            let rest = &ng[limit..];
+            assert!(rest.starts_with(marker) && rest[1..].starts_with('+'), "{w}\n{n}");
+            let count: usize = rest[2..].parse().unwrap();
+            assert!(count >= 1 && count <= len, "{n}");
+        }
+    }
+    assert!(clipped > 300, "the graphs are wider than the bound on {clipped} lines only");
+}
+
+/// `log_graph` as it was before drawings were streamed and bounded (every lane kept in one
+/// `String`): the reference the blocks of edges are checked against.
+mod reference {
+    use crate::graph::RevisionGraph;
+    use crate::render::Cut;
+    use crate::revision::Revision;
+
+    pub fn log_graph(graph: &RevisionGraph, revisions: &[&Revision], text: impl Fn(&Revision) -> String) -> String {
+        let cut = Cut::new(graph, revisions);
+        // Each open lane waits for the revision (index into `revisions`) it leads to; never two equal lanes.
+        let mut lanes: Vec<usize> = Vec::new();
+        let mut parents: Vec<usize> = Vec::new();
+        let mut out = String::new();
+        for (i, (revision, node)) in revisions.iter().zip(&cut.nodes).enumerate() {
+            parents.clear();
+            let drawn = node.iter().flat_map(|&n| graph.parent_nodes(n)).filter_map(|p| cut.place(p));
+            parents.extend(drawn.filter(|&j| j > i));
+            let col = match lanes.iter().position(|&l| l == i) {
+                Some(col) => col,
+                None => {
+                    lanes.push(i);
+                    lanes.len() - 1
+                }
+            };
+            let step = Step::new(&lanes, col, &parents);
+            step.write(&mut out, &text(revision));
+            lanes = step.lanes;
+        }
+        out
+    }
+
+    /// The lines drawn for one node: its own row, the connector rows below it, and the lanes after it.
+    struct Step {
+        node_row: Vec<u8>,
+        rows: Vec<Vec<u8>>,
+        lanes: Vec<usize>,
+    }
+
+    impl Step {
+        /// `lanes[col]` is the node; `parents` are its distinct, drawable parents.
+        fn new(lanes: &[usize], col: usize, parents: &[usize]) -> Step {
+            // Edges as (current character column, target character column).
+            let mut edges: Vec<(usize, usize)> = (0..col).map(|k| (2 * k, 2 * k)).collect();
+            // Parents that need a lane of their own, opened where the node is (git's order).
+            let mut fan: Vec<usize> = Vec::new();
+            for &p in parents {
+                match lanes.iter().position(|&l| l == p) {
+                    Some(k) if k < col => edges.push((2 * col, 2 * k)),
+                    _ => fan.push(p),
+                }
+            }
+            // An octopus row `*---.` pushes the lanes on its right this far (in lanes).
+            let shift = fan.len().saturating_sub(2);
+            for q in 0..fan.len() {
+                edges.push((2 * col + 2 * q.saturating_sub(1), 2 * (col + q)));
+            }
+            let mut node_row = Vec::new();
+            for k in 0..col {
+                put(&mut node_row, 2 * k, b'|');
+            }
+            put(&mut node_row, 2 * col, b'*');
+            for x in 2 * col + 1..=2 * col + 2 * shift {
+                put(&mut node_row, x, if x == 2 * col + 2 * shift { b'.' } else { b'-' });
+            }
+            let mut new_lanes: Vec<usize> = lanes.iter().take(col).copied().collect();
+            new_lanes.extend_from_slice(&fan);
+            for (k, &lane) in lanes.iter().enumerate().skip(col + 1) {
+                let start = 2 * (k + shift);
+                put(&mut node_row, start, b'|');
+                let target = match fan.iter().position(|&p| p == lane) {
+                    Some(q) => col + q,
+                    None => {
+                        new_lanes.push(lane);
+                        new_lanes.len() - 1
+                    }
+                };
+                edges.push((start, 2 * target));
+            }
+            // First edges moving left (collapsing lanes, long moves with `_`), then edges moving right.
+            let mut rows = Vec::new();
+            for leftwards in [true, false] {
+                while edges.iter().any(|&(x, t)| if leftwards { t < x } else { t > x }) {
+                    let mut row = Vec::new();
+                    for edge in edges.iter_mut() {
+                        let (x, t) = *edge;
+                        if leftwards && t < x {
+                            put(&mut row, x - 1, b'/');
+                            if t + 2 < x {
+                                let mut u = x - 3;
+                                while u > t + 1 {
+                                    put_weak(&mut row, u, b'_');
+                                    u -= 2;
+                                }
+                                edge.0 = t + 2;
+                            } else {
+                                edge.0 = t;
+                            }
+                        } else if !leftwards && t > x {
+                            put(&mut row, x + 1, b'\\');
+                            edge.0 = x + 2;
+                        } else {
+                            put(&mut row, x, b'|');
+                        }
+                    }
+                    rows.push(row);
+                }
+            }
+            Step { node_row, rows, lanes: new_lanes }
+        }
+
+        fn write(&self, out: &mut String, text: &str) {
+            let mut after = Vec::new();
+            for k in 0..self.lanes.len() {
+                put(&mut after, 2 * k, b'|');
+            }
+            let width =
+                self.rows.iter().map(Vec::len).chain([self.node_row.len(), after.len()]).max().unwrap_or_default();
+            let mut lines = text.lines();
+            push_line(out, &self.node_row, width, lines.next().unwrap_or(""));
+            let mut rows = self.rows.iter();
+            for line in lines {
+                push_line(out, rows.next().unwrap_or(&after), width, line);
+            }
+            for row in rows {
+                push_line(out, row, 0, "");
+            }
+        }
+    }
+
+    /// Sets `row[x]`, growing the row with spaces.
+    fn put(row: &mut Vec<u8>, x: usize, c: u8) {
+        if row.len() <= x {
+            row.resize(x + 1, b' ');
+        }
+        row[x] = c;
+    }
+
+    /// Sets `row[x]` only if nothing is drawn there yet.
+    fn put_weak(row: &mut Vec<u8>, x: usize, c: u8) {
+        if matches!(row.get(x), None | Some(b' ')) {
+            put(row, x, c);
+        }
+    }
+
+    fn push_line(out: &mut String, graph: &[u8], width: usize, text: &str) {
+        out.extend(graph.iter().map(|&b| b as char));
+        if !text.is_empty() {
+            out.push_str(&" ".repeat(width.saturating_sub(graph.len()) + 1));
+            out.push_str(text);
+        }
+        out.push('\n');
+    }
+}
+
+#[test]
+fn the_drawing_is_the_one_drawn_before_it_was_streamed() {
+    let mut rand = random(0x2f69_3c0e_5b1d_a447);
+    let text = |r: &Revision| format!("{} {}", r.id, r.message).trim_end().to_string();
+    for round in 0..400 {
+        // Up to 80 revisions; some rounds with many roots and merges of many parents (wide).
+        let len = 1 + rand(80);
+        let mut nodes = random_nodes(len, &mut rand);
+        if round % 3 == 0 {
+            for n in nodes.iter_mut().filter(|_| rand(3) == 0) {
+                n.parents.clear();
+            }
+            let at = rand(len);
+            let many: Vec<String> = (0..at).filter(|_| rand(2) == 0).map(|j| format!("n{j}")).collect();
+            nodes[at].parents = many;
+        }
+        let graph = build(&nodes);
+        let every: Vec<&Revision> = graph.revisions().iter().collect();
+        for order in [graph_order(&graph, &every), every.iter().rev().copied().collect(), every.clone()] {
+            let expected = reference::log_graph(&graph, &order, text);
+            assert_eq!(log_graph(&graph, &order, text), expected);
+            let lanes = expected.lines().map(|l| l.find(|c: char| c.is_ascii_alphanumeric()).unwrap_or(l.len())).max();
+            let fits = lanes.unwrap_or(0).div_ceil(2);
+            assert_eq!(bounded(&graph, &order, fits.max(1)), expected, "bounded at {fits} lanes:\n{expected}");
+        }
+    }
+}
