@@ -258,7 +258,8 @@ pub fn run(
         // A damaged version table: stamp is how it is repaired.
         on_event(Event::Planned(&plan));
         let restore = session_restore(backend, &table).map_err(db("cannot read the session"))?;
-        let mut executor = Executor { backend, graph: files, options, dialect, on_event, table, restore };
+        let mut executor =
+            Executor { backend, graph: files, options, dialect, on_event, table, restore, restored: false };
         let report = executor.stamp(plan, &[])?;
         drop(locked);
         return Ok(report);
@@ -283,7 +284,7 @@ pub fn run(
         ensure_tables(backend, &table).map_err(db("cannot create the version table"))?;
     }
     let restore = session_restore(backend, &table).map_err(db("cannot read the session"))?;
-    let mut executor = Executor { backend, graph, options, dialect, on_event, table, restore };
+    let mut executor = Executor { backend, graph, options, dialect, on_event, table, restore, restored: false };
     // Squashes whose replaced revisions are all applied: rows first (no SQL).
     let mut squashed = executor.squash_rows(files, &analysis.squashes)?;
     let mut report = if verb == Verb::Stamp {
@@ -534,6 +535,8 @@ struct Executor<'r> {
     table: Table,
     /// Puts the session back after each revision (`SET search_path`, `USE`).
     restore: Option<(String, Vec<Arg>)>,
+    /// The last revision's batch restored the session already (PostgreSQL).
+    restored: bool,
 }
 
 /// Now, UTC, RFC 3339 with exactly six fraction digits, so that the text
@@ -586,6 +589,9 @@ impl Executor<'_> {
     /// Puts the session back after a revision: PostgreSQL's `search_path`
     /// as it was at the start, MySQL's database.
     fn restore_session(&mut self) -> Result<(), RunError> {
+        if std::mem::take(&mut self.restored) {
+            return Ok(()); // in the revision's own batch
+        }
         let Some((sql, args)) = self.restore.clone() else { return Ok(()) };
         let restored =
             if args.is_empty() { self.backend.batch(&sql) } else { self.backend.text(&sql, &args).map(drop) };
@@ -645,7 +651,7 @@ impl Executor<'_> {
         wrap: impl Fn(DbError) -> E,
         mut body: impl FnMut(&mut Executor<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let Executor { backend, graph, options, dialect, on_event, table, restore } = self;
+        let Executor { backend, graph, options, dialect, on_event, table, restore, .. } = self;
         let (mut value, mut failure) = (None, None);
         let outcome = backend.with_transaction(&mut |b| {
             let mut inner = Executor {
@@ -656,6 +662,7 @@ impl Executor<'_> {
                 on_event: &mut **on_event,
                 table: table.clone(),
                 restore: restore.clone(),
+                restored: false,
             };
             match body(&mut inner) {
                 Ok(v) => {
@@ -794,6 +801,9 @@ impl Executor<'_> {
 
     /// SQL and row in one transaction; `None` when another run did it first.
     fn in_own_transaction(&mut self, revision: &Revision, direction: Direction) -> Result<Option<u64>, DbError> {
+        if self.dialect == Dialect::Postgres {
+            return self.batched(revision, direction).map(Some);
+        }
         self.in_tx(identity, |ex| {
             // SQLite has no run lock: the write lock just taken is the lock,
             // so look again whether a concurrent run did this revision.
@@ -806,6 +816,92 @@ impl Executor<'_> {
             }
             ex.in_open_transaction(revision, direction).map(Some)
         })
+    }
+
+    /// PostgreSQL: the revision's statements, its version row and the
+    /// session's restore go to the server as one simple-query batch inside
+    /// the revision's transaction (begun and committed by Diesel's
+    /// transaction manager, a savepoint inside the caller's transaction):
+    /// three round trips per revision however many statements it has,
+    /// where one per statement, row and restore took 4 or more. Inside a
+    /// transaction block a batch runs exactly as its statements one by one.
+    /// The row's `execution_ms` is measured by the server (from the batch's
+    /// first statement to its row). A failed batch does not say which
+    /// statement failed: its statements then run again one at a time in a
+    /// transaction that is always rolled back, to name the one that fails
+    /// (only what cannot be rolled back, such as a sequence's value, is
+    /// touched twice).
+    fn batched(&mut self, revision: &Revision, direction: Direction) -> Result<u64, DbError> {
+        let sql = revision.sql_for(direction, self.dialect).unwrap_or(""); // present: checked by check_dialect
+        let statements = statements(sql, self.dialect).map_err(|e| DbError::Query(format!("{direction} SQL, {e}")))?;
+        let dialect = self.dialect;
+        let mut batch = String::from("SELECT set_config('migraph.started', clock_timestamp()::text, true);\n");
+        for statement in &statements {
+            batch.push_str(statement.text);
+            batch.push_str(";\n");
+        }
+        let qualified = dialect.qualified(&self.table);
+        match direction {
+            Direction::Up => {
+                let values: Vec<String> = row_args(revision, dialect, 0, now())
+                    .iter()
+                    .enumerate()
+                    .map(|(i, arg)| match i {
+                        6 => "CAST(EXTRACT(EPOCH FROM clock_timestamp() - \
+                              CAST(current_setting('migraph.started') AS TIMESTAMPTZ)) * 1000 AS BIGINT)"
+                            .to_string(),
+                        _ => crate::script::value(dialect, arg),
+                    })
+                    .collect();
+                batch.push_str(&format!(
+                    "INSERT INTO {qualified} (id, parents, message, checksum, down_sql, applied_at, execution_ms, \
+                     depends_on, {}) VALUES ({});\n",
+                    dialect.ident("transaction"),
+                    values.join(", ")
+                ));
+            }
+            Direction::Down => batch.push_str(&format!(
+                "DELETE FROM {qualified} WHERE id = {};\n",
+                crate::script::value(dialect, &Arg::Text(revision.id.clone()))
+            )),
+        }
+        // The search_path as it was at the start, in the same transaction:
+        // committed with the revision (a failed one rolls its own SET back).
+        let restore = match &self.restore {
+            Some((_, args)) => match args.first() {
+                Some(path) => {
+                    format!("SELECT set_config('search_path', {}, false);\n", crate::script::value(dialect, path))
+                }
+                None => String::new(),
+            },
+            None => String::new(),
+        };
+        batch.push_str(&restore);
+        let start = Instant::now();
+        match self.in_tx(identity, |ex| ex.backend.batch(&batch)) {
+            Ok(()) => {
+                self.restored = !restore.is_empty();
+                Ok(start.elapsed().as_millis() as u64)
+            }
+            Err(batch_error) => {
+                // Which statement: again one at a time, always rolled back.
+                let located: Result<(), DbError> = self.in_tx(identity, |ex| {
+                    ex.run_sql(revision, direction)?;
+                    Err(DbError::Query(String::new()))
+                });
+                match located {
+                    Err(DbError::Statement(failed)) => Err(DbError::Statement(failed)),
+                    _ => Err(DbError::Query(format!(
+                        "{direction} SQL, at COMMIT or in its version row: {} (its statements, run again one at \
+                         a time and rolled back, did not fail)",
+                        match batch_error {
+                            DbError::Query(message) => message,
+                            other => other.to_string(),
+                        }
+                    ))),
+                }
+            }
+        }
     }
 
     /// SQL outside a transaction, guarded by a marker row. The error says

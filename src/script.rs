@@ -152,7 +152,7 @@ fn delimiter_for(text: &str) -> String {
         .unwrap_or_else(|| "$$".to_string())
 }
 
-fn value(dialect: Dialect, arg: &Arg) -> String {
+pub(crate) fn value(dialect: Dialect, arg: &Arg) -> String {
     match arg {
         Arg::Text(text) | Arg::NullableText(Some(text)) => literal(dialect, text),
         Arg::NullableText(None) => "NULL".to_string(),

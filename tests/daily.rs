@@ -393,3 +393,42 @@ fn database_create_and_drop_on_mysql() {
         "SELECT COUNT(*) AS v FROM information_schema.schemata WHERE schema_name = ?",
     );
 }
+
+/// PostgreSQL sends each revision as one batch: a failure that only shows
+/// at COMMIT (a deferred constraint) is still reported, nothing is
+/// recorded, and the revisions before it keep their rows with the time the
+/// server measured.
+#[test]
+#[cfg_attr(
+    not(all(feature = "postgres", migraph_postgres_server)),
+    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
+)]
+fn a_failure_at_commit_is_reported_on_postgres() {
+    let db = AnyDb::new(Some(Server::Postgres));
+    let dir = project();
+    let d = dir.path();
+    write_revision(
+        d,
+        "p1",
+        "",
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nSELECT pg_sleep(0.02);",
+        Some("DROP TABLE parent;"),
+        "",
+    );
+    write_revision(
+        d,
+        "p2",
+        "p1",
+        "CREATE TABLE child (id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);\n\
+         INSERT INTO child VALUES (7);",
+        Some("DROP TABLE child;"),
+        "",
+    );
+    let failed = fails(d, &db.url, &["upgrade"]);
+    assert!(failed.error_line().starts_with("error: revision p2 (rev p2) failed while going up: "), "{failed}");
+    assert!(failed.stderr.contains("child"), "{failed}");
+    assert_eq!(applied(&db.url), vec!["p1".to_string()]);
+    let json: serde_json::Value = serde_json::from_str(&ok(d, &db.url, &["status", "--json"]).stdout).unwrap();
+    let ms = json["rows"][0]["execution_ms"].as_i64().unwrap();
+    assert!((20..60_000).contains(&ms), "the server measured p1's pg_sleep(0.02): {ms} ms");
+}

@@ -141,8 +141,16 @@ pub fn redo(
         ensure_tables(backend, &table).map_err(db("cannot create the version table"))?;
     }
     let restore = session_restore(backend, &table).map_err(db("cannot read the session"))?;
-    let mut executor =
-        Executor { backend, graph: down_graph, options, dialect, on_event, table, restore: restore.clone() };
+    let mut executor = Executor {
+        backend,
+        graph: down_graph,
+        options,
+        dialect,
+        on_event,
+        table,
+        restore: restore.clone(),
+        restored: false,
+    };
     let squashed = executor.squash_rows(files, &analysis.squashes)?;
     let down = executor.execute(redo.down.clone(), &analysis.stored, &redo.drifted, false)?;
     executor.graph = up_graph;
