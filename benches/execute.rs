@@ -57,7 +57,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::{failure, fmt_duration};
+use support::{expect_rows, failure, fmt_duration};
 
 use migraph::backend::{AnyConnection, Backend};
 
@@ -482,20 +482,6 @@ fn write_script(dir: &Path, url: &str, begin: &str, n: usize, path: &Path) -> Re
         ));
     }
     std::fs::write(path, output.stdout).map_err(|e| format!("writing {}: {e}", path.display()))
-}
-
-/// Checks that the version table at `url` holds `n` rows.
-fn expect_rows(url: &str, n: usize) -> Result<(), String> {
-    let mut conn = AnyConnection::connect(url).map_err(|e| e.to_string())?;
-    let rows = conn
-        .int(&format!("SELECT COUNT(*) AS v FROM \"{TABLE}\""), &[])
-        .map_err(|e| format!("counting the version rows: {e}"))?
-        .unwrap_or(0);
-    if rows == n as i64 {
-        Ok(())
-    } else {
-        Err(format!("the version table has {rows} rows after the upgrade, expected {n}"))
-    }
 }
 
 /// Deletes a SQLite database and any journal beside it.

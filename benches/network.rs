@@ -61,7 +61,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::{failure, fmt_duration};
+use support::{expect_rows, failure, fmt_duration};
 
 use migraph::backend::{AnyConnection, Backend};
 
@@ -344,20 +344,6 @@ fn server_addr(url: &str, default_port: u16) -> Result<SocketAddr, String> {
         .map_err(|e| format!("{url}: cannot resolve {host}: {e}"))?
         .next()
         .ok_or_else(|| format!("{url}: {host} has no address"))
-}
-
-/// Checks that the version table at `url` holds `n` rows.
-fn expect_rows(url: &str, n: usize) -> Result<(), String> {
-    let mut conn = AnyConnection::connect(url).map_err(|e| e.to_string())?;
-    let rows = conn
-        .int(&format!("SELECT COUNT(*) AS v FROM {TABLE}"), &[])
-        .map_err(|e| format!("counting the version rows: {e}"))?
-        .unwrap_or(0);
-    if rows == n as i64 {
-        Ok(())
-    } else {
-        Err(format!("{url}: the version table has {rows} rows after the upgrade, expected {n}"))
-    }
 }
 
 // ---------------------------------------------------------------------------

@@ -18,3 +18,20 @@ pub fn fmt_duration(d: Duration) -> String {
         format!("{:.2} s", ms / 1e3)
     }
 }
+
+/// Checks that the version table `migraph_revisions` at `url` holds `n`
+/// rows (after an upgrade of `n` revisions).
+#[allow(dead_code)] // not every benchmark runs plans
+pub fn expect_rows(url: &str, n: usize) -> Result<(), String> {
+    use migraph::backend::Backend as _;
+    let mut conn = migraph::backend::AnyConnection::connect(url).map_err(|e| e.to_string())?;
+    let rows = conn
+        .int("SELECT COUNT(*) AS v FROM migraph_revisions", &[])
+        .map_err(|e| format!("counting the version rows: {e}"))?
+        .unwrap_or(0);
+    if rows == n as i64 {
+        Ok(())
+    } else {
+        Err(format!("{url}: the version table has {rows} rows after the upgrade, expected {n}"))
+    }
+}
