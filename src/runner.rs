@@ -534,7 +534,7 @@ struct Executor<'r> {
     /// The version table, located once at the start of the run.
     table: Table,
     /// Puts the session back after each revision (`SET search_path`, `USE`).
-    restore: Option<(String, Vec<Arg>)>,
+    restore: Option<String>,
     /// The last revision's batch restored the session already (PostgreSQL).
     restored: bool,
 }
@@ -592,10 +592,8 @@ impl Executor<'_> {
         if std::mem::take(&mut self.restored) {
             return Ok(()); // in the revision's own batch
         }
-        let Some((sql, args)) = self.restore.clone() else { return Ok(()) };
-        let restored =
-            if args.is_empty() { self.backend.batch(&sql) } else { self.backend.text(&sql, &args).map(drop) };
-        restored.map_err(db("cannot restore the session after a revision"))
+        let Some(sql) = &self.restore else { return Ok(()) };
+        self.backend.batch(sql).map_err(db("cannot restore the session after a revision"))
     }
 
     fn stamp(&mut self, plan: Plan, drift: &[Drift]) -> Result<Report, RunError> {
@@ -867,20 +865,14 @@ impl Executor<'_> {
         }
         // The search_path as it was at the start, in the same transaction:
         // committed with the revision (a failed one rolls its own SET back).
-        let restore = match &self.restore {
-            Some((_, args)) => match args.first() {
-                Some(path) => {
-                    format!("SELECT set_config('search_path', {}, false);\n", crate::script::value(dialect, path))
-                }
-                None => String::new(),
-            },
-            None => String::new(),
-        };
-        batch.push_str(&restore);
+        if let Some(restore) = &self.restore {
+            batch.push_str(restore);
+            batch.push_str(";\n");
+        }
         let start = Instant::now();
         match self.in_tx(identity, |ex| ex.backend.batch(&batch)) {
             Ok(()) => {
-                self.restored = !restore.is_empty();
+                self.restored = self.restore.is_some();
                 Ok(start.elapsed().as_millis() as u64)
             }
             Err(batch_error) => {

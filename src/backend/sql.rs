@@ -503,15 +503,17 @@ impl Dialect {
         (self == Dialect::Postgres).then_some("SELECT current_setting('search_path') AS v")
     }
 
-    /// Puts the session back after a revision: PostgreSQL sets the
-    /// `search_path` read by [`Dialect::session_setting`] (bound as the one
-    /// argument, selected as `v`), MySQL returns to the table's database.
-    pub fn restore_session(self, table: &Table, setting: Option<&str>) -> Option<(String, Vec<Arg>)> {
+    /// The statement that puts the session back after a revision:
+    /// PostgreSQL sets the `search_path` read by
+    /// [`Dialect::session_setting`] (written in as a literal, so the
+    /// statement also runs inside a revision's batch), MySQL returns to the
+    /// table's database.
+    pub fn restore_session(self, table: &Table, setting: Option<&str>) -> Option<String> {
         match (self, setting, &table.schema) {
             (Dialect::Postgres, Some(path), _) => {
-                Some(("SELECT set_config('search_path', $1, false) AS v".into(), vec![Arg::Text(path.to_string())]))
+                Some(format!("SELECT set_config('search_path', {}, false)", crate::script::literal(self, path)))
             }
-            (Dialect::Mysql, _, Some(database)) => Some((format!("USE {}", self.ident(database)), Vec::new())),
+            (Dialect::Mysql, _, Some(database)) => Some(format!("USE {}", self.ident(database))),
             _ => None,
         }
     }

@@ -84,7 +84,7 @@ pub fn ensure_tables(backend: &mut dyn Backend, table: impl Into<Table>) -> Resu
 
 /// The statement that puts the session back after each revision (see
 /// [`Dialect::restore_session`]), with the setting it restores read now.
-pub(super) fn session_restore(backend: &mut dyn Backend, table: &Table) -> Result<Option<(String, Vec<Arg>)>, DbError> {
+pub(super) fn session_restore(backend: &mut dyn Backend, table: &Table) -> Result<Option<String>, DbError> {
     let dialect = backend.dialect();
     let setting = match dialect.session_setting() {
         Some(sql) => backend.text(sql, &[])?,

@@ -90,10 +90,16 @@ fn older_tables_are_brought_up_to_date() {
 #[test]
 fn sessions_are_put_back() {
     let t = Table::new("t", Some("db".into()));
-    assert_eq!(Dialect::Mysql.restore_session(&t, None), Some(("USE `db`".to_string(), Vec::new())));
-    let (sql, args) = Dialect::Postgres.restore_session(&t, Some("\"$user\", public")).unwrap();
-    assert!(sql.contains("set_config('search_path', $1, false)"));
-    assert_eq!(args, [Arg::Text("\"$user\", public".into())]);
+    assert_eq!(Dialect::Mysql.restore_session(&t, None).as_deref(), Some("USE `db`"));
+    assert_eq!(
+        Dialect::Postgres.restore_session(&t, Some("\"$user\", public")).as_deref(),
+        Some("SELECT set_config('search_path', '\"$user\", public', false)")
+    );
+    // A schema name with a quote and a backslash stays inside the literal.
+    assert_eq!(
+        Dialect::Postgres.restore_session(&t, Some("a'b\\c")).as_deref(),
+        Some("SELECT set_config('search_path', E'a''b\\\\c', false)")
+    );
     assert_eq!(Dialect::Sqlite.restore_session(&t, None), None);
 }
 
