@@ -26,7 +26,7 @@ use migraph::{Direction, Migrator, Verb};
 use super::check::CheckArgs;
 use super::config::Settings;
 use super::db::shown_url;
-use super::output::{printable, to_json};
+use super::output::{printable, to_json, LiveLine};
 use super::run::RunArgs;
 use super::{session, Cli, CliError, Command, Context, Result};
 
@@ -421,14 +421,15 @@ struct Ticker {
     failed: usize,
     terminal: bool,
     quiet: bool,
-    /// Characters of the updating line on the screen.
-    drawn: usize,
+    /// The updating line.
+    line: LiveLine,
 }
 
 impl Ticker {
     fn new(cx: &Context, total: usize) -> Ticker {
         let terminal = std::io::stderr().is_terminal();
-        let mut ticker = Ticker { total, done: 0, failed: 0, terminal, quiet: cx.global.quiet, drawn: 0 };
+        let mut ticker =
+            Ticker { total, done: 0, failed: 0, terminal, quiet: cx.global.quiet, line: LiveLine::default() };
         ticker.draw();
         ticker
     }
@@ -438,10 +439,7 @@ impl Ticker {
             return;
         }
         let text = format!("{}/{} databases, {} failed", self.done, self.total, self.failed);
-        let pad = " ".repeat(self.drawn.saturating_sub(text.len()));
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{text}{pad}").and_then(|()| err.flush());
-        self.drawn = text.len();
+        self.line.draw(&text, text.len());
     }
 
     fn finished(&mut self, outcome: &Outcome) {
@@ -464,10 +462,7 @@ impl Ticker {
 
     /// Erases the updating line.
     fn end(&mut self) {
-        if self.drawn > 0 {
-            eprint!("\r{}\r", " ".repeat(self.drawn));
-            self.drawn = 0;
-        }
+        self.line.clear();
     }
 }
 

@@ -187,6 +187,42 @@ pub fn head_line(graph: &RevisionGraph, r: &Revision, paint: Paint) -> String {
     }
 }
 
+/// The single updating line on stderr (on a terminal): each text is drawn
+/// over the last one with `\r`, padded over what it leaves, and the line is
+/// erased, or kept, at the end.
+#[derive(Debug, Default)]
+pub struct LiveLine {
+    /// Columns of the line on the screen (0: none drawn).
+    drawn: usize,
+}
+
+impl LiveLine {
+    /// Draws `text`, `visible` columns wide on the screen.
+    pub fn draw(&mut self, text: &str, visible: usize) {
+        use std::io::Write as _;
+        let pad = " ".repeat(self.drawn.saturating_sub(visible));
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r{text}{pad}").and_then(|()| err.flush());
+        self.drawn = visible;
+    }
+
+    /// Erases the line, so a message can take its place.
+    pub fn clear(&mut self) {
+        if self.drawn > 0 {
+            eprint!("\r{}\r", " ".repeat(self.drawn));
+            self.drawn = 0;
+        }
+    }
+
+    /// Leaves the line on the screen and goes below it.
+    pub fn keep(&mut self) {
+        if self.drawn > 0 {
+            eprintln!();
+            self.drawn = 0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -6,7 +6,7 @@
 //! line instead); stdout carries only what scripts consume: `--dry-run
 //! --json` plans, `--sql` scripts, and the `--backup` path.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::time::Instant;
 
 use clap::Args;
@@ -17,7 +17,7 @@ use migraph::runner::{self, Event, RunOptions};
 use migraph::status::DbState;
 use migraph::{Direction, Plan, RevisionGraph, State, Step, Verb};
 
-use super::output::{printable, to_json};
+use super::output::{printable, to_json, LiveLine};
 use super::style::{Paint, Style};
 use super::{CliError, Context, Result};
 
@@ -322,13 +322,21 @@ struct Progress {
     live: bool,
     /// Steps started so far.
     started: usize,
-    /// Characters of the updating line on the screen (0: none).
-    drawn: usize,
+    /// The updating line.
+    line: LiveLine,
 }
 
 impl Progress {
     fn new(verb: impl std::fmt::Display, paint: Paint, terminal: bool) -> Progress {
-        Progress { verb: verb.to_string(), paint, terminal, total: 0, live: false, started: 0, drawn: 0 }
+        Progress {
+            verb: verb.to_string(),
+            paint,
+            terminal,
+            total: 0,
+            live: false,
+            started: 0,
+            line: LiveLine::default(),
+        }
     }
 
     fn event(&mut self, event: Event<'_>) {
@@ -349,10 +357,7 @@ impl Progress {
                     let width =
                         terminal_size::terminal_size_of(std::io::stderr()).map_or(80, |(w, _)| usize::from(w.0));
                     let (text, visible) = live_line(self.started, self.total, step, paint, width);
-                    let pad = " ".repeat(self.drawn.saturating_sub(visible));
-                    let mut err = std::io::stderr().lock();
-                    let _ = write!(err, "\r{text}{pad}").and_then(|()| err.flush());
-                    self.drawn = visible;
+                    self.line.draw(&text, visible);
                 }
                 return;
             }
@@ -388,26 +393,17 @@ impl Progress {
             // An event this version does not know (`Event` is non-exhaustive).
             _ => return,
         };
-        self.clear();
+        self.line.clear();
         eprintln!("{line}");
-    }
-
-    /// Erases the updating line, so a message can take its place.
-    fn clear(&mut self) {
-        if self.drawn > 0 {
-            eprint!("\r{}\r", " ".repeat(self.drawn));
-            self.drawn = 0;
-        }
     }
 
     /// After the run: the updating line is erased when all went well, and
     /// kept (it names the failing revision) when the run failed.
     fn end(&mut self, ok: bool) {
         if ok {
-            self.clear();
-        } else if self.drawn > 0 {
-            eprintln!();
-            self.drawn = 0;
+            self.line.clear();
+        } else {
+            self.line.keep();
         }
     }
 }
