@@ -50,26 +50,23 @@ struct VerifyJson<'a> {
     verification: &'a migraph::schema::Verification,
 }
 
-/// Records what `verify` found for `status` (see [`super::verified`]); a
-/// record that cannot be written is a warning, never a failed verify.
+/// Records what `verify` found for `status` (see [`super::verified`]): the
+/// live schema it compared and the applied rows; a record that cannot be
+/// written is a warning, never a failed verify.
 fn record(
     cx: &Context,
     url: &str,
     migrator: &migraph::Migrator,
     live: &mut dyn migraph::backend::Backend,
-    differences: usize,
+    verification: &migraph::schema::Verification,
 ) {
-    let fingerprints = migrator.read_state(live).map_err(|e| e.to_string()).and_then(|db| {
-        let schema = migraph::schema::read(live, &scope(cx)).map_err(|e| e.to_string())?;
-        Ok((verified::schema_sha256(&schema), verified::applied_sha256(&db)))
-    });
-    let saved = fingerprints.and_then(|(schema_sha256, applied_sha256)| {
+    let saved = migrator.read_state(live).map_err(|e| e.to_string()).and_then(|db| {
         let record = verified::Record {
             database: redact(url),
             verified_at: migraph::source::now_rfc3339(),
-            differences,
-            schema_sha256,
-            applied_sha256,
+            differences: verification.differences.len(),
+            schema_sha256: verified::schema_sha256(&verification.live),
+            applied_sha256: verified::applied_sha256(&db),
         };
         verified::save(cx, url, &record)
     });
@@ -92,7 +89,7 @@ pub fn verify(cx: &Context) -> Result<String> {
     drop(scratch);
     let count = verification.differences.len();
     let ok = count == 0;
-    record(cx, url, &migrator, &mut live, count);
+    record(cx, url, &migrator, &mut live, &verification);
     if ok {
         announce(cx, url, false);
     }

@@ -130,6 +130,19 @@ pub(super) fn rows(backend: &mut dyn Backend, sql: &str, args: &[Arg]) -> Result
     }
 }
 
+/// `rows` grouped by `key` (a constraint's or an index's rows), each group
+/// in the order of the integer field `order` (its column positions).
+pub(super) fn groups<'r, K: Ord>(rows: &'r [Row], key: impl Fn(&Row) -> K, order: &str) -> BTreeMap<K, Vec<&'r Row>> {
+    let mut grouped: BTreeMap<K, Vec<&Row>> = BTreeMap::new();
+    for row in rows {
+        grouped.entry(key(row)).or_default().push(row);
+    }
+    for parts in grouped.values_mut() {
+        parts.sort_by_key(|row| int(row, order));
+    }
+    grouped
+}
+
 /// A text field (numbers as their digits; missing or NULL: empty).
 pub(super) fn text(row: &Row, key: &str) -> String {
     optional(row, key).unwrap_or_default()
@@ -286,12 +299,7 @@ fn sqlite_tables(
         ),
         &only,
     )?;
-    let mut grouped: BTreeMap<(String, i64), Vec<&Row>> = BTreeMap::new();
-    for f in &fks {
-        grouped.entry((text(f, "t"), int(f, "id"))).or_default().push(f);
-    }
-    for ((table, _), mut parts) in grouped {
-        parts.sort_by_key(|f| int(f, "seq"));
+    for ((table, _), parts) in groups(&fks, |f| (text(f, "t"), int(f, "id")), "seq") {
         let Some(table) = tables.get(&table) else { continue };
         let first = parts[0];
         table.foreign_keys.push(ForeignKey {

@@ -193,6 +193,9 @@ pub struct Verification {
     /// What the live database has that differs from what the revisions
     /// build (expected: the scratch database; found: the live one).
     pub differences: Vec<Difference>,
+    /// The live database's schema, as read for the comparison.
+    #[serde(skip)]
+    pub live: Schema,
 }
 
 /// Compares the schema of `live` with what its applied revisions build on
@@ -218,5 +221,6 @@ pub fn verify(migrator: &Migrator, live: &mut dyn Backend, scratch: &mut dyn Bac
         applied: status.applied.len(),
         drifted: status.drift.iter().map(|d| d.id.clone()).collect(),
         differences: diff(&expected, &found),
+        live: found,
     })
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::read::{flag, int, optional, rows, strings, text, Row, Tables};
+use super::read::{flag, groups, int, optional, rows, strings, text, Tables};
 use super::{collapse, Check, Column, ForeignKey, Index, Object, Schema, Scope, Trigger, Unique, View};
 use crate::backend::sql::DEFAULT_SCHEMA;
 use crate::backend::{Arg, Backend, DbError};
@@ -314,12 +314,7 @@ pub(super) fn mysql(backend: &mut dyn Backend, scope: &Scope) -> Result<Schema, 
         ),
         &[],
     )?;
-    let mut grouped: BTreeMap<(String, String), Vec<&Row>> = BTreeMap::new();
-    for s in &stats {
-        grouped.entry((text(s, "t"), text(s, "name"))).or_default().push(s);
-    }
-    for ((table, name), mut parts) in grouped {
-        parts.sort_by_key(|s| int(s, "seq"));
+    for ((table, name), parts) in groups(&stats, |s| (text(s, "t"), text(s, "name")), "seq") {
         let Some(table) = tables.get(&table) else { continue };
         let mut columns: Vec<String> = parts
             .iter()
@@ -355,12 +350,7 @@ pub(super) fn mysql(backend: &mut dyn Backend, scope: &Scope) -> Result<Schema, 
         ),
         &[],
     )?;
-    let mut grouped: BTreeMap<(String, String), Vec<&Row>> = BTreeMap::new();
-    for f in &fks {
-        grouped.entry((text(f, "t"), text(f, "name"))).or_default().push(f);
-    }
-    for ((table, name), mut parts) in grouped {
-        parts.sort_by_key(|f| int(f, "pos"));
+    for ((table, name), parts) in groups(&fks, |f| (text(f, "t"), text(f, "name")), "pos") {
         let Some(table) = tables.get(&table) else { continue };
         table.foreign_keys.push(ForeignKey {
             name: Some(name),
