@@ -1,7 +1,14 @@
 //! Benchmark: `migraph heads` and `migraph history` on synthetic team
 //! histories (see `examples/synth/mod.rs`) of N = 1,000, 10,000 and 100,000
 //! revisions, side by side with the floor of reading the same files with
-//! `cat`.
+//! `cat` and the floor of `stat`ing them (`find <dir> -name '*.sql' -size +0`,
+//! one `stat` per file and nothing read).
+//!
+//! migraph runs twice per command: "cold", with `MIGRAPH_NO_CACHE=1` (every
+//! file read, parsed and hashed), and "warm", with its header cache in the
+//! scratch directory, filled by the warm-up run (the bench waits until the
+//! files are older than the cache's 2 s margin first, as files of a real
+//! project are).
 //!
 //! ```text
 //! cargo bench --bench graph
@@ -67,6 +74,8 @@ type Measured = Result<(Duration, Option<u64>), String>;
 struct Row {
     n: usize,
     floor: Duration,
+    stat: Duration,
+    heads_cold: Measured,
     heads: Measured,
     history: Measured,
 }
@@ -124,6 +133,7 @@ fn main() -> ExitCode {
         let started = Instant::now();
         let summary = synth::generate(&dir, n, SEED).expect("generating a synthetic history");
         eprintln!("N = {n}: generated in {:.2} s: {summary}", started.elapsed().as_secs_f64());
+        let generated = Instant::now();
 
         if floor == Floor::Glob {
             if let Err(e) = run(floor.command(&dir), &scratch.0) {
@@ -143,24 +153,45 @@ fn main() -> ExitCode {
             }
         };
 
-        let migraph = |command: &str| {
+        let stat_floor = || {
+            let mut cmd = Command::new("find");
+            cmd.arg(&dir).args(["-name", "*.sql", "-size", "+0"]).stdout(Stdio::null());
+            cmd
+        };
+        let stat = match best_of(runs, stat_floor, &scratch.0) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: the stat floor failed at N = {n}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        // The cache trusts only files older than its margin (2 s).
+        std::thread::sleep(Duration::from_millis(2_100).saturating_sub(generated.elapsed()));
+        let cache = scratch.0.join(format!("cache{n}"));
+        let migraph = |command: &str, cached: bool| {
             let dir = dir.clone();
             let command = command.to_string();
+            let cache = cache.clone();
             move || {
                 let mut cmd = Command::new(MIGRAPH);
                 cmd.arg("--revisions").arg(&dir).arg(&command).env_remove("DATABASE_URL");
+                match cached {
+                    true => cmd.env("MIGRAPH_CACHE_DIR", &cache).env_remove("MIGRAPH_NO_CACHE"),
+                    false => cmd.env("MIGRAPH_NO_CACHE", "1"),
+                };
                 cmd
             }
         };
-        let measure = |command: &str| -> Measured {
-            let make = migraph(command);
+        let measure = |command: &str, cached: bool| -> Measured {
+            let make = migraph(command, cached);
             let time = best_of(runs, &make, &scratch.0)?;
             let rss = rss::peak_kib(make(), &scratch.0)?;
             Ok((time, rss))
         };
-        let heads = measure("heads");
-        let history = measure("history");
-        rows.push(Row { n, floor: floor_time, heads, history });
+        let heads_cold = measure("heads", false);
+        let heads = measure("heads", true);
+        let history = measure("history", true);
+        rows.push(Row { n, floor: floor_time, stat, heads_cold, heads, history });
         if let Err(e) = std::fs::remove_dir_all(&dir) {
             eprintln!("warning: removing {}: {e}", dir.display());
         }
@@ -177,8 +208,11 @@ fn main() -> ExitCode {
         println!("note: {note}");
     }
     println!();
-    println!("| N | cat floor | heads | history | heads/cat | history/cat | peak RSS heads | peak RSS history |");
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| N | cat floor | stat floor | heads, cold | heads, warm | history, warm | heads warm / stat | \
+         history warm / stat | peak RSS heads cold / warm | peak RSS history warm |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     rows.sort_by_key(|r| r.n);
     let mut failed = false;
     for row in &rows {
@@ -187,7 +221,7 @@ fn main() -> ExitCode {
             Err(_) => "FAILED".to_string(),
         };
         let ratio = |m: &Measured| match m {
-            Ok((t, _)) => format!("{:.1}x", t.as_secs_f64() / row.floor.as_secs_f64()),
+            Ok((t, _)) => format!("{:.2}x", t.as_secs_f64() / row.stat.as_secs_f64()),
             Err(_) => "-".to_string(),
         };
         let rss = |m: &Measured| match m {
@@ -196,17 +230,20 @@ fn main() -> ExitCode {
             Err(_) => "-".to_string(),
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} |",
             row.n,
             fmt_duration(row.floor),
+            fmt_duration(row.stat),
+            time(&row.heads_cold),
             time(&row.heads),
             time(&row.history),
             ratio(&row.heads),
             ratio(&row.history),
+            rss(&row.heads_cold),
             rss(&row.heads),
             rss(&row.history),
         );
-        for (name, m) in [("heads", &row.heads), ("history", &row.history)] {
+        for (name, m) in [("heads", &row.heads_cold), ("heads", &row.heads), ("history", &row.history)] {
             if let Err(e) = m {
                 failed = true;
                 eprintln!("error: `migraph {name}` at N = {}: {e}", row.n);
@@ -230,9 +267,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(1);
             }
         };
+        // Warm, as in the table above: files past the cache's margin.
+        std::thread::sleep(Duration::from_millis(2_100));
+        let cache = scratch.0.join("cache-wide");
         let make = || {
             let mut cmd = Command::new(MIGRAPH);
             cmd.arg("--revisions").arg(&dir).args(["history", "--graph"]).env_remove("DATABASE_URL");
+            cmd.env("MIGRAPH_CACHE_DIR", &cache).env_remove("MIGRAPH_NO_CACHE");
             cmd
         };
         let measured = best_of(runs, make, &scratch.0).and_then(|t| Ok((t, rss::peak_kib(make(), &scratch.0)?)));
@@ -371,6 +412,13 @@ mod rss {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // The command's own environment (its cache settings) goes with it.
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => helper.env(key, value),
+                None => helper.env_remove(key),
+            };
+        }
         let output = helper.output().map_err(|e| format!("cannot run the RSS helper: {e}"))?;
         if !output.status.success() {
             return Err(failure(&output.status, &output.stderr));

@@ -115,26 +115,30 @@ impl RevisionGraph {
     /// not parse) together with the graph's own problems.
     pub fn with_parse_errors(mut revisions: Vec<Revision>, parse_errors: Vec<ParseError>) -> Result<Self, GraphError> {
         let mut problems: Vec<Problem> = parse_errors.into_iter().map(Problem::Parse).collect();
-        revisions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path)));
+        // (ID, path) pairs are unique: an unstable sort gives the one order,
+        // in place (a stable sort would allocate half the vector again).
+        revisions.sort_unstable_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path)));
 
-        // Duplicate IDs: keep the first, report all.
-        let mut unique: Vec<Revision> = Vec::with_capacity(revisions.len());
+        // Duplicate IDs: keep the first, report all. In place: no second
+        // vector of every revision.
         let mut copies: Vec<(PathBuf, usize)> = Vec::new();
-        for revision in revisions {
-            match unique.last() {
-                Some(kept) if kept.id == revision.id => {
-                    if copies.is_empty() {
-                        copies.push((kept.path.clone(), kept.lines.id));
-                    }
-                    copies.push((revision.path, revision.lines.id));
+        let mut write = 0;
+        for read in 0..revisions.len() {
+            if write > 0 && revisions[write - 1].id == revisions[read].id {
+                let (kept, revision) = (&revisions[write - 1], &revisions[read]);
+                if copies.is_empty() {
+                    copies.push((kept.path.clone(), kept.lines.id));
                 }
-                _ => {
-                    flush_duplicates(&mut copies, unique.last(), &mut problems);
-                    unique.push(revision);
-                }
+                copies.push((revision.path.clone(), revision.lines.id));
+                continue;
             }
+            flush_duplicates(&mut copies, write.checked_sub(1).map(|k| &revisions[k]), &mut problems);
+            revisions.swap(write, read);
+            write += 1;
         }
-        flush_duplicates(&mut copies, unique.last(), &mut problems);
+        flush_duplicates(&mut copies, write.checked_sub(1).map(|k| &revisions[k]), &mut problems);
+        revisions.truncate(write);
+        let unique = revisions;
         // Squashes take the place of the revisions they replace (`replaces`).
         let (mut revisions, squash_problems) = crate::squash::fold(unique);
         problems.extend(squash_problems.into_iter().map(Problem::Squash));
@@ -273,6 +277,57 @@ impl RevisionGraph {
     /// Every revision, sorted by ID.
     pub fn revisions(&self) -> &[Revision] {
         &self.revisions
+    }
+
+    /// Whether every revision holds its SQL ([`Revision::has_sql`]): false
+    /// for a graph read from headers only ([`crate::load_headers`]).
+    pub fn has_all_sql(&self) -> bool {
+        self.revisions.iter().all(|r| r.has_sql() && r.replaced.iter().all(Revision::has_sql))
+    }
+
+    /// Loads the SQL of every revision read from its header only
+    /// ([`Revision::load_sql`]: checked against the checksum read with it).
+    pub fn load_all_sql(&mut self) -> Result<(), crate::revision::SqlError> {
+        self.revisions.iter_mut().try_for_each(Revision::load_sql)
+    }
+
+    /// Loads the SQL of the revision `id` (or of the squash replacing it)
+    /// when it was read from its header only.
+    pub fn load_sql_of(&mut self, id: &str) -> Result<(), crate::revision::SqlError> {
+        match self.index.get(id).copied().or_else(|| self.replaced_by(id)) {
+            Some(n) => self.revisions[n].load_sql(),
+            None => Ok(()),
+        }
+    }
+
+    /// A copy of this graph with the SQL of the revisions `ids` (or of the
+    /// squash that replaces one of them) loaded, when one of them lacks it;
+    /// `None` when they all hold their SQL already.
+    pub(crate) fn with_sql_for<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Option<RevisionGraph>, crate::revision::SqlError> {
+        let lacking = |r: &Revision| !r.has_sql() || r.replaced.iter().any(|r| !r.has_sql());
+        let mut wanted: Vec<usize> = ids
+            .into_iter()
+            .filter_map(|id| self.index.get(id).copied().or_else(|| self.replaced_by(id)))
+            .filter(|&n| lacking(&self.revisions[n]))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut graph = self.clone();
+        for n in wanted {
+            graph.revisions[n].load_sql()?;
+        }
+        Ok(Some(graph))
+    }
+
+    /// The node of the squash whose `replaced` holds `id`.
+    fn replaced_by(&self, id: &str) -> Option<usize> {
+        self.revisions.iter().position(|r| r.replaced.iter().any(|old| old.id == id))
     }
 
     /// The revision with exactly this ID.

@@ -142,3 +142,12 @@ pub fn load(dir: &Path) -> Result<RevisionGraph, Error> {
     let loaded = source::load_dir(dir)?;
     Ok(RevisionGraph::with_parse_errors(loaded.revisions, loaded.errors)?)
 }
+
+/// Loads and validates every revision below `dir` from headers only
+/// ([`source::load_headers`]: through the header cache, without the SQL):
+/// what drawing and planning need. A run loads and checks the SQL of the
+/// revisions it runs ([`Revision::load_sql`]).
+pub fn load_headers(dir: &Path) -> Result<RevisionGraph, Error> {
+    let loaded = source::load_headers(dir)?;
+    Ok(RevisionGraph::with_parse_errors(loaded.revisions, loaded.errors)?)
+}

@@ -80,9 +80,88 @@ pub struct Revision {
     pub path: PathBuf,
     /// Where the header keys are, to point at in messages.
     pub lines: HeaderLines,
+    /// Whether `up`, `down` and `dialect_sql` hold the file's SQL. A
+    /// revision read from its header only (the command line's
+    /// [`crate::source::load_headers`]) keeps an empty string for each
+    /// section the file has, so presence (`is_reversible`, `up_for(..)
+    /// .is_some()`) is right, but its text is not there: it cannot be run
+    /// before [`Revision::load_sql`] (the runner loads and verifies it).
+    pub(crate) sql_loaded: bool,
+}
+
+/// Why the SQL of a revision read from its header only cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SqlError {
+    /// The file can no longer be read or parsed.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The file's SQL is not what it was when its header was read.
+    #[error(
+        "{}: the file changed since migraph read it (checksum {}… is now {}…); nothing ran from it: run the command again",
+        .path.display(), &.was[..was.len().min(12)], &.now[..now.len().min(12)]
+    )]
+    Changed { path: PathBuf, was: String, now: String },
+    /// The file's ID or `transaction` key is not what it was when it was read.
+    #[error("{}: the file's header changed since migraph read it; nothing ran from it: run the command again", .path.display())]
+    Header { path: PathBuf },
 }
 
 impl Revision {
+    /// Whether the SQL of the file is held (always, except for revisions
+    /// read from their header only: see [`Revision::load_sql`]).
+    pub fn has_sql(&self) -> bool {
+        self.sql_loaded
+    }
+
+    /// The revision without its SQL text: each section it has becomes an
+    /// empty string, so what it has is still known (see [`Revision::has_sql`]).
+    pub(crate) fn without_sql(mut self) -> Revision {
+        let mark = |sql: &mut Option<String>| {
+            if sql.is_some() {
+                *sql = Some(String::new());
+            }
+        };
+        self.up = String::new();
+        mark(&mut self.down);
+        for d in &mut self.dialect_sql {
+            mark(&mut d.up);
+            mark(&mut d.down);
+        }
+        self.sql_loaded = false;
+        self.replaced = self.replaced.into_iter().map(Revision::without_sql).collect();
+        self
+    }
+
+    /// Reads the SQL of a revision read from its header only, from its file,
+    /// and checks it is the SQL whose checksum was read with the header: a
+    /// file edited since is an error naming it, never SQL run silently.
+    /// Does nothing when the SQL is already there. Revisions it replaces
+    /// (`replaced`) are loaded too.
+    pub fn load_sql(&mut self) -> Result<(), SqlError> {
+        for replaced in &mut self.replaced {
+            replaced.load_sql()?;
+        }
+        if self.sql_loaded {
+            return Ok(());
+        }
+        let file = Revision::read(&self.path)?;
+        // What decides how the SQL runs (the graph rewrites some other keys:
+        // labels in `depends_on` become IDs, squashes take their parents).
+        if (&file.id, file.transactional) != (&self.id, self.transactional) {
+            return Err(SqlError::Header { path: self.path.clone() });
+        }
+        if file.checksum != self.checksum {
+            return Err(SqlError::Changed { path: self.path.clone(), was: self.checksum.clone(), now: file.checksum });
+        }
+        self.up = file.up;
+        self.down = file.down;
+        self.has_generic_up = file.has_generic_up;
+        self.dialect_sql = file.dialect_sql;
+        self.sql_loaded = true;
+        Ok(())
+    }
+
     /// The upgrade SQL to run on `dialect`: its own section, else the generic
     /// one. `None` when the file has neither: the revision cannot run there.
     pub fn up_for(&self, dialect: Dialect) -> Option<&str> {

@@ -190,6 +190,10 @@ pub enum RunError {
     Plan(#[from] PlanError),
     #[error(transparent)]
     State(#[from] StateError),
+    /// The SQL of a revision read from its header only cannot be loaded,
+    /// or is not the SQL it was read with ([`Revision::load_sql`]).
+    #[error(transparent)]
+    File(#[from] crate::revision::SqlError),
     #[error("checksum drift: applied revision(s) changed since they were applied: {}", describe_drift(.0))]
     Drift(Vec<Drift>),
     #[error("the database is ahead of these files: applied revision(s) {} have no file", .0.join(", "))]
@@ -250,10 +254,12 @@ pub fn run(
     options: &RunOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, RunError> {
-    let Started { locked, table, state, nested, dialect } = start(backend, options, on_event)?;
+    let Started { locked, table, state, nested, dialect } = start(backend, files, options, on_event)?;
     let backend = &mut *locked.backend;
-    let Prepared { plan, analysis, drifted, stored_down } =
+    let Prepared { plan, analysis, drifted, stored_down, files: with_sql } =
         prepare(backend, files, &state, verb, targets, options, Purpose::Run { nested })?;
+    // The files with the SQL of the revisions the plan runs (read from headers only before).
+    let files = with_sql.as_ref().unwrap_or(files);
     let Some(analysis) = analysis else {
         // A damaged version table: stamp is how it is repaired.
         on_event(Event::Planned(&plan));
@@ -320,6 +326,7 @@ struct Started<'b> {
 /// brings a table written by an older migraph up to date.
 fn start<'b>(
     backend: &'b mut dyn Backend,
+    files: &RevisionGraph,
     options: &RunOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Started<'b>, RunError> {
@@ -338,13 +345,25 @@ fn start<'b>(
     let locked = lock(backend, options, on_event)?;
     let backend = &mut *locked.backend;
     let table = locate(backend, options).map_err(db("cannot find the version table's database"))?;
-    let mut state = read_state(backend, &table)?;
+    let mut state = read_state_for_run(backend, &table, files)?;
     if state.exists && (!state.pending_exists || state.outdated) {
         // A table written by an older migraph, brought up to date under the lock.
         ensure_tables(backend, &table).map_err(db("cannot update the version table"))?;
-        state = read_state(backend, &table)?;
+        state = read_state_for_run(backend, &table, files)?;
     }
     Ok(Started { locked, table, state, nested, dialect })
+}
+
+/// [`read_state`] for a run on `files`: the stored down sections are read
+/// only for the rows that may run theirs (a revision whose file is gone, or
+/// whose file's checksum differs: drift), not for every applied revision.
+fn read_state_for_run(backend: &mut dyn Backend, table: &Table, files: &RevisionGraph) -> Result<DbState, RunError> {
+    let mut state =
+        DbState::read_without_down_sql(backend, table.clone()).map_err(db("cannot read the version table"))?;
+    let stored_down_may_run =
+        |row: &crate::backend::VersionRow| files.get(&row.id).is_none_or(|r| r.checksum != row.checksum);
+    state.load_down_sql(backend, table.clone(), stored_down_may_run).map_err(db("cannot read the version table"))?;
+    Ok(state)
 }
 
 /// Reads the version table and the markers, without creating anything:
@@ -373,6 +392,28 @@ pub(crate) struct Prepared {
     pub(crate) drifted: Vec<String>,
     /// The graph with those down sections, when there are any.
     pub(crate) stored_down: Option<RevisionGraph>,
+    /// The files with the SQL of the revisions the plan runs or records,
+    /// when some were read from their header only: the run uses it in
+    /// place of the files it was given.
+    pub(crate) files: Option<RevisionGraph>,
+}
+
+/// A copy of `files` with the SQL of `plan`'s revisions and of every squash
+/// loaded and checked ([`Revision::load_sql`]), when some lack it.
+/// `also`: further revisions whose rows the run records (drifted ones
+/// `stamp --accept-drift` records again).
+fn with_sql(
+    files: &RevisionGraph,
+    plan: &Plan,
+    squashes: bool,
+    also: &[Drift],
+) -> Result<Option<RevisionGraph>, RunError> {
+    if (plan.is_empty() && !squashes && also.is_empty()) || files.has_all_sql() {
+        return Ok(None);
+    }
+    let steps = plan.steps.iter().map(|s| s.id.as_str());
+    let squashes = files.revisions().iter().filter(|r| !r.replaces.is_empty()).map(|r| r.id.as_str());
+    Ok(files.with_sql_for(steps.chain(squashes).chain(also.iter().map(|d| d.id.as_str())))?)
 }
 
 /// The check, plan and checks of a run and of its preview: the state
@@ -392,10 +433,14 @@ pub(crate) fn prepare(
     if verb == Verb::Stamp {
         if let Err(RunError::State(_)) = checked(files, state, verb) {
             let plan = repair_plan(files, state, targets)?;
+            if let Some(loaded) = with_sql(files, &plan, false, &[])? {
+                let prepared = prepare(backend, &loaded, state, verb, targets, options, purpose)?;
+                return Ok(Prepared { files: Some(loaded), ..prepared });
+            }
             if purpose != Purpose::Preview {
                 recordable(backend, files, &plan)?;
             }
-            return Ok(Prepared { plan, analysis: None, drifted: Vec::new(), stored_down: None });
+            return Ok(Prepared { plan, analysis: None, drifted: Vec::new(), stored_down: None, files: None });
         }
     }
     let analysis = check_state(files, state, verb, verb == Verb::Downgrade)?;
@@ -404,6 +449,14 @@ pub(crate) fn prepare(
         true => Plan { verb, steps: Vec::new() },
         false => plan(analysis.graph(files), &analysis.state, verb, targets)?,
     };
+    // Revisions read from their header only: the same preparation on the
+    // files with the SQL of what the plan runs (the same plan: the graph
+    // and the state are the same), every check below seeing that SQL.
+    let drift = if verb == Verb::Stamp { analysis.drift.as_slice() } else { &[] };
+    if let Some(loaded) = with_sql(files, &plan, !analysis.squashes.is_empty(), drift)? {
+        let prepared = prepare(backend, &loaded, state, verb, targets, options, purpose)?;
+        return Ok(Prepared { files: Some(loaded), ..prepared });
+    }
     // Downgrade: drifted revisions it unapplies run the down SQL stored when they were applied.
     let drifted = if verb == Verb::Downgrade { drifted_down(&analysis, &plan)? } else { Vec::new() };
     let stored_down = with_stored_down(analysis.graph(files), state, &drifted)?;
@@ -421,7 +474,7 @@ pub(crate) fn prepare(
         crate::backend::split::check_plan(graph, &plan, dialect)?;
     }
     transaction_control_free(graph, &plan, dialect)?;
-    Ok(Prepared { plan, analysis: Some(analysis), drifted, stored_down })
+    Ok(Prepared { plan, analysis: Some(analysis), drifted, stored_down, files: None })
 }
 
 /// A leftover marker, with the commands that repair it.
@@ -710,6 +763,11 @@ impl Executor<'_> {
         report: &mut Report,
         single: bool,
     ) -> Result<(), RunError> {
+        // A connection migraph opened itself, outside any transaction, gets
+        // each revision's transaction control in its batch (one round trip).
+        let own = !single
+            && self.backend.owns_session()
+            && !self.backend.in_transaction().map_err(db("cannot read the connection's transaction state"))?;
         for step in &plan.steps {
             let revision = self.graph.rev_by_id(&step.id);
             if stored.contains(step.id.as_str()) {
@@ -732,9 +790,9 @@ impl Executor<'_> {
             let outcome = if single {
                 self.in_open_transaction(revision, step.direction).map(Some).map_err(|e| fail(e, false))
             } else if revision.transactional && self.dialect.transactional_ddl() {
-                self.in_own_transaction(revision, step.direction).map_err(|e| fail(e, false))
+                self.in_own_transaction(revision, step.direction, own).map_err(|e| fail(e, false))
             } else {
-                self.with_marker(revision, step.direction).map(Some).map_err(|(e, marked)| fail(e, marked))
+                self.with_marker(revision, step.direction, own).map(Some).map_err(|(e, marked)| fail(e, marked))
             };
             let restored = self.restore_session();
             let outcome = outcome?;
@@ -775,18 +833,7 @@ impl Executor<'_> {
                 Dialect::Sqlite => format!("{};", statement.text),
                 _ => statement.text.to_string(),
             };
-            self.sql(&text).map_err(|e| {
-                DbError::Statement(Box::new(crate::backend::FailedStatement {
-                    direction,
-                    number: n + 1,
-                    location: crate::backend::split::locate(&revision.path, sql, statement.line),
-                    first_line: statement.text.lines().next().unwrap_or("").trim().to_string(),
-                    message: match e {
-                        DbError::Query(message) => message,
-                        other => other.to_string(),
-                    },
-                }))
-            })?;
+            self.sql(&text).map_err(|e| failed(revision, direction, sql, n + 1, statement, e))?;
         }
         Ok(start.elapsed().as_millis() as u64)
     }
@@ -798,9 +845,14 @@ impl Executor<'_> {
     }
 
     /// SQL and row in one transaction; `None` when another run did it first.
-    fn in_own_transaction(&mut self, revision: &Revision, direction: Direction) -> Result<Option<u64>, DbError> {
+    fn in_own_transaction(
+        &mut self,
+        revision: &Revision,
+        direction: Direction,
+        own: bool,
+    ) -> Result<Option<u64>, DbError> {
         if self.dialect == Dialect::Postgres {
-            return self.batched(revision, direction).map(Some);
+            return self.batched(revision, direction, own).map(Some);
         }
         self.in_tx(identity, |ex| {
             // SQLite has no run lock: the write lock just taken is the lock,
@@ -818,10 +870,12 @@ impl Executor<'_> {
 
     /// PostgreSQL: the revision's statements, its version row and the
     /// session's restore go to the server as one simple-query batch inside
-    /// the revision's transaction (begun and committed by Diesel's
-    /// transaction manager, a savepoint inside the caller's transaction):
-    /// three round trips per revision however many statements it has,
-    /// where one per statement, row and restore took 4 or more. Inside a
+    /// the revision's transaction: on a connection migraph opened itself
+    /// (`own`) its `BEGIN` and `COMMIT` are in the batch too, one round trip
+    /// per revision (after a failure a `ROLLBACK` ends the aborted block);
+    /// on an application's connection Diesel's transaction manager begins
+    /// and commits it (a savepoint inside the caller's transaction), three
+    /// round trips, where one per statement, row and restore took 4 or more. Inside a
     /// transaction block a batch runs exactly as its statements one by one.
     /// The row's `execution_ms` is measured by the server (from the batch's
     /// first statement to its row). A failed batch does not say which
@@ -829,40 +883,18 @@ impl Executor<'_> {
     /// transaction that is always rolled back, to name the one that fails
     /// (only what cannot be rolled back, such as a sequence's value, is
     /// touched twice).
-    fn batched(&mut self, revision: &Revision, direction: Direction) -> Result<u64, DbError> {
+    fn batched(&mut self, revision: &Revision, direction: Direction, own: bool) -> Result<u64, DbError> {
         let sql = revision.sql_for(direction, self.dialect).unwrap_or(""); // present: checked by check_dialect
         let statements = statements(sql, self.dialect).map_err(|e| DbError::Query(format!("{direction} SQL, {e}")))?;
-        let dialect = self.dialect;
-        let mut batch = String::from("SELECT set_config('migraph.started', clock_timestamp()::text, true);\n");
+        let mut batch = String::from(if own { "BEGIN;\n" } else { "" });
+        batch.push_str("SELECT set_config('migraph.started', clock_timestamp()::text, true);\n");
         for statement in &statements {
             batch.push_str(statement.text);
             batch.push_str(";\n");
         }
-        let qualified = dialect.qualified(&self.table);
-        match direction {
-            Direction::Up => {
-                let values: Vec<String> = row_args(revision, dialect, 0, now())
-                    .iter()
-                    .enumerate()
-                    .map(|(i, arg)| match i {
-                        6 => "CAST(EXTRACT(EPOCH FROM clock_timestamp() - \
-                              CAST(current_setting('migraph.started') AS TIMESTAMPTZ)) * 1000 AS BIGINT)"
-                            .to_string(),
-                        _ => crate::script::value(dialect, arg),
-                    })
-                    .collect();
-                batch.push_str(&format!(
-                    "INSERT INTO {qualified} (id, parents, message, checksum, down_sql, applied_at, execution_ms, \
-                     depends_on, {}) VALUES ({});\n",
-                    dialect.ident("transaction"),
-                    values.join(", ")
-                ));
-            }
-            Direction::Down => batch.push_str(&format!(
-                "DELETE FROM {qualified} WHERE id = {};\n",
-                crate::script::value(dialect, &Arg::Text(revision.id.clone()))
-            )),
-        }
+        let elapsed = "CAST(EXTRACT(EPOCH FROM clock_timestamp() - \
+                       CAST(current_setting('migraph.started') AS TIMESTAMPTZ)) * 1000 AS BIGINT)";
+        batch.push_str(&self.row_sql(revision, direction, elapsed));
         // The search_path as it was at the start, in the same transaction:
         // committed with the revision (a failed one rolls its own SET back).
         if let Some(restore) = &self.restore {
@@ -870,7 +902,17 @@ impl Executor<'_> {
             batch.push_str(";\n");
         }
         let start = Instant::now();
-        match self.in_tx(identity, |ex| ex.backend.batch(&batch)) {
+        let outcome = match own {
+            true => {
+                batch.push_str("COMMIT;\n");
+                // After a failure the block is aborted (or already gone when COMMIT failed).
+                self.backend.batch(&batch).inspect_err(|_| {
+                    let _ = self.backend.batch("ROLLBACK");
+                })
+            }
+            false => self.in_tx(identity, |ex| ex.backend.batch(&batch)),
+        };
+        match outcome {
             Ok(()) => {
                 self.restored = self.restore.is_some();
                 Ok(start.elapsed().as_millis() as u64)
@@ -898,7 +940,12 @@ impl Executor<'_> {
 
     /// SQL outside a transaction, guarded by a marker row. The error says
     /// whether the marker was left (the revision may be half applied).
-    fn with_marker(&mut self, revision: &Revision, direction: Direction) -> Result<u64, (DbError, bool)> {
+    fn with_marker(&mut self, revision: &Revision, direction: Direction, own: bool) -> Result<u64, (DbError, bool)> {
+        if own && self.dialect == Dialect::Mysql {
+            if let Some(outcome) = self.marked_batch(revision, direction) {
+                return outcome;
+            }
+        }
         let table = self.table.clone();
         let id = Arg::Text(revision.id.clone());
         let marker = [id.clone(), Arg::Text(direction.to_string()), Arg::Text(now())];
@@ -918,5 +965,140 @@ impl Executor<'_> {
             let _ = self.backend.exec(&self.dialect.fail_pending(&table), &[Arg::Text(e.to_string()), id.clone()]);
             (e, true)
         })
+    }
+
+    /// The version row's change as SQL for a batch (values written in as
+    /// literals, the columns [`row_args`] binds), `elapsed` the expression
+    /// of its `execution_ms`.
+    fn row_sql(&self, revision: &Revision, direction: Direction, elapsed: &str) -> String {
+        let dialect = self.dialect;
+        match direction {
+            Direction::Up => {
+                let values: Vec<String> = row_args(revision, dialect, 0, now())
+                    .iter()
+                    .enumerate()
+                    .map(|(i, arg)| if i == 6 { elapsed.to_string() } else { crate::script::value(dialect, arg) })
+                    .collect();
+                format!("{};\n", dialect.insert_row_values(&self.table, &values))
+            }
+            Direction::Down => format!("{};\n", dialect.delete_row_literal(&self.table, &revision.id)),
+        }
+    }
+
+    /// MySQL on a connection migraph opened itself: [`Executor::with_marker`]
+    /// as one multi-statement batch (its marker, `START TRANSACTION` for a
+    /// transactional revision, each statement after `SET @migraph_statement
+    /// = N`, the version row and the marker's removal in a transaction, the
+    /// database's restore), so a revision costs the batch and Diesel's two
+    /// multi-statement toggles, where one call per statement, row and marker
+    /// took about 20 round trips. The server stops a batch at its first
+    /// error; `@migraph_statement` then says how far it got, so the error
+    /// names the statement (as one at a time would) and the marker is left
+    /// with the error when anything may be half applied. `None`: a revision
+    /// that is not sent as one batch (see [`joinable`]).
+    fn marked_batch(&mut self, revision: &Revision, direction: Direction) -> Option<Result<u64, (DbError, bool)>> {
+        let (dialect, table) = (self.dialect, self.table.clone());
+        let sql = revision.sql_for(direction, dialect).unwrap_or(""); // present: checked by check_dialect
+        let statements = statements(sql, dialect).ok()?; // run_sql reports it
+        if !statements.iter().all(|s| joinable(s.text)) {
+            return None;
+        }
+        let mut batch = format!(
+            "SET @migraph_statement = NULL;\n{};\nSET @migraph_statement = 0, @migraph_started = SYSDATE(6);\n",
+            dialect.insert_pending_literal(&table, &revision.id, &direction.to_string(), &now())
+        );
+        if revision.transactional {
+            batch.push_str("START TRANSACTION;\n");
+        }
+        for (n, statement) in statements.iter().enumerate() {
+            batch.push_str(&format!("SET @migraph_statement = {};\n{};\n", n + 1, statement.text));
+        }
+        // The row and the marker's removal commit together, as Diesel's transaction did.
+        batch.push_str("SET @migraph_statement = -1;\n");
+        if !revision.transactional {
+            batch.push_str("START TRANSACTION;\n");
+        }
+        let elapsed = "CAST(TIMESTAMPDIFF(MICROSECOND, @migraph_started, SYSDATE(6)) DIV 1000 AS SIGNED)";
+        batch.push_str(&self.row_sql(revision, direction, elapsed));
+        batch.push_str(&format!(
+            "{};\nCOMMIT;\nSET @migraph_statement = -2;\n",
+            dialect.delete_pending_literal(&table, &revision.id)
+        ));
+        if let Some(restore) = &self.restore {
+            batch.push_str(restore);
+            batch.push_str(";\n");
+        }
+        // The server refuses (and closes the connection on) a packet above max_allowed_packet.
+        if batch.len() > 64 * 1024 {
+            let packet = self.backend.int("SELECT CAST(@@max_allowed_packet AS SIGNED) AS v", &[]).ok()??;
+            if batch.len() as i64 + 1024 > packet {
+                return None;
+            }
+        }
+        let start = Instant::now();
+        let Err(error) = self.backend.batch(&batch) else {
+            self.restored = self.restore.is_some();
+            return Some(Ok(start.elapsed().as_millis() as u64));
+        };
+        let _ = self.backend.batch("ROLLBACK");
+        let reached = self.backend.int("SELECT CAST(@migraph_statement AS SIGNED) AS v", &[]);
+        let error = match reached {
+            // The marker's insert failed: nothing ran, no marker.
+            Ok(None) => return Some(Err((error, false))),
+            // Committed; the restore failed (the runner restores again and reports it).
+            Ok(Some(-2)) => return Some(Ok(start.elapsed().as_millis() as u64)),
+            Ok(Some(n)) if n >= 1 && n as usize <= statements.len() => {
+                let statement = &statements[n as usize - 1];
+                failed(revision, direction, sql, n as usize, statement, error)
+            }
+            _ => error,
+        };
+        let _ = self
+            .backend
+            .exec(&dialect.fail_pending(&table), &[Arg::Text(error.to_string()), Arg::Text(revision.id.clone())]);
+        Some(Err((error, true)))
+    }
+}
+
+/// Whether a MySQL statement may be sent inside a multi-statement batch: an
+/// executable comment (`/*! … */`, `/*M! … */`), which the splitter keeps
+/// whole, is read by the server as SQL, so a `;` in one might end the
+/// statement early in a batch; such a revision runs one statement at a time.
+fn joinable(text: &str) -> bool {
+    !(text.contains("/*!") || text.contains("/*M!")) || !text.contains(';')
+}
+
+/// The error of statement `number` (1-based) of `sql`, `revision`'s section
+/// going `direction`: its place in the file, first line and the server's message.
+fn failed(
+    revision: &Revision,
+    direction: Direction,
+    sql: &str,
+    number: usize,
+    statement: &crate::backend::split::Statement<'_>,
+    error: DbError,
+) -> DbError {
+    DbError::Statement(Box::new(crate::backend::FailedStatement {
+        direction,
+        number,
+        location: crate::backend::split::locate(&revision.path, sql, statement.line),
+        first_line: statement.text.lines().next().unwrap_or("").trim().to_string(),
+        message: match error {
+            DbError::Query(message) => message,
+            other => other.to_string(),
+        },
+    }))
+}
+
+#[cfg(test)]
+mod batch_tests {
+    #[test]
+    fn a_statement_with_a_semicolon_in_an_executable_comment_is_not_joined() {
+        assert!(super::joinable("CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END"));
+        assert!(super::joinable("CREATE TABLE t (id INT) /*!50100 ENGINE=InnoDB */"));
+        assert!(!super::joinable("SELECT 1 /*!; SELECT 2 */"));
+        assert!(!super::joinable(
+            "/*M!100100 CREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW BEGIN SET @a = 1; END */"
+        ));
     }
 }

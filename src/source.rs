@@ -6,6 +6,8 @@
 //! link loop cannot hang the walk. Files are read in sorted path order, so
 //! every error list and every tie comes out the same on every machine.
 
+mod cache;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -55,23 +57,118 @@ pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
 /// The result does not depend on the number of threads.
 pub fn load_dir(dir: &Path) -> Result<Loaded, SourceError> {
     let files = revision_files(dir)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let chunk = files.len().div_ceil(threads).max(256);
-    let parsed: Vec<Vec<Result<Revision, ParseError>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|path| Revision::read(path)).collect::<Vec<_>>()))
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+    Ok(collect(in_parallel(&files, &|path: &PathBuf| Revision::read(path))))
+}
+
+pub use cache::{cache_dir, RACY_SECONDS};
+
+/// Reads every revision file below `dir` like [`load_dir`], but keeps only
+/// headers, checksums and which sections each file has, not its SQL
+/// ([`Revision::has_sql`] is false; [`Revision::load_sql`] reads it and
+/// checks it against the checksum). Files unchanged since an earlier call
+/// are not even read: their headers come from a cache outside the
+/// directory (see [`cache_dir`]; `MIGRAPH_NO_CACHE=1` turns it off), whose
+/// entries are only trusted for files whose `stat` (device, inode, size,
+/// modification and change times) is the recorded one and whose times were
+/// at least [`RACY_SECONDS`] older than the moment they were read.
+pub fn load_headers(dir: &Path) -> Result<Loaded, SourceError> {
+    load_headers_with(dir, cache::Cache::of(dir))
+}
+
+/// [`load_headers`] with `cache` (`None`: none).
+fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, SourceError> {
+    let files = revision_files(dir)?;
+    let header = |path: &PathBuf| Revision::read(path).map(Revision::without_sql);
+    let Some(cache) = cache else {
+        return Ok(collect(in_parallel(&files, &header)));
+    };
+    // Sorted by path, like `files`: one merge finds each file's entry.
+    let mut entries = cache.read(dir);
+    let mut slots: Vec<(&PathBuf, Option<usize>)> = Vec::with_capacity(files.len());
+    let mut next = 0;
+    for path in &files {
+        while next < entries.len() && entries[next].revision.path < *path {
+            next += 1;
+        }
+        slots.push((path, (next < entries.len() && entries[next].revision.path == *path).then_some(next)));
+    }
+    /// One file: its cached entry is fresh, or it was read (with its stat).
+    enum Found {
+        Hit(usize),
+        /// Boxed: most files are hits, and a revision is large.
+        Read(Box<ReadFile>),
+    }
+    let margin = cache.margin_ns;
+    let table = &entries;
+    let found = in_parallel(&slots, &|&(path, entry): &(&PathBuf, Option<usize>)| {
+        // The time first, then the stat, then the content: a write after the
+        // stat moves the change time past the one recorded.
+        let read_at = cache::now_ns();
+        let stat = cache::Stat::of(path);
+        match (stat, entry) {
+            (Some(stat), Some(n)) if table[n].fresh(&stat, margin) => Found::Hit(n),
+            _ => Found::Read(Box::new((header(path), stat.map(|s| (s, read_at))))),
+        }
     });
-    let mut loaded = Loaded { revisions: Vec::with_capacity(files.len()), errors: Vec::new() };
-    for result in parsed.into_iter().flatten() {
+    drop(slots);
+    let mut keep = vec![false; entries.len()];
+    let mut read = Vec::new();
+    let mut errors = Vec::new();
+    // Files read that have a stat: (stat, read at, index in `read`).
+    let mut fresh = Vec::new();
+    for found in found {
+        match found {
+            Found::Hit(n) => keep[n] = true,
+            Found::Read(read_file) => match *read_file {
+                (Ok(revision), stat) => {
+                    if let Some((stat, read_at)) = stat {
+                        fresh.push((stat, read_at, read.len()));
+                    }
+                    read.push(revision);
+                }
+                (Err(error), _) => errors.push(error),
+            },
+        }
+    }
+    if !fresh.is_empty() || keep.iter().any(|k| !k) {
+        let kept = entries.iter().zip(&keep).filter(|(_, k)| **k).map(|(e, _)| (e.stat, e.read_at, &e.revision));
+        let mut rows: Vec<_> = kept.chain(fresh.iter().map(|&(stat, at, n)| (stat, at, &read[n]))).collect();
+        rows.sort_by(|a, b| a.2.path.cmp(&b.2.path));
+        cache.write(dir, rows.into_iter());
+    }
+    let mut keep = keep.into_iter();
+    entries.retain(|_| keep.next().unwrap_or(false));
+    // In place: the entries' memory holds the revisions.
+    let mut revisions: Vec<Revision> = entries.into_iter().map(|e| e.revision).collect();
+    revisions.append(&mut read);
+    Ok(Loaded { revisions, errors })
+}
+
+/// Results in file order, revisions and errors apart.
+fn collect(found: Vec<Result<Revision, ParseError>>) -> Loaded {
+    let mut loaded = Loaded { revisions: Vec::with_capacity(found.len()), errors: Vec::new() };
+    for result in found {
         match result {
             Ok(revision) => loaded.revisions.push(revision),
             Err(error) => loaded.errors.push(error),
         }
     }
-    Ok(loaded)
+    loaded
+}
+
+/// A file read: its revision without SQL (or why not), and its stat with
+/// the moment it was taken.
+type ReadFile = (Result<Revision, ParseError>, Option<(cache::Stat, i64)>);
+
+/// `work` on every item, on up to 8 threads, results in order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = items.len().div_ceil(threads).max(256);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            items.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(work).collect::<Vec<_>>())).collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    })
 }
 
 /// What `migraph revision` and `migraph merge` write.
@@ -206,6 +303,52 @@ mod tests {
         assert_eq!(slug("Add users table!"), "add_users_table");
         assert_eq!(slug("  ??  "), "revision");
         assert!(slug(&"x".repeat(100)).len() <= 40);
+    }
+
+    /// The entries of a fresh cache are used (a cache entry changed by hand
+    /// shows), those of files written within the margin are not.
+    #[test]
+    fn fresh_entries_are_used_racy_ones_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let text = |id: &str, parents: &str, sql: &str| {
+            format!("-- id: {id}\n-- parents: {parents}\n-- message: m {id}\n-- migrate:up\n{sql}\n-- migrate:down\n")
+        };
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        fs::write(dir.path().join("a.sql"), text("a", "", "CREATE TABLE a (x INT);")).unwrap();
+        fs::write(dir.path().join("sub/b.sql"), text("b", "a", "CREATE TABLE b (x INT);")).unwrap();
+        let cache = |margin_ns| Some(cache::Cache { file: cache_dir.path().join("c.bin"), margin_ns });
+        let full = load_dir(dir.path()).unwrap();
+        let cold = load_headers_with(dir.path(), cache(0)).unwrap();
+        let sorted = |mut list: Vec<Revision>| {
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+            list
+        };
+        let (full, cold) = (sorted(full.revisions), sorted(cold.revisions));
+        assert_eq!(full.iter().map(|r| r.clone().without_sql()).collect::<Vec<_>>(), cold);
+        assert!(cold.iter().all(|r| !r.has_sql() && r.is_reversible() && r.down.as_deref() == Some("")));
+        // The cache holds both; an entry changed by hand (same stat) is what a hit shows.
+        let mut entries = cache(0).unwrap().read(dir.path());
+        assert_eq!(entries.len(), 2);
+        entries[0].revision.message = "from the cache".into();
+        let rows = entries.iter().map(|e| (e.stat, e.read_at, &e.revision));
+        cache(0).unwrap().write(dir.path(), rows);
+        let warm = sorted(load_headers_with(dir.path(), cache(0)).unwrap().revisions);
+        assert_eq!(warm[0].message, "from the cache", "a fresh entry is used");
+        assert_eq!(warm[1], cold[1]);
+        // With the margin, files written a moment ago are read again.
+        let racy = sorted(load_headers_with(dir.path(), cache(2_000_000_000)).unwrap().revisions);
+        assert_eq!(racy, cold);
+        // Loading the SQL checks it against the checksum.
+        let mut b = warm[1].clone();
+        b.load_sql().unwrap();
+        assert_eq!(b, full[1]);
+        let mut b = warm[1].clone();
+        fs::write(dir.path().join("sub/b.sql"), text("b", "a", "CREATE TABLE c (x INT);")).unwrap();
+        let e = b.load_sql().unwrap_err();
+        assert!(matches!(e, crate::revision::SqlError::Changed { .. }), "{e}");
+        assert!(e.to_string().starts_with(&format!("{}: the file changed", dir.path().join("sub/b.sql").display())));
+        assert!(!b.has_sql() && b.up.is_empty());
     }
 
     #[test]

@@ -195,6 +195,7 @@ fn stored_revision(row: &VersionRow) -> Revision {
         checksum: row.checksum.clone(),
         path: PathBuf::from(STORED_PATH),
         lines: HeaderLines::default(),
+        sql_loaded: true,
     }
 }
 

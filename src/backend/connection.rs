@@ -438,6 +438,13 @@ impl Backend for AnyConnection {
         self.inner().with_transaction(body)
     }
 
+    /// Opened by migraph: no application shares the session. (Inside
+    /// [`Backend::with_transaction`] the body gets the Diesel connection
+    /// within, which does not own its session.)
+    fn owns_session(&self) -> bool {
+        true
+    }
+
     fn values(&mut self, select: &[(String, ReadAs)], rest: &str, args: &[Arg]) -> Result<Vec<Vec<Value>>, DbError> {
         self.inner().values(select, rest, args)
     }

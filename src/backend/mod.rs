@@ -236,6 +236,15 @@ pub trait Backend {
         &mut self,
         body: &mut dyn FnMut(&mut dyn Backend) -> Result<(), DbError>,
     ) -> Result<(), DbError>;
+    /// Whether migraph opened this connection itself ([`AnyConnection`], what
+    /// the command line uses), so that no application shares its session:
+    /// outside a Diesel transaction the runner may then send a revision's
+    /// transaction control in the same batch as its statements (one round
+    /// trip) instead of going through Diesel's transaction manager. `false`
+    /// for every connection an application passes in.
+    fn owns_session(&self) -> bool {
+        false
+    }
     /// Loads rows of any shape: `SELECT <expr> AS c0, ... <rest>`, each
     /// expression read as its [`ReadAs`] (NULL is [`Value::Null`]), with
     /// `args` bound to the placeholders of `rest`. Used by `migraph copy`.

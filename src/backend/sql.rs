@@ -393,6 +393,22 @@ impl Dialect {
 
     /// [`Dialect::select_rows`] for a table of the current layout or an older one.
     pub fn select_rows_of_layout(self, table: impl Into<Table>, current: bool) -> String {
+        self.select_rows_with(table, current, "down_sql")
+    }
+
+    /// [`Dialect::select_rows_of_layout`] without the text of the down
+    /// sections: `down_sql` is `''` where the row has one (NULL stays NULL),
+    /// for the commands that only need to know whether it is there.
+    pub fn select_rows_without_down_sql(self, table: impl Into<Table>, current: bool) -> String {
+        self.select_rows_with(table, current, "CASE WHEN down_sql IS NULL THEN NULL ELSE '' END AS down_sql")
+    }
+
+    /// The down section of the row of the placeholder's ID, selected as `v`.
+    pub fn select_down_sql(self, table: impl Into<Table>) -> String {
+        format!("SELECT down_sql AS v FROM {} WHERE id = {}", self.qualified(&table.into()), self.placeholder(1))
+    }
+
+    fn select_rows_with(self, table: impl Into<Table>, current: bool, down_sql: &str) -> String {
         let transaction = self.ident("transaction");
         let added = if current {
             format!("depends_on, {transaction}")
@@ -404,7 +420,7 @@ impl Dialect {
             }
         };
         format!(
-            "SELECT id, parents, message, checksum, down_sql, applied_at, execution_ms, {added} FROM {} ORDER BY applied_at, id",
+            "SELECT id, parents, message, checksum, {down_sql}, applied_at, execution_ms, {added} FROM {} ORDER BY applied_at, id",
             self.qualified(&table.into())
         )
     }
@@ -489,6 +505,43 @@ impl Dialect {
 
     pub fn clear_pending(self, table: impl Into<Table>) -> String {
         format!("DELETE FROM {}", self.qualified(&table.into().pending()))
+    }
+
+    /// [`Dialect::insert_row`] with its nine values written in (SQL
+    /// expressions: literals, or the `execution_ms` the server measures),
+    /// for a batch, which binds nothing.
+    pub fn insert_row_values(self, table: impl Into<Table>, values: &[String]) -> String {
+        format!(
+            "INSERT INTO {} (id, parents, message, checksum, down_sql, applied_at, execution_ms, depends_on, {}) VALUES ({})",
+            self.qualified(&table.into()),
+            self.ident("transaction"),
+            values.join(", ")
+        )
+    }
+
+    /// [`Dialect::delete_row`] for `id`, written in as a literal.
+    pub fn delete_row_literal(self, table: impl Into<Table>, id: &str) -> String {
+        format!("DELETE FROM {} WHERE id = {}", self.qualified(&table.into()), crate::script::literal(self, id))
+    }
+
+    /// [`Dialect::insert_pending`] with its values written in as literals.
+    pub fn insert_pending_literal(
+        self,
+        table: impl Into<Table>,
+        id: &str,
+        direction: &str,
+        started_at: &str,
+    ) -> String {
+        let [id, direction, started_at] = [id, direction, started_at].map(|v| crate::script::literal(self, v));
+        format!(
+            "INSERT INTO {} (id, direction, started_at, error) VALUES ({id}, {direction}, {started_at}, NULL)",
+            self.qualified(&table.into().pending())
+        )
+    }
+
+    /// [`Dialect::delete_pending`] for `id`, written in as a literal.
+    pub fn delete_pending_literal(self, table: impl Into<Table>, id: &str) -> String {
+        self.delete_row_literal(table.into().pending(), id)
     }
 
     /// The session's database, selected as `v` (MySQL; where the version

@@ -8,7 +8,7 @@ use migraph::backend::{redact, Backend, DatabaseUrl, DbError};
 use migraph::migrator::Inspection;
 use migraph::runner::RunError;
 use migraph::status::{repair_targets, Analysis, DbState, StateError};
-use migraph::{Migrator, RevisionGraph};
+use migraph::RevisionGraph;
 
 use super::output::{applied_text, head_line, json, line, printable, to_json, RevisionDbJson, RevisionJson, Rows};
 use super::run::url;
@@ -84,12 +84,12 @@ impl<'a> Announcer<'a> {
 }
 
 /// Loads the files while connecting, then reads and inspects the database
-/// through the [`Migrator`].
+/// through the [`migraph::Migrator`].
 pub(super) fn look(cx: &Context) -> Result<(RevisionGraph, Seen)> {
     let url = url(cx)?;
-    let (graph, mut conn) = cx.graph_while(|| session::connect_for_reading(url))?;
+    let (graph, mut conn) = cx.headers_while(|| session::connect_for_reading(url))?;
     let migrator = session::migrator(cx, graph)?;
-    let db = read(cx, &migrator, &mut conn)?;
+    let db = read(cx, &mut conn)?;
     let inspection = migrator.inspect(&mut conn, &db).map_err(|e| match e {
         RunError::State(StateError::Squash(partial)) => CliError::new(&partial).hint(super::hints::squash(&partial)),
         RunError::State(e) => damaged(cx, migrator.graph(), &db, &e.to_string()),
@@ -99,12 +99,11 @@ pub(super) fn look(cx: &Context) -> Result<(RevisionGraph, Seen)> {
     Ok((migrator.into_graph(), Seen { db, analysis, running }))
 }
 
-/// [`Migrator::read_state`], with the version table named in its error.
-pub(super) fn read(cx: &Context, migrator: &Migrator, conn: &mut dyn Backend) -> Result<DbState> {
-    migrator.read_state(conn).map_err(|e| match e {
-        RunError::Db { source, .. } => read_error(&cx.settings.table, &source),
-        e => e.into(),
-    })
+/// The state [`migraph::Migrator::read_state`] reads, with the version table named in
+/// its error, without the text of the stored down sections (what is shown
+/// is whether a row has one, never its SQL).
+pub(super) fn read(cx: &Context, conn: &mut dyn Backend) -> Result<DbState> {
+    DbState::read_without_down_sql(conn, cx.settings.version_table()).map_err(|e| read_error(&cx.settings.table, &e))
 }
 
 /// A version table that cannot be read.
@@ -115,7 +114,7 @@ pub(super) fn read_error(table: &str, e: &DbError) -> CliError {
 }
 
 /// An error of asking whether another run holds the lock (the only
-/// [`RunError::Db`] of [`Migrator::inspect`] and [`Migrator::redo_plan`]).
+/// [`RunError::Db`] of [`migraph::Migrator::inspect`] and [`migraph::Migrator::redo_plan`]).
 pub(super) fn not_running(e: RunError) -> CliError {
     match e {
         RunError::Db { source, .. } => {

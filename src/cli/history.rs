@@ -122,8 +122,8 @@ pub(super) enum Need {
 /// applied (read while the files load). Prints nothing: [`notes`] does,
 /// once the command's own checks passed.
 pub(super) fn load(cx: &Context, need: Need) -> Result<(RevisionGraph, Option<Applied>)> {
-    let Some(url) = cx.settings.url()? else { return Ok((cx.graph()?, None)) };
-    let (graph, read) = cx.graph_while(|| Ok(read_state(url, &cx.settings.version_table())))?;
+    let Some(url) = cx.settings.url()? else { return Ok((cx.headers()?, None)) };
+    let (graph, read) = cx.headers_while(|| Ok(read_state(url, &cx.settings.version_table())))?;
     match read {
         Ok(db) => {
             let applied = Applied::of(&graph, db);

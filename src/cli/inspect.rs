@@ -16,7 +16,7 @@ pub struct ShowArgs {
 }
 
 pub fn heads(cx: &Context) -> Result<String> {
-    let graph = cx.graph()?;
+    let graph = cx.headers()?;
     let heads = graph.heads();
     if cx.global.json {
         return Ok(to_json(&heads.iter().map(|r| json(&graph, r)).collect::<Vec<_>>()));
@@ -33,7 +33,7 @@ struct BranchJson<'a> {
 }
 
 pub fn branches(cx: &Context) -> Result<String> {
-    let graph = cx.graph()?;
+    let graph = cx.headers()?;
     let points = graph.branch_points();
     if cx.global.json {
         let list: Vec<BranchJson> = points
@@ -77,8 +77,11 @@ struct SectionJson<'a> {
 }
 
 pub fn show(cx: &Context, args: &ShowArgs) -> Result<String> {
-    let (graph, applied) = load(cx, Need::Optional)?;
-    let r = migraph::target::resolve_revision(&graph, &args.revision)?;
+    let (mut graph, applied) = load(cx, Need::Optional)?;
+    let id = migraph::target::resolve_revision(&graph, &args.revision)?.id.clone();
+    // Its SQL, read and checked against the checksum the header was read with.
+    graph.load_sql_of(&id).map_err(super::CliError::new)?;
+    let r = graph.get(&id).ok_or_else(|| super::CliError::new(format!("revision {id} is gone")))?;
     notes(cx, &graph, applied.as_ref())?;
     let children: Vec<&str> = graph.children(&r.id).into_iter().map(|c| c.id.as_str()).collect();
     let rows = applied.as_ref().map(|a| (a.rows(), a.is_applied(&r.id)));

@@ -378,12 +378,32 @@ impl Context {
         Ok(migraph::load(&self.settings.revisions)?)
     }
 
+    /// Loads and validates the revision graph from headers only, through
+    /// the header cache ([`migraph::load_headers`]): for the commands that
+    /// draw or plan. Runs load and check the SQL of what they run.
+    pub fn headers(&self) -> Result<RevisionGraph> {
+        Ok(migraph::load_headers(&self.settings.revisions)?)
+    }
+
     /// Loads the graph on another thread while `work` runs on this one, so
     /// reading thousands of files overlaps with connecting to the database
     /// (and SQLite parsing a large schema). File errors come first.
     pub fn graph_while<T>(&self, work: impl FnOnce() -> Result<T>) -> Result<(RevisionGraph, T)> {
+        self.load_while(Self::graph, work)
+    }
+
+    /// [`Context::graph_while`] with [`Context::headers`].
+    pub fn headers_while<T>(&self, work: impl FnOnce() -> Result<T>) -> Result<(RevisionGraph, T)> {
+        self.load_while(Self::headers, work)
+    }
+
+    fn load_while<T>(
+        &self,
+        load: fn(&Self) -> Result<RevisionGraph>,
+        work: impl FnOnce() -> Result<T>,
+    ) -> Result<(RevisionGraph, T)> {
         std::thread::scope(|scope| {
-            let files = scope.spawn(|| self.graph());
+            let files = scope.spawn(|| load(self));
             let done = work();
             let graph = files.join().map_err(|_| CliError::new("loading the revision files failed"))??;
             Ok((graph, done?))

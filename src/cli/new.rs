@@ -227,7 +227,7 @@ fn resolve_ids(graph: &RevisionGraph, targets: &[String]) -> Result<Vec<String>>
 }
 
 pub fn revision(cx: &Context, args: &RevisionArgs) -> Result<String> {
-    let graph = cx.graph()?;
+    let graph = cx.headers()?;
     let parents = if args.parents.is_empty() {
         match graph.heads().as_slice() {
             [] => Vec::new(),
@@ -305,7 +305,7 @@ fn rebuild_sqlite(_: &Context, _: RevisionGraph, _: NewRevision, _: &str) -> Res
 }
 
 pub fn merge(cx: &Context, args: &MergeArgs) -> Result<String> {
-    let graph = cx.graph()?;
+    let graph = cx.headers()?;
     let parents = if args.targets.is_empty() {
         graph.heads().iter().map(|r| r.id.clone()).collect()
     } else {

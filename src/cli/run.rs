@@ -136,7 +136,8 @@ pub fn migrate(cx: &Context, args: &RunArgs) -> Result<String> {
 }
 
 pub fn stamp(cx: &Context, args: &StampArgs) -> Result<String> {
-    let graph = cx.graph()?;
+    // A real stamp loads the SQL of what it records (the down sections it stores).
+    let graph = if args.dry_run { cx.graph()? } else { cx.headers()? };
     let url = url(cx)?;
     let targets = targets(&args.targets);
     if args.dry_run {
@@ -205,13 +206,14 @@ fn execute(cx: &Context, verb: Verb, args: &RunArgs) -> Result<String> {
             .hint("back up PostgreSQL with pg_dump and MySQL with mysqldump"));
     }
     let created = !sqlite_file_exists(url)?;
+    // From headers only: the run loads and checks the SQL of what it runs.
     let (graph, mut conn) = if !created {
-        cx.graph_while(|| connect_warm(url, cx.settings.lock_timeout))?
+        cx.headers_while(|| connect_warm(url, cx.settings.lock_timeout))?
     } else {
         // Opening a SQLite file creates it: plan first (against the empty
         // state the file had a moment ago; the run plans again under its
         // lock), so that a plan that fails or has nothing to do leaves no file.
-        let graph = cx.graph()?;
+        let graph = cx.headers()?;
         if nothing_to_create(cx, &graph, url, verb, &targets)? {
             if !cx.global.quiet {
                 eprintln!("{verb}: nothing to do");
@@ -261,7 +263,7 @@ pub fn redo(cx: &Context, args: &RedoArgs) -> Result<String> {
     if args.dry_run {
         let (graph, mut conn) = cx.graph_while(|| super::session::connect_for_reading(url))?;
         let migrator = super::session::migrator(cx, graph)?;
-        let db = super::db::read(cx, &migrator, &mut conn)?;
+        let db = super::db::read(cx, &mut conn)?;
         let redo = migrator.redo_plan(&mut conn, &db, rev).map_err(super::db::not_running)?;
         super::db::announce(cx, url, false);
         warn_drifted(cx, &redo.drifted);

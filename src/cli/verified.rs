@@ -76,11 +76,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The directory of the records (`None`: no home to put it in).
 fn directory() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let base = var("MIGRAPH_CACHE_DIR")
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("migraph")))
-        .or_else(|| var("HOME").map(|d| d.join(".cache").join("migraph")))?;
-    Some(base.join("verified"))
+    Some(migraph::source::cache_dir()?.join("verified"))
 }
 
 /// The record's file for the database of `cx`: its URL without the

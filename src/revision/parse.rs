@@ -31,6 +31,7 @@ pub(super) fn revision(path: &Path, file: RevisionFile) -> Revision {
         checksum,
         path: path.to_path_buf(),
         lines: file.lines,
+        sql_loaded: true,
     }
 }
 

@@ -11,7 +11,33 @@ impl DbState {
     /// changing anything. `table` is found the way the database compares
     /// names (see [`crate::backend::sql`]).
     pub fn read(backend: &mut dyn Backend, table: impl Into<Table>) -> Result<DbState, DbError> {
+        DbState::read_rows(backend, table.into(), true)
+    }
+
+    /// [`DbState::read`] without the text of the rows' down sections:
+    /// `down_sql` is `Some("")` where a row has one. [`DbState::load_down_sql`]
+    /// reads those a plan runs.
+    pub fn read_without_down_sql(backend: &mut dyn Backend, table: impl Into<Table>) -> Result<DbState, DbError> {
+        DbState::read_rows(backend, table.into(), false)
+    }
+
+    /// Reads the down sections of the rows `wanted` picks (rows read by
+    /// [`DbState::read_without_down_sql`]), one query per row.
+    pub fn load_down_sql(
+        &mut self,
+        backend: &mut dyn Backend,
+        table: impl Into<Table>,
+        wanted: impl Fn(&crate::backend::VersionRow) -> bool,
+    ) -> Result<(), DbError> {
         let table = table.into();
+        let sql = backend.dialect().select_down_sql(&table);
+        for row in self.rows.iter_mut().filter(|row| row.down_sql.is_some() && wanted(row)) {
+            row.down_sql = backend.text(&sql, &[Arg::Text(row.id.clone())])?;
+        }
+        Ok(())
+    }
+
+    fn read_rows(backend: &mut dyn Backend, table: Table, down_sql: bool) -> Result<DbState, DbError> {
         let dialect = backend.dialect();
         let int = |backend: &mut dyn Backend, (sql, args): (String, Vec<Arg>)| -> Result<i64, DbError> {
             Ok(backend.int(&sql, &args)?.unwrap_or(0))
@@ -36,7 +62,11 @@ impl DbState {
                 case_blind |= int(backend, query)? > 0;
             }
         }
-        let rows = backend.version_rows(&dialect.select_rows_of_layout(&table, current))?;
+        let select = match down_sql {
+            true => dialect.select_rows_of_layout(&table, current),
+            false => dialect.select_rows_without_down_sql(&table, current),
+        };
+        let rows = backend.version_rows(&select)?;
         let pending_exists = int(backend, dialect.table_exists(table.pending()))? > 0;
         let pending = if pending_exists { backend.pending_rows(&dialect.select_pending(&table))? } else { Vec::new() };
         Ok(DbState { exists: true, pending_exists, outdated: !current || narrow || case_blind, rows, pending })

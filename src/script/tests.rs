@@ -90,3 +90,20 @@ fn unsplittable_sql_is_an_error_naming_file_and_line() {
         assert!(e.starts_with(&expected), "{e}");
     }
 }
+
+#[test]
+fn a_revision_read_from_its_header_only_is_refused_not_scripted_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a1.sql"),
+        "-- id: a1\n-- parents:\n-- migrate:up\nCREATE TABLE t (x INT);\n-- migrate:down\nDROP TABLE t;\n",
+    )
+    .unwrap();
+    let headers = crate::load_headers(dir.path()).unwrap();
+    assert!(!headers.has_all_sql());
+    let error = upgrade(&headers, Dialect::Sqlite).unwrap_err();
+    assert!(error.message.contains("its SQL was not read"), "{}", error.message);
+    let mut full = headers.clone();
+    full.load_all_sql().unwrap();
+    assert!(upgrade(&full, Dialect::Sqlite).unwrap().contains("CREATE TABLE t (x INT);"));
+}

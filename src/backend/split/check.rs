@@ -26,6 +26,19 @@ pub struct RevisionSqlError {
 /// there passes: that is [`crate::revision::check_dialect`]'s business).
 pub fn check_revision(revision: &Revision, direction: Direction, dialect: Dialect) -> Result<(), RevisionSqlError> {
     let Some(sql) = revision.sql_for(direction, dialect) else { return Ok(()) };
+    // A revision read from its header only holds empty sections: never
+    // treated as SQL that splits (and so runs, or goes into a script).
+    if !revision.has_sql() {
+        return Err(RevisionSqlError {
+            location: revision.path.display().to_string(),
+            id: revision.id.clone(),
+            direction,
+            dialect,
+            message: "its SQL was not read (the graph was read from headers only: load it with \
+                      `RevisionGraph::load_all_sql` first)"
+                .into(),
+        });
+    }
     statements(sql, dialect).map(drop).map_err(|e| RevisionSqlError {
         location: locate(&revision.path, sql, e.line),
         id: revision.id.clone(),
