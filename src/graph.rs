@@ -294,7 +294,7 @@ impl RevisionGraph {
     /// Loads the SQL of the revision `id` (or of the squash replacing it)
     /// when it was read from its header only.
     pub fn load_sql_of(&mut self, id: &str) -> Result<(), crate::revision::SqlError> {
-        match self.index.get(id).copied().or_else(|| self.replaced_by(id)) {
+        match self.holding(id) {
             Some(n) => self.revisions[n].load_sql(),
             None => Ok(()),
         }
@@ -308,11 +308,8 @@ impl RevisionGraph {
         ids: impl IntoIterator<Item = &'a str>,
     ) -> Result<Option<RevisionGraph>, crate::revision::SqlError> {
         let lacking = |r: &Revision| !r.has_sql() || r.replaced.iter().any(|r| !r.has_sql());
-        let mut wanted: Vec<usize> = ids
-            .into_iter()
-            .filter_map(|id| self.index.get(id).copied().or_else(|| self.replaced_by(id)))
-            .filter(|&n| lacking(&self.revisions[n]))
-            .collect();
+        let mut wanted: Vec<usize> =
+            ids.into_iter().filter_map(|id| self.holding(id)).filter(|&n| lacking(&self.revisions[n])).collect();
         if wanted.is_empty() {
             return Ok(None);
         }
@@ -325,9 +322,13 @@ impl RevisionGraph {
         Ok(Some(graph))
     }
 
-    /// The node of the squash whose `replaced` holds `id`.
-    fn replaced_by(&self, id: &str) -> Option<usize> {
-        self.revisions.iter().position(|r| r.replaced.iter().any(|old| old.id == id))
+    /// The node of the revision `id`, else of the squash whose `replaced`
+    /// holds it.
+    fn holding(&self, id: &str) -> Option<usize> {
+        self.index
+            .get(id)
+            .copied()
+            .or_else(|| self.revisions.iter().position(|r| r.replaced.iter().any(|old| old.id == id)))
     }
 
     /// The revision with exactly this ID.

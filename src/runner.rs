@@ -894,7 +894,14 @@ impl Executor<'_> {
         }
         let elapsed = "CAST(EXTRACT(EPOCH FROM clock_timestamp() - \
                        CAST(current_setting('migraph.started') AS TIMESTAMPTZ)) * 1000 AS BIGINT)";
-        batch.push_str(&self.row_sql(revision, direction, elapsed));
+        batch.push_str(&row_sql(
+            self.dialect,
+            &self.table,
+            revision,
+            direction,
+            &crate::script::literal(self.dialect, &now()),
+            elapsed,
+        ));
         // The search_path as it was at the start, in the same transaction:
         // committed with the revision (a failed one rolls its own SET back).
         if let Some(restore) = &self.restore {
@@ -967,24 +974,6 @@ impl Executor<'_> {
         })
     }
 
-    /// The version row's change as SQL for a batch (values written in as
-    /// literals, the columns [`row_args`] binds), `elapsed` the expression
-    /// of its `execution_ms`.
-    fn row_sql(&self, revision: &Revision, direction: Direction, elapsed: &str) -> String {
-        let dialect = self.dialect;
-        match direction {
-            Direction::Up => {
-                let values: Vec<String> = row_args(revision, dialect, 0, now())
-                    .iter()
-                    .enumerate()
-                    .map(|(i, arg)| if i == 6 { elapsed.to_string() } else { crate::script::value(dialect, arg) })
-                    .collect();
-                format!("{};\n", dialect.insert_row_values(&self.table, &values))
-            }
-            Direction::Down => format!("{};\n", dialect.delete_row_literal(&self.table, &revision.id)),
-        }
-    }
-
     /// MySQL on a connection migraph opened itself: [`Executor::with_marker`]
     /// as one multi-statement batch (its marker, `START TRANSACTION` for a
     /// transactional revision, each statement after `SET @migraph_statement
@@ -1019,7 +1008,14 @@ impl Executor<'_> {
             batch.push_str("START TRANSACTION;\n");
         }
         let elapsed = "CAST(TIMESTAMPDIFF(MICROSECOND, @migraph_started, SYSDATE(6)) DIV 1000 AS SIGNED)";
-        batch.push_str(&self.row_sql(revision, direction, elapsed));
+        batch.push_str(&row_sql(
+            self.dialect,
+            &self.table,
+            revision,
+            direction,
+            &crate::script::literal(self.dialect, &now()),
+            elapsed,
+        ));
         batch.push_str(&format!(
             "{};\nCOMMIT;\nSET @migraph_statement = -2;\n",
             dialect.delete_pending_literal(&table, &revision.id)
@@ -1057,6 +1053,35 @@ impl Executor<'_> {
             .backend
             .exec(&dialect.fail_pending(&table), &[Arg::Text(error.to_string()), Arg::Text(revision.id.clone())]);
         Some(Err((error, true)))
+    }
+}
+
+/// The version row's change for `direction` as one statement with its
+/// values written in (batches and `--sql` scripts bind nothing): the columns
+/// [`row_args`] binds, with `applied_at` and `execution_ms` given as SQL
+/// expressions (a literal, or what the server measures).
+pub(crate) fn row_sql(
+    dialect: Dialect,
+    table: &Table,
+    revision: &Revision,
+    direction: Direction,
+    applied_at: &str,
+    execution_ms: &str,
+) -> String {
+    match direction {
+        Direction::Up => {
+            let values: Vec<String> = row_args(revision, dialect, 0, String::new())
+                .iter()
+                .enumerate()
+                .map(|(i, arg)| match i {
+                    5 => applied_at.to_string(),
+                    6 => execution_ms.to_string(),
+                    _ => crate::script::value(dialect, arg),
+                })
+                .collect();
+            format!("{};\n", dialect.insert_row_values(table, &values.join(", ")))
+        }
+        Direction::Down => format!("{};\n", dialect.delete_row_literal(table, &revision.id)),
     }
 }
 

@@ -31,7 +31,7 @@ use crate::backend::split::{self, SplitError};
 use crate::backend::sql::Table;
 use crate::backend::{Arg, Dialect};
 use crate::graph::RevisionGraph;
-use crate::plan::{Direction, Plan};
+use crate::plan::Plan;
 
 #[cfg(test)]
 mod tests;
@@ -73,7 +73,6 @@ pub fn script(
     out.push_str(";\n");
     out.push_str(&dialect.create_pending_table(&table));
     out.push_str(";\n");
-    let qualified = dialect.qualified(&table);
     for step in &plan.steps {
         let r = graph.rev_by_id(&step.id);
         let _ = writeln!(out, "\n-- {} {}: {}", step.direction, comment(&r.id), comment(&r.message));
@@ -90,25 +89,7 @@ pub fn script(
             dialect,
             message: e.message,
         })?;
-        match step.direction {
-            Direction::Up => {
-                let values = crate::runner::row_args(r, dialect, 0, String::new())
-                    .iter()
-                    .enumerate()
-                    .map(|(i, arg)| if i == 5 { dialect.now_rfc3339().to_string() } else { value(dialect, arg) })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let _ = writeln!(
-                    out,
-                    "INSERT INTO {qualified} (id, parents, message, checksum, down_sql, applied_at, execution_ms, \
-                     depends_on, {}) VALUES ({values});",
-                    dialect.ident("transaction")
-                );
-            }
-            Direction::Down => {
-                let _ = writeln!(out, "DELETE FROM {qualified} WHERE id = {};", literal(dialect, &r.id));
-            }
-        }
+        out.push_str(&crate::runner::row_sql(dialect, &table, r, step.direction, dialect.now_rfc3339(), "0"));
         if r.transactional {
             out.push_str("COMMIT;\n");
         }

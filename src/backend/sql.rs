@@ -437,12 +437,7 @@ impl Dialect {
     /// Inserts a version row: id, parents, message, checksum, down_sql,
     /// applied_at, execution_ms, depends_on, transaction (0 or 1).
     pub fn insert_row(self, table: impl Into<Table>) -> String {
-        format!(
-            "INSERT INTO {} (id, parents, message, checksum, down_sql, applied_at, execution_ms, depends_on, {}) VALUES ({})",
-            self.qualified(&table.into()),
-            self.ident("transaction"),
-            self.placeholders(9)
-        )
+        self.insert_row_values(table, &self.placeholders(9))
     }
 
     /// Inserts `rows` version rows in one statement: the nine arguments of
@@ -451,12 +446,7 @@ impl Dialect {
         let values: Vec<String> = (0..rows)
             .map(|r| format!("({})", (1..=9).map(|n| self.placeholder(r * 9 + n)).collect::<Vec<_>>().join(", ")))
             .collect();
-        format!(
-            "INSERT INTO {} (id, parents, message, checksum, down_sql, applied_at, execution_ms, depends_on, {}) VALUES {}",
-            self.qualified(&table.into()),
-            self.ident("transaction"),
-            values.join(", ")
-        )
+        self.insert_row_tuples(table, &values.join(", "))
     }
 
     /// Deletes the version rows of `rows` IDs (one argument each) in one statement.
@@ -477,16 +467,12 @@ impl Dialect {
     }
 
     pub fn delete_row(self, table: impl Into<Table>) -> String {
-        format!("DELETE FROM {} WHERE id = {}", self.qualified(&table.into()), self.placeholder(1))
+        self.delete_row_where(table, &self.placeholder(1))
     }
 
     /// Inserts a marker: id, direction, started_at.
     pub fn insert_pending(self, table: impl Into<Table>) -> String {
-        format!(
-            "INSERT INTO {} (id, direction, started_at, error) VALUES ({}, NULL)",
-            self.qualified(&table.into().pending()),
-            self.placeholders(3)
-        )
+        self.insert_pending_values(table, &self.placeholders(3))
     }
 
     /// Sets a marker's error: error, id.
@@ -507,21 +493,38 @@ impl Dialect {
         format!("DELETE FROM {}", self.qualified(&table.into().pending()))
     }
 
-    /// [`Dialect::insert_row`] with its nine values written in (SQL
-    /// expressions: literals, or the `execution_ms` the server measures),
-    /// for a batch, which binds nothing.
-    pub fn insert_row_values(self, table: impl Into<Table>, values: &[String]) -> String {
+    /// [`Dialect::insert_row`] with its nine values written as `values`
+    /// (placeholders, or SQL expressions for a batch or a script, which bind
+    /// nothing: literals, or the `execution_ms` the server measures).
+    pub fn insert_row_values(self, table: impl Into<Table>, values: &str) -> String {
+        self.insert_row_tuples(table, &format!("({values})"))
+    }
+
+    /// Inserts the version rows `tuples` (`(..), (..)`, nine values each).
+    fn insert_row_tuples(self, table: impl Into<Table>, tuples: &str) -> String {
         format!(
-            "INSERT INTO {} (id, parents, message, checksum, down_sql, applied_at, execution_ms, depends_on, {}) VALUES ({})",
+            "INSERT INTO {} (id, parents, message, checksum, down_sql, applied_at, execution_ms, depends_on, {}) VALUES {tuples}",
             self.qualified(&table.into()),
             self.ident("transaction"),
-            values.join(", ")
         )
     }
 
     /// [`Dialect::delete_row`] for `id`, written in as a literal.
     pub fn delete_row_literal(self, table: impl Into<Table>, id: &str) -> String {
-        format!("DELETE FROM {} WHERE id = {}", self.qualified(&table.into()), crate::script::literal(self, id))
+        self.delete_row_where(table, &crate::script::literal(self, id))
+    }
+
+    /// Deletes the row whose ID is `id` (a placeholder or a literal).
+    fn delete_row_where(self, table: impl Into<Table>, id: &str) -> String {
+        format!("DELETE FROM {} WHERE id = {id}", self.qualified(&table.into()))
+    }
+
+    /// Inserts a marker whose id, direction and started_at are `values`.
+    fn insert_pending_values(self, table: impl Into<Table>, values: &str) -> String {
+        format!(
+            "INSERT INTO {} (id, direction, started_at, error) VALUES ({values}, NULL)",
+            self.qualified(&table.into().pending())
+        )
     }
 
     /// [`Dialect::insert_pending`] with its values written in as literals.
@@ -532,11 +535,8 @@ impl Dialect {
         direction: &str,
         started_at: &str,
     ) -> String {
-        let [id, direction, started_at] = [id, direction, started_at].map(|v| crate::script::literal(self, v));
-        format!(
-            "INSERT INTO {} (id, direction, started_at, error) VALUES ({id}, {direction}, {started_at}, NULL)",
-            self.qualified(&table.into().pending())
-        )
+        let values = [id, direction, started_at].map(|v| crate::script::literal(self, v));
+        self.insert_pending_values(table, &values.join(", "))
     }
 
     /// [`Dialect::delete_pending`] for `id`, written in as a literal.

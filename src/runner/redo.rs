@@ -113,10 +113,12 @@ pub fn redo(
     let Started { locked, table, state, nested, dialect } = start(backend, files, options, on_event)?;
     let backend = &mut *locked.backend;
     // Files read from their header only: every revision's SQL, loaded and checked.
-    let loaded = match files.has_all_sql() {
-        true => None,
-        false => Some(files.clone()).map(|mut g| g.load_all_sql().map(|()| g)).transpose()?,
-    };
+    let mut loaded = None;
+    if !files.has_all_sql() {
+        let mut all = files.clone();
+        all.load_all_sql()?;
+        loaded = Some(all);
+    }
     let files = loaded.as_ref().unwrap_or(files);
     let analysis = check_state(files, &state, Verb::Downgrade, true)?;
     let redo = plan_of(files, &analysis, rev)?;

@@ -125,7 +125,7 @@ impl Cache {
             return None;
         }
         let canonical = std::fs::canonicalize(dir).ok()?;
-        let key = hex(&Sha256::digest(canonical.as_os_str().as_encoded_bytes()));
+        let key = crate::revision::hex(&Sha256::digest(canonical.as_os_str().as_encoded_bytes()));
         let file = cache_dir()?.join("revisions").join(format!("{}.bin", &key[..32]));
         let seconds = std::env::var("MIGRAPH_CACHE_RACY_SECONDS").ok().and_then(|s| s.trim().parse::<i64>().ok());
         let margin_ns = seconds.unwrap_or(RACY_SECONDS).clamp(0, 1 << 30) * 1_000_000_000;
@@ -151,10 +151,6 @@ impl Cache {
             let _ = temp.persist(&self.file);
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    crate::revision::hex(bytes)
 }
 
 /// A fast 64-bit hash of the content, to notice a damaged file (not an
