@@ -49,7 +49,7 @@ pub(crate) enum Via {
 pub struct RevisionGraph {
     revisions: Vec<Revision>,
     graph: DiGraph<(), Edge, u32>,
-    index: HashMap<String, usize>,
+    index: Index,
     labels: HashMap<String, usize>,
 }
 
@@ -105,6 +105,57 @@ impl fmt::Display for GraphError {
     }
 }
 
+/// Node numbers by ID. Revisions are sorted by ID, so the first 16 bytes
+/// of each ID (big-endian, zero-padded: their order is the IDs' order) make
+/// a sorted array: a binary search in it stays in the processor's cache,
+/// and only IDs with the same 16 bytes are compared whole.
+#[derive(Debug, Clone)]
+struct Index(Vec<u128>);
+
+impl Index {
+    fn key(id: &str) -> u128 {
+        let mut bytes = [0u8; 16];
+        let n = id.len().min(16);
+        bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
+        u128::from_be_bytes(bytes)
+    }
+
+    fn new(revisions: &[Revision]) -> Index {
+        Index(revisions.iter().map(|r| Self::key(&r.id)).collect())
+    }
+
+    fn find(&self, revisions: &[Revision], id: &str) -> Option<usize> {
+        let key = Self::key(id);
+        let start = self.0.partition_point(|&k| k < key);
+        (start..self.0.len()).take_while(|&n| self.0[n] == key).find(|&n| revisions[n].id == id)
+    }
+}
+
+/// Sorts by ID, then path ((ID, path) pairs are unique). Revisions come
+/// mostly sorted already (files are named by ID), and are large: a sorted
+/// list is left alone, and otherwise their order is sorted as numbers and
+/// applied in place, each revision moved about once.
+fn sort_by_id(revisions: &mut [Revision]) {
+    let before = |a: &Revision, b: &Revision| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path));
+    if revisions.is_sorted_by(|a, b| before(a, b).is_le()) {
+        return;
+    }
+    let mut order: Vec<usize> = (0..revisions.len()).collect();
+    order.sort_unstable_by(|&a, &b| before(&revisions[a], &revisions[b]));
+    // Position `i` takes what was at `order[i]`: follow each cycle once.
+    for start in 0..order.len() {
+        let mut at = start;
+        while order[at] != usize::MAX {
+            let from = std::mem::replace(&mut order[at], usize::MAX);
+            if from == start {
+                break;
+            }
+            revisions.swap(at, from);
+            at = from;
+        }
+    }
+}
+
 impl RevisionGraph {
     /// Validates `revisions` and builds the graph, or lists every problem.
     pub fn new(revisions: Vec<Revision>) -> Result<Self, GraphError> {
@@ -115,9 +166,7 @@ impl RevisionGraph {
     /// not parse) together with the graph's own problems.
     pub fn with_parse_errors(mut revisions: Vec<Revision>, parse_errors: Vec<ParseError>) -> Result<Self, GraphError> {
         let mut problems: Vec<Problem> = parse_errors.into_iter().map(Problem::Parse).collect();
-        // (ID, path) pairs are unique: an unstable sort gives the one order,
-        // in place (a stable sort would allocate half the vector again).
-        revisions.sort_unstable_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path)));
+        sort_by_id(&mut revisions);
 
         // Duplicate IDs: keep the first, report all. In place: no second
         // vector of every revision.
@@ -142,7 +191,7 @@ impl RevisionGraph {
         // Squashes take the place of the revisions they replace (`replaces`).
         let (mut revisions, squash_problems) = crate::squash::fold(unique);
         problems.extend(squash_problems.into_iter().map(Problem::Squash));
-        let index: HashMap<String, usize> = revisions.iter().enumerate().map(|(n, r)| (r.id.clone(), n)).collect();
+        let index = Index::new(&revisions);
         let mut label_problems = Vec::new();
         let labels = Self::labels(&revisions, &index, &mut label_problems);
 
@@ -156,18 +205,19 @@ impl RevisionGraph {
                 (&r.parents, Edge::Parent, r.lines.parents),
                 (&r.depends_on, Edge::DependsOn, r.lines.depends_on.unwrap_or(0)),
             ] {
+                // The IDs depends-on resolves to (parents are IDs already).
                 let mut resolved: Vec<String> = Vec::new();
                 for id in ids {
                     // depends-on may name a branch label: the labelled revision (as in Alembic).
                     let found = match kind {
-                        Edge::Parent => index.get(id),
-                        Edge::DependsOn => index.get(id).or_else(|| labels.get(id)),
+                        Edge::Parent => index.find(&revisions, id),
+                        Edge::DependsOn => index.find(&revisions, id).or_else(|| labels.get(id).copied()),
                     };
                     match found {
-                        Some(&parent) => {
+                        Some(parent) => {
                             graph.add_edge(NodeIndex::new(parent), NodeIndex::new(child), kind);
                             let parent_id = &revisions[parent].id;
-                            if !resolved.contains(parent_id) {
+                            if kind == Edge::DependsOn && !resolved.contains(parent_id) {
                                 resolved.push(parent_id.clone());
                             }
                         }
@@ -201,11 +251,7 @@ impl RevisionGraph {
     }
 
     /// Label → node, reporting labels used twice or equal to an ID.
-    fn labels(
-        revisions: &[Revision],
-        index: &HashMap<String, usize>,
-        problems: &mut Vec<Problem>,
-    ) -> HashMap<String, usize> {
+    fn labels(revisions: &[Revision], index: &Index, problems: &mut Vec<Problem>) -> HashMap<String, usize> {
         let mut labels: HashMap<String, usize> = HashMap::new();
         let mut label_files: HashMap<&str, Vec<(PathBuf, usize)>> = HashMap::new();
         for (node, r) in revisions.iter().enumerate() {
@@ -213,7 +259,7 @@ impl RevisionGraph {
             for label in &r.labels {
                 labels.entry(label.clone()).or_insert(node);
                 label_files.entry(label).or_default().push((r.path.clone(), line));
-                if index.contains_key(label) {
+                if index.find(revisions, label).is_some() {
                     problems.push(Problem::LabelIsId { label: label.clone(), path: r.path.clone(), line });
                 }
             }
@@ -325,15 +371,12 @@ impl RevisionGraph {
     /// The node of the revision `id`, else of the squash whose `replaced`
     /// holds it.
     fn holding(&self, id: &str) -> Option<usize> {
-        self.index
-            .get(id)
-            .copied()
-            .or_else(|| self.revisions.iter().position(|r| r.replaced.iter().any(|old| old.id == id)))
+        self.node(id).or_else(|| self.revisions.iter().position(|r| r.replaced.iter().any(|old| old.id == id)))
     }
 
     /// The revision with exactly this ID.
     pub fn get(&self, id: &str) -> Option<&Revision> {
-        self.index.get(id).map(|&n| &self.revisions[n])
+        self.node(id).map(|n| &self.revisions[n])
     }
 
     /// The revision carrying `label`.
@@ -363,7 +406,7 @@ impl RevisionGraph {
 
     /// The children of `id` (revisions naming it as a parent), sorted by ID.
     pub fn children(&self, id: &str) -> Vec<&Revision> {
-        let Some(&node) = self.index.get(id) else { return Vec::new() };
+        let Some(node) = self.node(id) else { return Vec::new() };
         let mut children: Vec<usize> = self.succs(node, Via::Parents).collect();
         children.sort_unstable();
         children.into_iter().map(|c| &self.revisions[c]).collect()
@@ -378,14 +421,14 @@ impl RevisionGraph {
     /// `ids` with all their ancestors through parents and depends-on, in
     /// topological order. Unknown IDs are ignored.
     pub fn closure<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<&Revision> {
-        let starts: Vec<usize> = ids.into_iter().filter_map(|id| self.index.get(id).copied()).collect();
+        let starts: Vec<usize> = ids.into_iter().filter_map(|id| self.node(id)).collect();
         let set = self.reach(&starts, Incoming, Via::All);
         self.order_of(&set).into_iter().map(|n| &self.revisions[n]).collect()
     }
 
     /// Strict descendants of `id` through parents and depends-on, in topological order.
     pub fn descendants(&self, id: &str) -> Vec<&Revision> {
-        let Some(&node) = self.index.get(id) else { return Vec::new() };
+        let Some(node) = self.node(id) else { return Vec::new() };
         let mut set = self.reach(&[node], Outgoing, Via::All);
         set[node] = false;
         self.order_of(&set).into_iter().map(|n| &self.revisions[n]).collect()
@@ -402,7 +445,7 @@ impl RevisionGraph {
     // ---- crate-private, node-number based API used by targets and plans ----
 
     pub(crate) fn node(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+        self.index.find(&self.revisions, id)
     }
 
     pub(crate) fn label_node(&self, label: &str) -> Option<usize> {
@@ -412,7 +455,7 @@ impl RevisionGraph {
     /// The revision with `id`, which must be in the graph (plans only name
     /// revisions of the graph they were made on).
     pub(crate) fn rev_by_id(&self, id: &str) -> &Revision {
-        &self.revisions[self.index[id]]
+        &self.revisions[self.node(id).unwrap_or_else(|| panic!("revision {id} is not in the graph"))]
     }
 
     pub(crate) fn rev(&self, node: usize) -> &Revision {

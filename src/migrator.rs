@@ -652,6 +652,7 @@ mod tests {
             let report = migrator
                 .run(&mut conn, Verb::Upgrade, &["heads"], |event| {
                     events.push(match event {
+                        Event::Read { heads } => format!("read {}", heads.len()),
                         Event::Planned(plan) => format!("planned {}", plan.steps.len()),
                         Event::Starting(step) => format!("start {}", step.id),
                         Event::Finished { step, .. } => format!("done {}", step.id),
@@ -659,11 +660,11 @@ mod tests {
                     })
                 })
                 .unwrap();
-            assert_eq!(events.len(), 1 + 2 * 12);
-            assert_eq!(events[0], "planned 12");
+            assert_eq!(events.len(), 2 + 2 * 12);
+            assert_eq!(events[..2], ["read 0", "planned 12"]);
             for (i, (step, _)) in report.done.iter().enumerate() {
-                assert_eq!(events[1 + 2 * i], format!("start {}", step.id));
-                assert_eq!(events[2 + 2 * i], format!("done {}", step.id));
+                assert_eq!(events[2 + 2 * i], format!("start {}", step.id));
+                assert_eq!(events[3 + 2 * i], format!("done {}", step.id));
             }
             let count = conn.int("SELECT COUNT(*) AS v FROM app_schema", &[]).unwrap();
             assert_eq!(count, Some(12));
@@ -671,6 +672,7 @@ mod tests {
             let status = migrator.status(&mut conn).unwrap();
             assert!(status.is_up_to_date(), "{status:?}");
             assert_eq!(status.heads, ["29bb7cfae2a9", "9c2e4b7a1f30"]);
+            assert_eq!(report.heads.as_ref(), Some(&status.heads), "the report's heads are the database's");
             // The default table knows nothing of these runs.
             assert_eq!(sample().status(&mut conn).unwrap().pending.len(), 12);
         }

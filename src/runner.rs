@@ -124,6 +124,9 @@ impl Default for RunOptions {
 pub enum Event<'a> {
     /// Another run holds the lock; waiting up to the timeout.
     WaitingForLock,
+    /// The database's applied heads, as read under the lock before the
+    /// plan (not sent for a damaged version table).
+    Read { heads: &'a [String] },
     /// The plan, once computed under the lock.
     Planned(&'a Plan),
     /// A revision is about to run.
@@ -159,11 +162,29 @@ pub struct Report {
     pub backup: Option<std::path::PathBuf>,
     /// Squashes recorded in place of the revisions they replace (no SQL ran).
     pub squashed: Vec<Rewrite>,
+    /// The database's applied heads after the run (`None` where no state
+    /// could be read: a damaged version table that `stamp` repairs).
+    pub heads: Option<Vec<String>>,
 }
 
 impl Report {
     fn empty(plan: Plan) -> Report {
-        Report { plan, done: Vec::new(), skipped: Vec::new(), accepted: Vec::new(), backup: None, squashed: Vec::new() }
+        let squashed = Vec::new();
+        Report {
+            plan,
+            done: Vec::new(),
+            skipped: Vec::new(),
+            accepted: Vec::new(),
+            backup: None,
+            squashed,
+            heads: None,
+        }
+    }
+
+    /// This report with the heads of the state after its plan runs on `before`.
+    fn with_heads(self, graph: &RevisionGraph, before: &State) -> Report {
+        let heads = before.after(graph, &self.plan).heads(graph).into_iter().map(|r| r.id.clone()).collect();
+        Report { heads: Some(heads), ..self }
     }
 }
 
@@ -271,10 +292,12 @@ pub fn run(
         return Ok(report);
     };
     let graph = stored_down.as_ref().unwrap_or(analysis.graph(files));
+    let heads: Vec<String> = analysis.state.heads(graph).into_iter().map(|r| r.id.clone()).collect();
+    on_event(Event::Read { heads: &heads });
     on_event(Event::Planned(&plan));
     if plan.is_empty() && analysis.squashes.is_empty() && (verb != Verb::Stamp || !state.exists) {
         // Nothing to record: nothing is created.
-        return Ok(Report::empty(plan));
+        return Ok(Report::empty(plan).with_heads(graph, &analysis.state));
     }
     let backup = match options.backup && !plan.is_empty() {
         true => backup_sqlite(backend)?,
@@ -305,7 +328,7 @@ pub fn run(
     report.squashed = squashed;
     report.backup = backup;
     drop(locked);
-    Ok(report)
+    Ok(report.with_heads(graph, &analysis.state))
 }
 
 /// A run, started: the lock held, the version table located, and its state

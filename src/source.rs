@@ -46,10 +46,14 @@ pub struct Loaded {
 /// Lists every `.sql` file below `dir`, sorted: the walk shared with
 /// `embed_revisions!` (the `migraph-walk` crate).
 pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
-    migraph_walk::revision_files(dir).map_err(|e| match e {
+    migraph_walk::revision_files(dir).map_err(walk_error)
+}
+
+fn walk_error(e: migraph_walk::WalkError) -> SourceError {
+    match e {
         migraph_walk::WalkError::Missing(dir) => SourceError::Missing(dir),
         migraph_walk::WalkError::Io { path, source } => SourceError::Io { path, source },
-    })
+    }
 }
 
 /// Reads and parses every revision file below `dir`, on all cores (reading
@@ -77,70 +81,58 @@ pub fn load_headers(dir: &Path) -> Result<Loaded, SourceError> {
 
 /// [`load_headers`] with `cache` (`None`: none).
 fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, SourceError> {
-    let files = revision_files(dir)?;
     let header = |path: &PathBuf| Revision::read(path).map(Revision::without_sql);
     let Some(cache) = cache else {
-        return Ok(collect(in_parallel(&files, &header)));
+        return Ok(collect(in_parallel(&revision_files(dir)?, &header)));
     };
-    // Sorted by path, like `files`: one merge finds each file's entry.
-    let mut entries = cache.read(dir);
-    let mut slots: Vec<(&PathBuf, Option<usize>)> = Vec::with_capacity(files.len());
-    let mut next = 0;
-    for path in &files {
-        while next < entries.len() && entries[next].revision.path < *path {
-            next += 1;
-        }
-        slots.push((path, (next < entries.len() && entries[next].revision.path == *path).then_some(next)));
-    }
-    /// One file: its cached entry is fresh, or it was read (with its stat).
-    enum Found {
-        Hit(usize),
-        /// Boxed: most files are hits, and a revision is large.
-        Read(Box<ReadFile>),
-    }
-    let margin = cache.margin_ns;
-    let table = &entries;
-    let found = in_parallel(&slots, &|&(path, entry): &(&PathBuf, Option<usize>)| {
-        // The time first, then the stat, then the content: a write after the
-        // stat moves the change time past the one recorded.
-        let read_at = cache::now_ns();
-        let stat = cache::Stat::of(path);
-        match (stat, entry) {
-            (Some(stat), Some(n)) if table[n].fresh(&stat, margin) => Found::Hit(n),
-            _ => Found::Read(Box::new((header(path), stat.map(|s| (s, read_at))))),
-        }
+    // The time first, then the stat, then the content: a write after the
+    // stat moves the change time past the one recorded.
+    let read_at = cache::now_ns();
+    let files = migraph_walk::revision_files_with(dir, |entry, link| (entry, link)).map_err(walk_error)?;
+    // The cache is decoded while the files are stat'ed (each an `fstatat`
+    // in its open directory), then only its fresh entries are kept.
+    let (entries, cached, stats) = std::thread::scope(|scope| {
+        let decoding = scope.spawn(|| cache.read(dir, &files));
+        let stats = in_parallel(&files, &|(_, (entry, link))| cache::Stat::of_entry(entry, *link));
+        let (entries, cached) = decoding.join().unwrap_or_default();
+        (entries, cached, stats)
     });
-    drop(slots);
-    let mut keep = vec![false; entries.len()];
-    let mut read = Vec::new();
-    let mut errors = Vec::new();
-    // Files read that have a stat: (stat, read at, index in `read`).
-    let mut fresh = Vec::new();
-    for found in found {
-        match found {
-            Found::Hit(n) => keep[n] = true,
-            Found::Read(read_file) => match *read_file {
-                (Ok(revision), stat) => {
-                    if let Some((stat, read_at)) = stat {
-                        fresh.push((stat, read_at, read.len()));
-                    }
-                    read.push(revision);
-                }
-                (Err(error), _) => errors.push(error),
+    let mut files: Vec<(PathBuf, Option<cache::Stat>)> =
+        files.into_iter().zip(stats).map(|((path, _), stat)| (path, stat)).collect();
+    let entries = cache.fresh(entries, &files);
+    let mut hit = vec![false; files.len()];
+    entries.iter().for_each(|(file, _)| hit[*file] = true);
+    let missed: Vec<&PathBuf> = files.iter().zip(hit).filter(|(_, hit)| !hit).map(|((path, _), _)| path).collect();
+    let read = in_parallel(&missed, &|path: &&PathBuf| header(path));
+    if entries.len() as u64 != cached || !missed.is_empty() {
+        // Something changed: the cache gets an entry for every file read
+        // (`missed` and `read` are the files without an entry, in order).
+        let mut entries = entries.iter().peekable();
+        let mut read = read.iter();
+        let rows = files.iter().enumerate().filter_map(|(n, (path, stat))| match entries.next_if(|(f, _)| *f == n) {
+            Some((_, e)) => Some((e.stat, e.read_at, path.as_path(), &e.revision)),
+            None => match (read.next(), stat) {
+                (Some(Ok(revision)), Some(stat)) => Some((*stat, read_at, path.as_path(), revision)),
+                _ => None,
             },
+        });
+        cache.write(dir, rows);
+    }
+    drop(missed);
+    // In place: the entries' memory holds the revisions, which take their
+    // files' paths.
+    let mut revisions: Vec<Revision> = entries
+        .into_iter()
+        .map(|(file, entry)| Revision { path: std::mem::take(&mut files[file].0), ..entry.revision })
+        .collect();
+    drop(files);
+    let mut errors = Vec::new();
+    for result in read {
+        match result {
+            Ok(revision) => revisions.push(revision),
+            Err(error) => errors.push(error),
         }
     }
-    if !fresh.is_empty() || keep.iter().any(|k| !k) {
-        let kept = entries.iter().zip(&keep).filter(|(_, k)| **k).map(|(e, _)| (e.stat, e.read_at, &e.revision));
-        let mut rows: Vec<_> = kept.chain(fresh.iter().map(|&(stat, at, n)| (stat, at, &read[n]))).collect();
-        rows.sort_by(|a, b| a.2.path.cmp(&b.2.path));
-        cache.write(dir, rows.into_iter());
-    }
-    let mut keep = keep.into_iter();
-    entries.retain(|_| keep.next().unwrap_or(false));
-    // In place: the entries' memory holds the revisions.
-    let mut revisions: Vec<Revision> = entries.into_iter().map(|e| e.revision).collect();
-    revisions.append(&mut read);
     Ok(Loaded { revisions, errors })
 }
 
@@ -155,10 +147,6 @@ fn collect(found: Vec<Result<Revision, ParseError>>) -> Loaded {
     }
     loaded
 }
-
-/// A file read: its revision without SQL (or why not), and its stat with
-/// the moment it was taken.
-type ReadFile = (Result<Revision, ParseError>, Option<(cache::Stat, i64)>);
 
 /// `work` on every item, on up to 8 threads, results in order.
 fn in_parallel<T: Sync, R: Send>(items: &[T], work: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
@@ -328,10 +316,11 @@ mod tests {
         assert_eq!(full.iter().map(|r| r.clone().without_sql()).collect::<Vec<_>>(), cold);
         assert!(cold.iter().all(|r| !r.has_sql() && r.is_reversible() && r.down.as_deref() == Some("")));
         // The cache holds both; an entry changed by hand (same stat) is what a hit shows.
-        let mut entries = cache(0).unwrap().read(dir.path());
-        assert_eq!(entries.len(), 2);
-        entries[0].revision.message = "from the cache".into();
-        let rows = entries.iter().map(|e| (e.stat, e.read_at, &e.revision));
+        let files = migraph_walk::revision_files_with(dir.path(), |_, _| ()).unwrap();
+        let (mut entries, count) = cache(0).unwrap().read(dir.path(), &files);
+        assert_eq!((entries.len(), count), (2, 2));
+        entries[0].1.revision.message = "from the cache".into();
+        let rows = entries.iter().map(|(f, e)| (e.stat, e.read_at, files[*f].0.as_path(), &e.revision));
         cache(0).unwrap().write(dir.path(), rows);
         let warm = sorted(load_headers_with(dir.path(), cache(0)).unwrap().revisions);
         assert_eq!(warm[0].message, "from the cache", "a fresh entry is used");

@@ -94,6 +94,7 @@ fn progress_arrives_in_order() {
     let report = migrator
         .run(&mut conn, Verb::Upgrade, &["billing"], |event| {
             events.push(match event {
+                Event::Read { heads } => format!("read {}", heads.join(",")),
                 Event::Planned(plan) => format!("planned {}", ids(plan.steps.clone()).join(",")),
                 Event::Starting(step) => format!("starting {}", step.id),
                 Event::Finished { step, .. } => format!("finished {}", step.id),
@@ -102,13 +103,14 @@ fn progress_arrives_in_order() {
         })
         .unwrap();
     let order = ["39d3b87c81ca", "c5b223edf0bd", "70934d49a34c", "d795e90cb440"];
-    let mut expected = vec![format!("planned {}", order.join(","))];
+    let mut expected = vec!["read ".to_string(), format!("planned {}", order.join(","))];
     for id in order {
         expected.push(format!("starting {id}"));
         expected.push(format!("finished {id}"));
     }
     assert_eq!(events, expected);
     assert_eq!(report.done.len(), 4);
+    assert_eq!(report.heads.as_deref(), Some(&["d795e90cb440".to_string()][..]), "the heads after the run");
 
     // Downgrading reports the same way, in reverse.
     let mut finished = Vec::new();

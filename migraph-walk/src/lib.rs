@@ -43,44 +43,65 @@ impl std::error::Error for WalkError {
 
 /// Every `.sql` file below `dir`, sorted by path.
 pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, WalkError> {
+    let files = revision_files_with(dir, |_, _| ())?;
+    Ok(files.into_iter().map(|(path, ())| path).collect())
+}
+
+/// [`revision_files`], each file with what `each` makes of its directory
+/// entry (whose `metadata` is an `fstatat` in the open directory, cheaper
+/// than a `stat` of the whole path) and whether the entry is a symbolic
+/// link to it.
+pub fn revision_files_with<T>(
+    dir: &Path,
+    mut each: impl FnMut(fs::DirEntry, bool) -> T,
+) -> Result<Vec<(PathBuf, T)>, WalkError> {
     if !dir.is_dir() {
         return Err(WalkError::Missing(dir.to_path_buf()));
     }
-    let io = |path: &Path, source: std::io::Error| WalkError::Io { path: path.to_path_buf(), source };
     let mut files = Vec::new();
-    let mut visited = HashSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let canonical = fs::canonicalize(&current).map_err(|e| io(&current, e))?;
-        if !visited.insert(canonical) {
-            continue; // a symlink loop or a second link to the same directory
-        }
-        // Sorted, and subdirectories visited in sorted order, so which of two
-        // links to one directory names its files does not depend on the
-        // file system's listing order.
-        let mut entries =
-            fs::read_dir(&current).and_then(|list| list.collect::<Result<Vec<_>, _>>()).map_err(|e| io(&current, e))?;
-        entries.sort_by_key(|entry| entry.file_name());
-        let mut subdirectories = Vec::new();
-        for entry in entries {
-            let path = entry.path();
-            let mut kind = entry.file_type().map_err(|e| io(&path, e))?;
-            if kind.is_symlink() {
-                match fs::metadata(&path) {
-                    Ok(meta) => kind = meta.file_type(),
-                    Err(_) => continue, // a dangling link is not a revision
-                }
-            }
-            if kind.is_dir() {
-                subdirectories.push(path);
-            } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
-                files.push(path);
-            }
-        }
-        pending.extend(subdirectories.into_iter().rev());
-    }
-    files.sort();
+    walk(dir.to_path_buf(), &mut HashSet::new(), &mut files, &mut each)?;
     Ok(files)
+}
+
+/// Appends the files below `current` in sorted path order: each directory's
+/// entries sorted by name and a subdirectory's files listed at its place is
+/// exactly the order of whole paths compared component by component, so no
+/// sort of the whole list (and no comparison of whole paths) is needed.
+fn walk<T>(
+    current: PathBuf,
+    visited: &mut HashSet<PathBuf>,
+    files: &mut Vec<(PathBuf, T)>,
+    each: &mut impl FnMut(fs::DirEntry, bool) -> T,
+) -> Result<(), WalkError> {
+    let io = |path: &Path, source: std::io::Error| WalkError::Io { path: path.to_path_buf(), source };
+    let canonical = fs::canonicalize(&current).map_err(|e| io(&current, e))?;
+    if !visited.insert(canonical) {
+        return Ok(()); // a symlink loop or a second link to the same directory
+    }
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(&current).map_err(|e| io(&current, e))? {
+        let entry = entry.map_err(|e| io(&current, e))?;
+        let kind = entry.file_type().map_err(|e| io(&entry.path(), e))?;
+        entries.push((entry.file_name(), kind, entry));
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, mut kind, entry) in entries {
+        let path = current.join(&name);
+        let link = kind.is_symlink();
+        if link {
+            match fs::metadata(&path) {
+                Ok(meta) => kind = meta.file_type(),
+                Err(_) => continue, // a dangling link is not a revision
+            }
+        }
+        if kind.is_dir() {
+            walk(path, visited, files, each)?;
+        } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
+            let found = each(entry, link);
+            files.push((path, found));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -92,7 +113,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("migraph-walk-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("b/c")).unwrap();
-        for file in ["z.sql", "a-b.sql", "b/c/x.sql", "b/notes.txt", "b/y.SQL.sql"] {
+        fs::create_dir_all(dir.join("a")).unwrap();
+        // `a/z.sql` sorts before `a-b.sql` by components, after it by bytes.
+        for file in ["z.sql", "a-b.sql", "a/z.sql", "b/c/x.sql", "b/notes.txt", "b/y.SQL.sql", "b/c.sql"] {
             fs::write(dir.join(file), "").unwrap();
         }
         #[cfg(unix)]
@@ -102,7 +125,10 @@ mod tests {
         }
         let files = revision_files(&dir).unwrap();
         let relative: Vec<_> = files.iter().map(|f| f.strip_prefix(&dir).unwrap().to_str().unwrap()).collect();
-        assert_eq!(relative, ["a-b.sql", "b/c/x.sql", "b/y.SQL.sql", "z.sql"]);
+        assert_eq!(relative, ["a/z.sql", "a-b.sql", "b/c/x.sql", "b/c.sql", "b/y.SQL.sql", "z.sql"]);
+        let mut sorted = files.clone();
+        sorted.sort();
+        assert_eq!(files, sorted, "the order of whole paths");
         let missing = revision_files(&dir.join("missing")).unwrap_err();
         assert!(matches!(missing, WalkError::Missing(_)));
         assert!(missing.to_string().contains("does not exist"), "{missing}");

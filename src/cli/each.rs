@@ -21,6 +21,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use migraph::backend::{dialect_of, scrub, sqlite_path, AnyConnection, DatabaseUrl, DbError, Dialect};
+use migraph::runner::Event;
 use migraph::{Direction, Migrator, Verb};
 
 use super::check::CheckArgs;
@@ -314,15 +315,20 @@ fn run(cx: &Context, migrator: &Migrator, verb: Verb, targets: &[&str], entry: &
         }
     }
     let mut conn = AnyConnection::connect_with(url, cx.settings.lock_timeout).map_err(CliError::new)?;
-    if o.heads_before.is_none() {
-        o.heads_before = Some(heads(migrator, &mut conn)?);
-    }
-    let report = migrator.run(&mut conn, verb, targets, |_| {})?;
+    // The heads come from the run's own reads under the lock: no round trip more.
+    let report = migrator.run(&mut conn, verb, targets, |event| {
+        if let Event::Read { heads } = event {
+            o.heads_before = Some(heads.to_vec());
+        }
+    })?;
     o.applied = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
     o.unapplied = report.done.len() - o.applied;
     o.skipped = report.skipped.len();
     o.backup = report.backup.map(|path| path.display().to_string());
-    o.heads_after = Some(heads(migrator, &mut conn)?);
+    o.heads_after = match report.heads {
+        Some(heads) => Some(heads),
+        None => Some(heads(migrator, &mut conn)?),
+    };
     Ok(())
 }
 

@@ -168,7 +168,7 @@ pub fn redo(
     let mut skipped = down.skipped;
     skipped.append(&mut up.skipped);
     drop(locked);
-    Ok(Report { plan: whole, done, skipped, accepted: Vec::new(), backup, squashed })
+    Ok(Report { plan: whole, done, skipped, accepted: Vec::new(), backup, squashed, heads: None })
 }
 
 /// The drifted revisions `plan` unapplies (they run the down SQL stored when

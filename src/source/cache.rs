@@ -18,6 +18,10 @@
 //!   until it is old enough. Users can set the modification time back
 //!   (`touch -d`), never the change time, which every write and every
 //!   `touch` moves to now.
+//! - The file is read as a stream and merged with the sorted list of files:
+//!   only entries of files still there become revisions, so memory holds
+//!   no copy of the whole cache. Its hash is checked at the end, and a
+//!   damaged file gives no entries at all.
 //! - The file is written to a temporary file beside it and renamed, only
 //!   when something changed; one that cannot be read, is damaged (a hash of
 //!   its content is checked), or was written by another version of migraph
@@ -40,7 +44,7 @@ use crate::revision::{DialectSql, HeaderLines, Revision};
 pub const RACY_SECONDS: i64 = 2;
 
 const MAGIC: &[u8; 8] = b"MIGRAPHC";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// The directory of migraph's caches on this machine (`None`: no home to
 /// put it in): `$MIGRAPH_CACHE_DIR`, else `$XDG_CACHE_HOME/migraph`, else
@@ -70,12 +74,13 @@ pub(crate) struct Stat {
 }
 
 impl Stat {
-    /// The `stat` of `path` (symbolic links followed), `None` where it
-    /// cannot be read or the platform has no inode and change time.
+    /// The `stat` of the file of a directory entry, through the link when
+    /// the entry is a symbolic link; `None` where it cannot be read or the
+    /// platform has no inode and change time.
     #[cfg(unix)]
-    pub(crate) fn of(path: &Path) -> Option<Stat> {
+    pub(crate) fn of_entry(entry: &std::fs::DirEntry, link: bool) -> Option<Stat> {
         use std::os::unix::fs::MetadataExt as _;
-        let m = std::fs::metadata(path).ok()?;
+        let m = if link { std::fs::metadata(entry.path()) } else { entry.metadata() }.ok()?;
         let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
         Some(Stat {
             dev: m.dev(),
@@ -87,7 +92,7 @@ impl Stat {
     }
 
     #[cfg(not(unix))]
-    pub(crate) fn of(_path: &Path) -> Option<Stat> {
+    pub(crate) fn of_entry(_entry: &std::fs::DirEntry, _link: bool) -> Option<Stat> {
         None
     }
 }
@@ -97,19 +102,19 @@ pub(crate) fn now_ns() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-/// One cached file: its `stat`, when it was read, and its revision without SQL.
-#[derive(Debug)]
+/// One cached file: its `stat`, when it was read, and its revision without
+/// SQL (whose `path` is left empty: the caller has it).
+#[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) stat: Stat,
     pub(crate) read_at: i64,
     pub(crate) revision: Revision,
 }
 
-impl Entry {
-    /// Whether the entry describes the file whose `stat` is `now`.
-    pub(crate) fn fresh(&self, now: &Stat, margin_ns: i64) -> bool {
-        self.stat == *now && self.stat.mtime.max(self.stat.ctime).saturating_add(margin_ns) <= self.read_at
-    }
+/// Whether an entry of a file whose `stat` was `stat`, read at `read_at`,
+/// describes the file whose `stat` is `now`.
+fn fresh(stat: Stat, read_at: i64, now: &Stat, margin_ns: i64) -> bool {
+    stat == *now && stat.mtime.max(stat.ctime).saturating_add(margin_ns) <= read_at
 }
 
 /// The header cache of one revisions directory.
@@ -132,10 +137,24 @@ impl Cache {
         Some(Cache { file, margin_ns })
     }
 
-    /// The entries, sorted by path; none when the file is missing, damaged
-    /// or of another version.
-    pub(crate) fn read(&self, dir: &Path) -> Vec<Entry> {
-        std::fs::read(&self.file).ok().and_then(|bytes| decode(&bytes, dir)).unwrap_or_default()
+    /// The entries of `files` (sorted by path, below `dir`), each with the
+    /// index of its file, and the number of entries the cache holds; none
+    /// when it is missing, damaged or of another version.
+    pub(crate) fn read<T>(&self, dir: &Path, files: &[(PathBuf, T)]) -> (Vec<(usize, Entry)>, u64) {
+        let Ok(file) = std::fs::File::open(&self.file) else { return Default::default() };
+        let Some(len) = file.metadata().ok().and_then(|m| m.len().checked_sub(8)) else { return Default::default() };
+        decode(Stream::new(file, len), dir, files).unwrap_or_default()
+    }
+
+    /// The `entries` (of [`Cache::read`]) that describe their files, whose
+    /// `stat` is the one now.
+    pub(crate) fn fresh(
+        &self,
+        mut entries: Vec<(usize, Entry)>,
+        files: &[(PathBuf, Option<Stat>)],
+    ) -> Vec<(usize, Entry)> {
+        entries.retain(|(file, e)| files[*file].1.is_some_and(|now| fresh(e.stat, e.read_at, &now, self.margin_ns)));
+        entries
     }
 
     /// Replaces the cache with `entries`, sorted by path, of the files
@@ -154,18 +173,53 @@ impl Cache {
 }
 
 /// A fast 64-bit hash of the content, to notice a damaged file (not an
-/// adversary: the cache directory is the user's own).
+/// adversary: the cache directory is the user's own), fed in pieces.
+struct Hash {
+    h: u64,
+    /// Bytes not yet making a whole word.
+    pending: Vec<u8>,
+}
+
+impl Hash {
+    fn new(len: u64) -> Hash {
+        Hash { h: 0x9e37_79b9_7f4a_7c15 ^ len, pending: Vec::with_capacity(8) }
+    }
+
+    fn word(&mut self, w: u64) {
+        self.h = (self.h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29).wrapping_add(0x632b_e59b_d9b4_e019);
+    }
+
+    fn update(&mut self, mut bytes: &[u8]) {
+        if !self.pending.is_empty() {
+            let n = (8 - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.pending.len() < 8 {
+                return;
+            }
+            let w = u64::from_le_bytes(self.pending[..].try_into().unwrap_or_default());
+            self.word(w);
+            self.pending.clear();
+        }
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.word(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        self.pending.extend_from_slice(words.remainder());
+    }
+
+    fn finish(mut self) -> u64 {
+        for &b in &self.pending {
+            self.h = (self.h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+        }
+        self.h ^ (self.h >> 31)
+    }
+}
+
 fn content_hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ bytes.len() as u64;
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
-        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29).wrapping_add(0x632b_e59b_d9b4_e019);
-    }
-    for &b in words.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
-    }
-    h ^ (h >> 31)
+    let mut hash = Hash::new(bytes.len() as u64);
+    hash.update(bytes);
+    hash.finish()
 }
 
 struct Writer(Vec<u8>);
@@ -190,9 +244,9 @@ impl Writer {
     }
 }
 
-/// What is written of one file: its `stat`, when it was read, and its
-/// revision (whose path is below the directory).
-pub(crate) type Row<'a> = (Stat, i64, &'a Revision);
+/// What is written of one file: its `stat`, when it was read, its path
+/// (below the directory) and its revision.
+pub(crate) type Row<'a> = (Stat, i64, &'a Path, &'a Revision);
 
 fn encode<'a>(dir: &Path, entries: impl Iterator<Item = Row<'a>>) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(1 << 16));
@@ -202,13 +256,16 @@ fn encode<'a>(dir: &Path, entries: impl Iterator<Item = Row<'a>>) -> Vec<u8> {
     let count_at = w.0.len();
     w.u64(0);
     let mut count = 0u64;
-    for (s, read_at, r) in entries {
+    for (s, read_at, path, r) in entries {
         // Only paths that are valid UTF-8 are cached (the others are read every time).
-        let Some(rel) = r.path.strip_prefix(dir).ok().and_then(Path::to_str) else { continue };
+        let Some(rel) = path.strip_prefix(dir).ok().and_then(Path::to_str) else { continue };
         w.bytes(rel.as_bytes());
         for v in [s.dev, s.ino, s.size, s.mtime as u64, s.ctime as u64, read_at as u64] {
             w.u64(v);
         }
+        // The length of the rest, so entries of files gone are skipped unread.
+        let body_at = w.0.len();
+        w.u32(0);
         w.bytes(r.id.as_bytes());
         w.list(&r.parents);
         w.bytes(r.message.as_bytes());
@@ -232,6 +289,8 @@ fn encode<'a>(dir: &Path, entries: impl Iterator<Item = Row<'a>>) -> Vec<u8> {
         w.line(l.labels);
         w.line(l.depends_on);
         w.line(l.replaces);
+        let body = u32::try_from(w.0.len() - body_at - 4).unwrap_or(u32::MAX);
+        w.0[body_at..body_at + 4].copy_from_slice(&body.to_le_bytes());
         count += 1;
     }
     w.0[count_at..count_at + 8].copy_from_slice(&count.to_le_bytes());
@@ -240,16 +299,40 @@ fn encode<'a>(dir: &Path, entries: impl Iterator<Item = Row<'a>>) -> Vec<u8> {
     w.0
 }
 
-struct Reader<'b> {
-    bytes: &'b [u8],
+/// The cache file read in pieces, each piece hashed as it is read.
+struct Stream<R> {
+    file: R,
+    buf: Vec<u8>,
     at: usize,
+    /// Bytes of the body (all but the hash) not yet in `buf`.
+    left: u64,
+    hash: Hash,
 }
 
-impl<'b> Reader<'b> {
-    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
-        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len())?;
-        let out = &self.bytes[self.at..end];
-        self.at = end;
+impl<R: std::io::Read> Stream<R> {
+    /// The stream of a file whose body (all but the hash) is `len` bytes.
+    fn new(file: R, len: u64) -> Stream<R> {
+        Stream { file, buf: Vec::new(), at: 0, left: len, hash: Hash::new(len) }
+    }
+
+    /// The next `n` bytes of the body, `None` past its end.
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.buf.len() - self.at < n {
+            let missing = n - (self.buf.len() - self.at);
+            if (missing as u64) > self.left {
+                return None;
+            }
+            self.buf.drain(..self.at);
+            self.at = 0;
+            let want = (missing as u64).max(self.left.min(1 << 16));
+            let have = self.buf.len();
+            self.buf.resize(have + want as usize, 0);
+            self.file.read_exact(&mut self.buf[have..]).ok()?;
+            self.hash.update(&self.buf[have..]);
+            self.left -= want;
+        }
+        let out = &self.buf[self.at..self.at + n];
+        self.at += n;
         Some(out)
     }
     fn u8(&mut self) -> Option<u8> {
@@ -261,7 +344,7 @@ impl<'b> Reader<'b> {
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
-    fn str(&mut self) -> Option<&'b str> {
+    fn str(&mut self) -> Option<&str> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok()
     }
@@ -271,7 +354,7 @@ impl<'b> Reader<'b> {
     fn list(&mut self) -> Option<Vec<String>> {
         let n = self.u32()? as usize;
         // A damaged count cannot make it reserve more than the file holds.
-        let mut out = Vec::with_capacity(n.min(self.bytes.len() - self.at));
+        let mut out = Vec::with_capacity(n.min(16));
         for _ in 0..n {
             out.push(self.string()?);
         }
@@ -281,81 +364,132 @@ impl<'b> Reader<'b> {
         let v = self.u32()?;
         Some(v.checked_sub(1).map(|l| l as usize))
     }
+    /// Whether the body is over and the hash at its end is the one of the
+    /// bytes taken.
+    fn finish(mut self) -> Option<()> {
+        if self.left != 0 || self.at != self.buf.len() {
+            return None;
+        }
+        let mut stored = [0u8; 8];
+        self.file.read_exact(&mut stored).ok()?;
+        let mut rest = [0u8; 1];
+        if self.file.read(&mut rest).ok()? != 0 {
+            return None;
+        }
+        (self.hash.finish() == u64::from_le_bytes(stored)).then_some(())
+    }
 }
 
-fn decode(bytes: &[u8], dir: &Path) -> Option<Vec<Entry>> {
-    let (body, hash) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if content_hash(body) != u64::from_le_bytes(hash.try_into().ok()?) {
-        return None;
-    }
-    let mut r = Reader { bytes: body, at: 0 };
+/// The entries of `files` (sorted by path) found in the cache, in order,
+/// each with its file's index, and the number of entries. Entries out of
+/// order are only missed (their files are read again), never attached to
+/// another file.
+fn decode<R: std::io::Read, T>(
+    mut r: Stream<R>,
+    dir: &Path,
+    files: &[(PathBuf, T)],
+) -> Option<(Vec<(usize, Entry)>, u64)> {
     if r.take(MAGIC.len())? != MAGIC || r.u32()? != FORMAT || r.str()? != env!("CARGO_PKG_VERSION") {
         return None;
     }
     let count = r.u64()?;
-    let mut entries: Vec<Entry> = Vec::with_capacity(usize::try_from(count).ok()?.min(body.len() / 64));
+    let mut entries = Vec::with_capacity(usize::try_from(count).ok()?.min(files.len()));
+    // The files' paths are `dir` joined with their relative path: equal
+    // ones are found by bytes, the order asks the components (rarely).
+    let prefix = dir.join("x").as_os_str().len() - 1;
+    let mut next = 0;
     for _ in 0..count {
-        let path = dir.join(r.str()?);
-        if entries.last().is_some_and(|e| e.revision.path >= path) {
-            return None; // not sorted: the merge with the files would miss entries
-        }
+        let rel = r.str()?;
+        // One merge: both lists are sorted by path.
+        let found = loop {
+            let Some((file, _)) = files.get(next) else { break false };
+            if file.as_os_str().as_encoded_bytes().get(prefix..) == Some(rel.as_bytes()) {
+                break true;
+            }
+            if file.strip_prefix(dir).is_ok_and(|f| f > Path::new(rel)) {
+                break false;
+            }
+            next += 1;
+        };
         let mut v = [0u64; 6];
         for slot in &mut v {
             *slot = r.u64()?;
         }
+        let body = r.u32()? as usize;
         let stat = Stat { dev: v[0], ino: v[1], size: v[2], mtime: v[3] as i64, ctime: v[4] as i64 };
-        let id = r.string()?;
-        let parents = r.list()?;
-        let message = r.string()?;
-        let has_created = r.u8()? != 0;
-        let created = Some(r.string()?).filter(|_| has_created);
-        let labels = r.list()?;
-        let depends_on = r.list()?;
-        let replaces = r.list()?;
-        let flags = r.u8()?;
-        let last = r.u8()? != 0;
-        let bit = |n: u32| flags & (1 << n) != 0;
-        let section = |present: bool| present.then(String::new);
-        let dialect_sql = [
-            DialectSql { up: section(bit(3)), down: section(bit(4)) },
-            DialectSql { up: section(bit(5)), down: section(bit(6)) },
-            DialectSql { up: section(bit(7)), down: section(last) },
-        ];
-        let checksum = r.string()?;
-        let lines = HeaderLines {
-            id: r.line()??,
-            parents: r.line()??,
-            labels: r.line()?,
-            depends_on: r.line()?,
-            replaces: r.line()?,
-        };
-        let revision = Revision {
-            id,
-            parents,
-            message,
-            created,
-            labels,
-            depends_on,
-            replaces,
-            replaced: Vec::new(),
-            transactional: bit(0),
-            up: String::new(),
-            down: section(bit(2)),
-            has_generic_up: bit(1),
-            dialect_sql,
-            checksum,
-            path,
-            lines,
-            sql_loaded: false,
-        };
-        entries.push(Entry { stat, read_at: v[5] as i64, revision });
+        let read_at = v[5] as i64;
+        if !found {
+            r.take(body)?;
+            continue;
+        }
+        entries.push((next, Entry { stat, read_at, revision: revision(&mut r)? }));
+        next += 1;
     }
-    (r.at == body.len()).then_some(entries)
+    r.finish()?;
+    Some((entries, count))
+}
+
+/// One entry's revision, without its path.
+fn revision<R: std::io::Read>(r: &mut Stream<R>) -> Option<Revision> {
+    let id = r.string()?;
+    let parents = r.list()?;
+    let message = r.string()?;
+    let has_created = r.u8()? != 0;
+    let created = Some(r.string()?).filter(|_| has_created);
+    let labels = r.list()?;
+    let depends_on = r.list()?;
+    let replaces = r.list()?;
+    let flags = r.u8()?;
+    let last = r.u8()? != 0;
+    let bit = |n: u32| flags & (1 << n) != 0;
+    let section = |present: bool| present.then(String::new);
+    let dialect_sql = [
+        DialectSql { up: section(bit(3)), down: section(bit(4)) },
+        DialectSql { up: section(bit(5)), down: section(bit(6)) },
+        DialectSql { up: section(bit(7)), down: section(last) },
+    ];
+    let checksum = r.string()?;
+    let lines = HeaderLines {
+        id: r.line()??,
+        parents: r.line()??,
+        labels: r.line()?,
+        depends_on: r.line()?,
+        replaces: r.line()?,
+    };
+    Some(Revision {
+        id,
+        parents,
+        message,
+        created,
+        labels,
+        depends_on,
+        replaces,
+        replaced: Vec::new(),
+        transactional: bit(0),
+        up: String::new(),
+        down: section(bit(2)),
+        has_generic_up: bit(1),
+        dialect_sql,
+        checksum,
+        path: PathBuf::new(),
+        lines,
+        sql_loaded: false,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `Cache::read` makes of `bytes`.
+    /// (Every file's `stat` is `STAT`, old enough.)
+    fn decode_bytes(bytes: &[u8], dir: &Path, files: &[PathBuf]) -> Option<(Vec<(usize, Entry)>, u64)> {
+        let len = (bytes.len() as u64).checked_sub(8)?;
+        let files: Vec<_> = files.iter().map(|f| (f.clone(), ())).collect();
+        decode(Stream::new(bytes, len), dir, &files)
+    }
+
+    const STAT: Stat = Stat { dev: 1, ino: 2, size: 3, mtime: 4, ctime: 5 };
 
     #[test]
     fn entries_round_trip_and_damage_is_noticed() {
@@ -363,30 +497,64 @@ mod tests {
                     -- depends-on: d\n-- transaction: false\n\n-- migrate:up\nSELECT 1;\n-- migrate:down postgres\n\
                     -- migrate:up mysql\nSELECT 2;\n-- migrate:down mysql\n";
         let dir = Path::new("/r");
-        let revision = Revision::parse(&dir.join("a/a1.sql"), text).unwrap().without_sql();
-        let stat = Stat { dev: 1, ino: 2, size: 3, mtime: 4, ctime: 5 };
-        let bytes = encode(dir, [(stat, 6, &revision)].into_iter());
-        let back = decode(&bytes, dir).unwrap();
-        let got = &back[0];
-        assert_eq!((got.stat, got.read_at, &got.revision), (stat, 6, &revision));
+        let path = dir.join("a/a1.sql");
+        let revision = Revision::parse(&path, text).unwrap().without_sql();
+        let stat = STAT;
+        let bytes = encode(dir, [(stat, 6, path.as_path(), &revision)].into_iter());
+        let (back, count) = decode_bytes(&bytes, dir, std::slice::from_ref(&path)).unwrap();
+        let (file, got) = &back[0];
+        assert_eq!((*file, count), (0, 1));
+        let without_path = Revision { path: PathBuf::new(), ..revision.clone() };
+        assert_eq!((got.stat, got.read_at, &got.revision), (stat, 6, &without_path));
         assert!(got.revision.is_reversible() && !got.revision.has_sql());
         for at in [0, 9, bytes.len() / 2, bytes.len() - 1] {
             let mut damaged = bytes.clone();
             damaged[at] ^= 0x20;
-            assert!(decode(&damaged, dir).is_none(), "byte {at}");
+            assert!(decode_bytes(&damaged, dir, std::slice::from_ref(&path)).is_none(), "byte {at}");
         }
-        assert!(decode(&bytes[..bytes.len() - 3], dir).is_none());
-        assert!(decode(b"", dir).is_none());
+        assert!(decode_bytes(&bytes[..bytes.len() - 3], dir, std::slice::from_ref(&path)).is_none());
+        assert!(decode_bytes(&[bytes.clone(), vec![0]].concat(), dir, std::slice::from_ref(&path)).is_none());
+        assert!(decode_bytes(b"", dir, &[]).is_none());
+    }
+
+    /// Entries are found by one merge of two sorted lists: those of files
+    /// gone are skipped, files without an entry get none, and an entry is
+    /// never given to another file.
+    #[test]
+    fn entries_are_merged_with_the_files_by_path() {
+        let dir = Path::new("/r");
+        let rev = |name: &str| {
+            let id = name.replace(['/', '-'], "_");
+            let text = format!("-- id: {id}\n-- parents:\n-- message: {name}\n-- migrate:up\nSELECT 1;\n");
+            Revision::parse(&dir.join(format!("{name}.sql")), &text).unwrap().without_sql()
+        };
+        let names = ["a/z", "a-b", "b", "c/d", "e"];
+        let revisions: Vec<Revision> = names.iter().map(|n| rev(n)).collect();
+        let bytes = encode(dir, revisions.iter().map(|r| (STAT, 6, r.path.as_path(), r)));
+        // Files: "a/z" and "c/d" gone, "a0" and "d" new.
+        let files: Vec<PathBuf> = ["a-b", "a0", "b", "d", "e"].iter().map(|n| dir.join(format!("{n}.sql"))).collect();
+        let (found, count) = decode_bytes(&bytes, dir, &files).unwrap();
+        assert_eq!(count, 5);
+        let got: Vec<(usize, &str)> = found.iter().map(|(f, e)| (*f, e.revision.message.as_str())).collect();
+        assert_eq!(got, [(0, "a-b"), (2, "b"), (4, "e")]);
     }
 
     #[test]
     fn only_entries_old_enough_are_fresh() {
         let stat = Stat { dev: 1, ino: 2, size: 3, mtime: 10_000_000_000, ctime: 11_000_000_000 };
-        let revision = Revision::parse(Path::new("a.sql"), "-- id: a\n-- parents:\n-- migrate:up\n").unwrap();
-        let entry = |read_at| Entry { stat, read_at, revision: revision.clone() };
-        assert!(entry(13_000_000_000).fresh(&stat, 2_000_000_000));
-        assert!(!entry(12_999_999_999).fresh(&stat, 2_000_000_000), "the change time counts");
-        assert!(entry(11_000_000_000).fresh(&stat, 0));
-        assert!(!entry(13_000_000_000).fresh(&Stat { ctime: 11_000_000_001, ..stat }, 2_000_000_000));
+        assert!(fresh(stat, 13_000_000_000, &stat, 2_000_000_000));
+        assert!(!fresh(stat, 12_999_999_999, &stat, 2_000_000_000), "the change time counts");
+        assert!(fresh(stat, 11_000_000_000, &stat, 0));
+        assert!(!fresh(stat, 13_000_000_000, &Stat { ctime: 11_000_000_001, ..stat }, 2_000_000_000));
+        // A stale entry is dropped, not given to its file.
+        let dir = Path::new("/r");
+        let path = dir.join("a.sql");
+        let revision = Revision::parse(&path, "-- id: a\n-- parents:\n-- migrate:up\n").unwrap().without_sql();
+        let bytes = encode(dir, [(stat, 13_000_000_000, path.as_path(), &revision)].into_iter());
+        let (entries, count) =
+            decode(Stream::new(&bytes[..], bytes.len() as u64 - 8), dir, &[(path.clone(), ())]).unwrap();
+        let files = [(path, Some(stat))];
+        let kept = |margin_ns| Cache { file: PathBuf::new(), margin_ns }.fresh(entries.clone(), &files).len();
+        assert_eq!((kept(2_000_000_000), kept(3_000_000_000), count), (1, 0, 1));
     }
 }
