@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use migraph::backend::{dialect_of, scrub, sqlite_path, AnyConnection, DatabaseUrl, DbError, Dialect};
 use migraph::runner::Event;
+use migraph::RunError;
 use migraph::{Direction, Migrator, Verb};
 
 use super::check::CheckArgs;
@@ -315,12 +316,24 @@ fn run(cx: &Context, migrator: &Migrator, verb: Verb, targets: &[&str], entry: &
         }
     }
     let mut conn = AnyConnection::connect_with(url, cx.settings.lock_timeout).map_err(CliError::new)?;
-    // The heads come from the run's own reads under the lock: no round trip more.
-    let report = migrator.run(&mut conn, verb, targets, |event| {
-        if let Event::Read { heads } = event {
-            o.heads_before = Some(heads.to_vec());
+    // The heads come from the run's own reads under the lock: no round trip
+    // more. Revisions that finished count even when a later one fails.
+    let result = migrator.run(&mut conn, verb, targets, |event| match event {
+        Event::Read { heads } => o.heads_before = Some(heads.to_vec()),
+        Event::Finished { step, .. } if step.direction == Direction::Up => o.applied += 1,
+        Event::Finished { .. } => o.unapplied += 1,
+        _ => {}
+    });
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            if matches!(e, RunError::Revision { rolled_back: true, .. }) {
+                // One transaction for the whole plan: nothing of it stayed.
+                (o.applied, o.unapplied) = (0, 0);
+            }
+            return Err(e.into());
         }
-    })?;
+    };
     o.applied = report.done.iter().filter(|(s, _)| s.direction == Direction::Up).count();
     o.unapplied = report.done.len() - o.applied;
     o.skipped = report.skipped.len();
