@@ -169,14 +169,13 @@ pub struct Report {
 
 impl Report {
     fn empty(plan: Plan) -> Report {
-        let squashed = Vec::new();
         Report {
             plan,
             done: Vec::new(),
             skipped: Vec::new(),
             accepted: Vec::new(),
             backup: None,
-            squashed,
+            squashed: Vec::new(),
             heads: None,
         }
     }
@@ -296,8 +295,8 @@ pub fn run(
     on_event(Event::Read { heads: &heads });
     on_event(Event::Planned(&plan));
     if plan.is_empty() && analysis.squashes.is_empty() && (verb != Verb::Stamp || !state.exists) {
-        // Nothing to record: nothing is created.
-        return Ok(Report::empty(plan).with_heads(graph, &analysis.state));
+        // Nothing to record: nothing is created, and the heads are the ones read.
+        return Ok(Report { heads: Some(heads), ..Report::empty(plan) });
     }
     let backup = match options.backup && !plan.is_empty() {
         true => backup_sqlite(backend)?,

@@ -306,13 +306,15 @@ struct Stream<R> {
     at: usize,
     /// Bytes of the body (all but the hash) not yet in `buf`.
     left: u64,
+    /// Bytes taken so far.
+    taken: u64,
     hash: Hash,
 }
 
 impl<R: std::io::Read> Stream<R> {
     /// The stream of a file whose body (all but the hash) is `len` bytes.
     fn new(file: R, len: u64) -> Stream<R> {
-        Stream { file, buf: Vec::new(), at: 0, left: len, hash: Hash::new(len) }
+        Stream { file, buf: Vec::new(), at: 0, left: len, taken: 0, hash: Hash::new(len) }
     }
 
     /// The next `n` bytes of the body, `None` past its end.
@@ -333,6 +335,7 @@ impl<R: std::io::Read> Stream<R> {
         }
         let out = &self.buf[self.at..self.at + n];
         self.at += n;
+        self.taken += n as u64;
         Some(out)
     }
     fn u8(&mut self) -> Option<u8> {
@@ -422,7 +425,14 @@ fn decode<R: std::io::Read, T>(
             r.take(body)?;
             continue;
         }
-        entries.push((next, Entry { stat, read_at, revision: revision(&mut r)? }));
+        // The revision is exactly its announced length, or the file is not
+        // one this version wrote (the hash only says it is undamaged).
+        let start = r.taken;
+        let revision = revision(&mut r)?;
+        if r.taken - start != body as u64 {
+            return None;
+        }
+        entries.push((next, Entry { stat, read_at, revision }));
         next += 1;
     }
     r.finish()?;
@@ -514,6 +524,19 @@ mod tests {
         }
         assert!(decode_bytes(&bytes[..bytes.len() - 3], dir, std::slice::from_ref(&path)).is_none());
         assert!(decode_bytes(&[bytes.clone(), vec![0]].concat(), dir, std::slice::from_ref(&path)).is_none());
+        // An entry whose announced length is not its revision's, in a file
+        // with a good hash (a writer of another layout), gives no entries.
+        let at = 8 + 4 + 4 + env!("CARGO_PKG_VERSION").len() + 8 + 4 + "a/a1.sql".len() + 48;
+        let mut wrong = bytes[..bytes.len() - 8].to_vec();
+        let body = u32::from_le_bytes(wrong[at..at + 4].try_into().unwrap());
+        wrong[at..at + 4].copy_from_slice(&(body - 1).to_le_bytes());
+        wrong.extend_from_slice(&content_hash(&wrong).to_le_bytes());
+        assert!(decode_bytes(&wrong, dir, std::slice::from_ref(&path)).is_none());
+        wrong[at..at + 4].copy_from_slice(&body.to_le_bytes());
+        let len = wrong.len() - 8;
+        let hash = content_hash(&wrong[..len]);
+        wrong[len..].copy_from_slice(&hash.to_le_bytes());
+        assert_eq!(wrong, bytes, "the offset is the body length's");
         assert!(decode_bytes(b"", dir, &[]).is_none());
     }
 
