@@ -176,9 +176,9 @@ impl RevisionGraph {
             if write > 0 && revisions[write - 1].id == revisions[read].id {
                 let (kept, revision) = (&revisions[write - 1], &revisions[read]);
                 if copies.is_empty() {
-                    copies.push((kept.path.clone(), kept.lines.id));
+                    copies.push((kept.path.clone(), kept.lines.id as usize));
                 }
-                copies.push((revision.path.clone(), revision.lines.id));
+                copies.push((revision.path.clone(), revision.lines.id as usize));
                 continue;
             }
             flush_duplicates(&mut copies, write.checked_sub(1).map(|k| &revisions[k]), &mut problems);
@@ -202,8 +202,8 @@ impl RevisionGraph {
         let mut resolved_depends_on: Vec<(usize, Vec<String>)> = Vec::new();
         for (child, r) in revisions.iter().enumerate() {
             for (ids, kind, line) in [
-                (&r.parents, Edge::Parent, r.lines.parents),
-                (&r.depends_on, Edge::DependsOn, r.lines.depends_on.unwrap_or(0)),
+                (&r.parents, Edge::Parent, r.lines.parents as usize),
+                (&r.depends_on, Edge::DependsOn, r.lines.depends_on.unwrap_or(0) as usize),
             ] {
                 // The IDs depends-on resolves to (parents are IDs already).
                 let mut resolved: Vec<String> = Vec::new();
@@ -255,7 +255,7 @@ impl RevisionGraph {
         let mut labels: HashMap<String, usize> = HashMap::new();
         let mut label_files: HashMap<&str, Vec<(PathBuf, usize)>> = HashMap::new();
         for (node, r) in revisions.iter().enumerate() {
-            let line = r.lines.labels.unwrap_or(0);
+            let line = r.lines.labels.unwrap_or(0) as usize;
             for label in &r.labels {
                 labels.entry(label.clone()).or_insert(node);
                 label_files.entry(label).or_default().push((r.path.clone(), line));
@@ -301,7 +301,8 @@ impl RevisionGraph {
             path.push(self.revisions[node].id.clone());
             let mut nodes: Vec<usize> = component.iter().map(|n| n.index()).collect();
             nodes.sort_unstable();
-            let files = nodes.iter().map(|&n| (self.revisions[n].path.clone(), self.revisions[n].lines.id)).collect();
+            let files =
+                nodes.iter().map(|&n| (self.revisions[n].path.clone(), self.revisions[n].lines.id as usize)).collect();
             problems.push(Problem::Cycle { path, files });
             component.iter().for_each(|n| members[n.index()] = false);
             walk.iter().for_each(|&n| seen_at[n] = usize::MAX);

@@ -71,11 +71,11 @@ pub struct Revision {
     pub down: Option<String>,
     /// Whether the file has a generic `-- migrate:up` section.
     pub has_generic_up: bool,
-    /// The dialect sections (`-- migrate:up postgres`), in the order of
-    /// [`DIALECTS`]: sqlite, postgres, mysql.
-    pub dialect_sql: [DialectSql; 3],
-    /// SHA-256 (hex) of the normalised sections (see [`checksum`]).
-    pub checksum: String,
+    /// The dialect sections (`-- migrate:up postgres`), indexed in the order
+    /// of [`DIALECTS`]: sqlite, postgres, mysql.
+    pub dialect_sql: DialectSections,
+    /// SHA-256 of the normalised sections (see [`checksum_of`]).
+    pub checksum: Checksum,
     /// The file it was read from.
     pub path: PathBuf,
     /// Where the header keys are, to point at in messages.
@@ -124,9 +124,11 @@ impl Revision {
         };
         self.up = String::new();
         mark(&mut self.down);
-        for d in &mut self.dialect_sql {
-            mark(&mut d.up);
-            mark(&mut d.down);
+        if !self.dialect_sql.is_empty() {
+            for d in self.dialect_sql.iter_mut() {
+                mark(&mut d.up);
+                mark(&mut d.down);
+            }
         }
         self.sql_loaded = false;
         self.replaced = self.replaced.into_iter().map(Revision::without_sql).collect();
@@ -152,7 +154,11 @@ impl Revision {
             return Err(SqlError::Header { path: self.path.clone() });
         }
         if file.checksum != self.checksum {
-            return Err(SqlError::Changed { path: self.path.clone(), was: self.checksum.clone(), now: file.checksum });
+            return Err(SqlError::Changed {
+                path: self.path.clone(),
+                was: self.checksum.to_string(),
+                now: file.checksum.to_string(),
+            });
         }
         self.up = file.up;
         self.down = file.down;
@@ -208,7 +214,7 @@ impl Revision {
 
     /// Whether the file has any dialect section.
     pub fn has_dialect_sections(&self) -> bool {
-        self.dialect_sql.iter().any(|d| d.up.is_some() || d.down.is_some())
+        !self.dialect_sql.is_empty()
     }
 
     /// Parses the text of one revision file. `path` is only used in errors
@@ -228,6 +234,76 @@ impl Revision {
     }
 }
 
+/// The dialect sections of a revision, indexed like [`DIALECTS`] (sqlite,
+/// postgres, mysql). Most revisions have none, so they take no memory then:
+/// the three slots are allocated when one is first written.
+#[derive(Debug, Clone, Default)]
+pub struct DialectSections(Option<Box<[DialectSql; 3]>>);
+
+/// The slots of a revision without dialect sections.
+static NO_SECTIONS: [DialectSql; 3] = [const { DialectSql { up: None, down: None } }; 3];
+
+impl DialectSections {
+    /// Whether no dialect has a section.
+    pub fn is_empty(&self) -> bool {
+        self.iter().all(|d| d.up.is_none() && d.down.is_none())
+    }
+
+    /// The three slots, in the order of [`DIALECTS`].
+    pub fn as_array(&self) -> &[DialectSql; 3] {
+        self.0.as_deref().unwrap_or(&NO_SECTIONS)
+    }
+
+    /// The three slots, in the order of [`DIALECTS`].
+    pub fn iter(&self) -> std::slice::Iter<'_, DialectSql> {
+        self.as_array().iter()
+    }
+
+    /// The three slots, mutable (allocated if they were not).
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, DialectSql> {
+        self.0.get_or_insert_with(Default::default).iter_mut()
+    }
+}
+
+impl From<[DialectSql; 3]> for DialectSections {
+    fn from(sql: [DialectSql; 3]) -> Self {
+        let empty = sql.iter().all(|d| d.up.is_none() && d.down.is_none());
+        DialectSections((!empty).then(|| Box::new(sql)))
+    }
+}
+
+impl std::ops::Index<usize> for DialectSections {
+    type Output = DialectSql;
+
+    fn index(&self, slot: usize) -> &DialectSql {
+        &self.as_array()[slot]
+    }
+}
+
+impl std::ops::IndexMut<usize> for DialectSections {
+    fn index_mut(&mut self, slot: usize) -> &mut DialectSql {
+        &mut self.0.get_or_insert_with(Default::default)[slot]
+    }
+}
+
+impl<'a> IntoIterator for &'a DialectSections {
+    type Item = &'a DialectSql;
+    type IntoIter = std::slice::Iter<'a, DialectSql>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Equal when every slot is (slots never written equal empty ones).
+impl PartialEq for DialectSections {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for DialectSections {}
+
 /// The checksum of a revision without dialect sections: SHA-256 (hex) over
 /// the normalised up section and, when present, the normalised down section.
 pub fn checksum(up: &str, down: Option<&str>) -> String {
@@ -240,6 +316,11 @@ pub fn checksum(up: &str, down: Option<&str>) -> String {
 /// `\n-- migrate:<dir> <dialect>\n` + its SQL; every body normalised. Without
 /// dialect sections this is the checksum of every earlier version.
 pub fn checksum_of(up: &str, down: Option<&str>, dialects: &[DialectSql; 3]) -> String {
+    sections_digest(up, down, dialects).to_string()
+}
+
+/// [`checksum_of`] as a [`Checksum`].
+fn sections_digest(up: &str, down: Option<&str>, dialects: &[DialectSql; 3]) -> Checksum {
     let mut hasher = Sha256::new();
     hasher.update(UP_MARKER.as_bytes());
     hasher.update(b"\n");
@@ -261,7 +342,110 @@ pub fn checksum_of(up: &str, down: Option<&str>, dialects: &[DialectSql; 3]) -> 
             section(format!("{DOWN_MARKER} {name}"), down);
         }
     }
-    hex(&hasher.finalize())
+    Checksum::Sha256(hasher.finalize().into())
+}
+
+/// The checksum of a revision: a SHA-256 of its sections (see
+/// [`checksum_of`]), held as 32 bytes and shown as 64 lower-case hex digits,
+/// or, for a revision rebuilt from a version row, whatever text the row
+/// holds (so it is shown and compared exactly as stored).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Checksum {
+    Sha256([u8; 32]),
+    Other(Box<str>),
+}
+
+impl Checksum {
+    /// `text` as a checksum: 64 lower-case hex digits are a SHA-256, any
+    /// other text is kept as it is.
+    pub fn parse(text: &str) -> Checksum {
+        let digit = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        };
+        let mut bytes = [0u8; 32];
+        let sha = text.len() == 64
+            && text.as_bytes().chunks(2).zip(&mut bytes).all(|(pair, byte)| match (digit(pair[0]), digit(pair[1])) {
+                (Some(high), Some(low)) => {
+                    *byte = high << 4 | low;
+                    true
+                }
+                _ => false,
+            });
+        if sha {
+            Checksum::Sha256(bytes)
+        } else {
+            Checksum::Other(text.into())
+        }
+    }
+
+    /// Its text, as recorded in the version table.
+    pub fn to_hex(&self) -> String {
+        self.to_string()
+    }
+
+    /// The first `n` characters of its text (for messages).
+    pub fn short(&self, n: usize) -> String {
+        self.to_string().chars().take(n).collect()
+    }
+}
+
+/// Lower-case hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Checksum::Sha256(bytes) => {
+                let mut text = [0u8; 64];
+                for (b, pair) in bytes.iter().zip(text.chunks_mut(2)) {
+                    pair.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+                }
+                f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+            }
+            Checksum::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+impl PartialEq<str> for Checksum {
+    fn eq(&self, text: &str) -> bool {
+        match self {
+            Checksum::Sha256(bytes) => {
+                text.len() == 64
+                    && bytes
+                        .iter()
+                        .zip(text.as_bytes().chunks(2))
+                        .all(|(b, pair)| pair[0] == HEX[usize::from(b >> 4)] && pair[1] == HEX[usize::from(b & 15)])
+            }
+            Checksum::Other(own) => **own == *text,
+        }
+    }
+}
+
+impl PartialEq<&str> for Checksum {
+    fn eq(&self, text: &&str) -> bool {
+        *self == **text
+    }
+}
+
+impl PartialEq<String> for Checksum {
+    fn eq(&self, text: &String) -> bool {
+        *self == *text.as_str()
+    }
+}
+
+impl PartialEq<Checksum> for String {
+    fn eq(&self, checksum: &Checksum) -> bool {
+        *checksum == *self.as_str()
+    }
+}
+
+impl From<Checksum> for String {
+    fn from(checksum: Checksum) -> String {
+        checksum.to_string()
+    }
 }
 
 /// Lowercase hex of bytes.
@@ -334,7 +518,7 @@ mod tests {
         let f = parse(&FULL.replace("BIGINT", "INTEGER")).unwrap();
         assert_ne!(a.checksum, e.checksum);
         assert_ne!(a.checksum, f.checksum);
-        assert_eq!(a.checksum.len(), 64);
+        assert_eq!(a.checksum.to_string().len(), 64);
         // An irreversible revision differs from one with an empty down section.
         assert_ne!(checksum("x", None), checksum("x", Some("")));
     }
@@ -375,5 +559,50 @@ mod tests {
         std::fs::write(&path, FULL).unwrap();
         let r = Revision::read(&path).unwrap();
         assert_eq!((r.path, r.checksum), (path, parse(FULL).unwrap().checksum));
+    }
+
+    /// A checksum is 32 bytes when it is a SHA-256 and the exact text of a
+    /// version row otherwise; both compare with text as the text they show.
+    #[test]
+    fn checksums_keep_their_text() {
+        let sha = checksum("SELECT 1;", None);
+        let c = Checksum::parse(&sha);
+        assert!(matches!(c, Checksum::Sha256(_)));
+        assert_eq!((c.to_string(), c.short(12)), (sha.clone(), sha[..12].to_string()));
+        assert!(c == sha && sha == c && c == sha.as_str());
+        let mut other = sha.clone();
+        other.replace_range(63.., if sha.ends_with('0') { "1" } else { "0" });
+        assert!(c != other && other != c);
+        for text in
+            [sha.to_uppercase(), sha[..63].to_string(), format!("{sha}0"), "x".into(), String::new(), "é".repeat(32)]
+        {
+            let kept = Checksum::parse(&text);
+            assert!(matches!(kept, Checksum::Other(_)), "{text}");
+            assert_eq!(kept.to_string(), text);
+            assert!(kept == text && c != text, "{text}");
+        }
+        assert_eq!(Checksum::parse(&sha.to_uppercase()) == sha, false, "case counts, as it did for text");
+    }
+
+    /// A revision without dialect sections holds none; one written through
+    /// `IndexMut` gets all three slots; equality looks at the slots only.
+    #[test]
+    fn dialect_sections_take_no_memory_when_absent() {
+        let r = parse(FULL).unwrap();
+        let plain = parse("-- id: a\n-- parents:\n-- migrate:up\nSELECT 1;\n").unwrap();
+        assert!(plain.dialect_sql.is_empty() && plain.dialect_sql.iter().count() == 3);
+        assert!(plain.dialect_sql.iter().all(|d| d.up.is_none() && d.down.is_none()));
+        assert_eq!(plain.dialect_sql, DialectSections::from(<[DialectSql; 3]>::default()));
+        let mut written = DialectSections::default();
+        written[1].up = Some("SELECT 2;".into());
+        assert!(!written.is_empty() && written[0].up.is_none() && written[2].down.is_none());
+        assert_eq!(written.as_array()[1].up.as_deref(), Some("SELECT 2;"));
+        let mut cleared = written.clone();
+        cleared.iter_mut().for_each(|d| d.up = None);
+        assert_eq!(cleared, DialectSections::default(), "emptied slots equal absent ones");
+        assert_eq!(r.dialect_sql.is_empty(), !r.has_dialect_sections());
+        assert_eq!(plain.clone().without_sql().dialect_sql, DialectSections::default());
+        // What every revision of a long history costs in memory (it was 512 bytes).
+        assert!(std::mem::size_of::<Revision>() <= 352, "{}", std::mem::size_of::<Revision>());
     }
 }

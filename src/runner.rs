@@ -632,7 +632,7 @@ pub fn row_args(r: &Revision, dialect: Dialect, ms: i64, applied_at: String) -> 
         Arg::Text(r.id.clone()),
         Arg::Text(r.parents.join(" ")),
         Arg::Text(r.message.clone()),
-        Arg::Text(r.checksum.clone()),
+        Arg::Text(r.checksum.to_string()),
         Arg::NullableText(r.down_for(dialect).map(str::to_string)),
         Arg::Text(applied_at),
         Arg::Int(ms),
@@ -698,7 +698,7 @@ impl Executor<'_> {
                     accepted.push(d.id.clone());
                     let r = ex.graph.rev_by_id(&d.id);
                     let args = [
-                        Arg::Text(r.checksum.clone()),
+                        Arg::Text(r.checksum.to_string()),
                         Arg::NullableText(r.down_for(ex.dialect).map(str::to_string)),
                         Arg::Text(r.id.clone()),
                     ];

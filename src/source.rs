@@ -88,44 +88,46 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
     // The time first, then the stat, then the content: a write after the
     // stat moves the change time past the one recorded.
     let read_at = cache::now_ns();
-    let files = migraph_walk::revision_files_with(dir, |entry, link| (entry, link)).map_err(walk_error)?;
+    let (mut paths, found) = migraph_walk::revision_files_with(dir, |entry, link| (entry, link)).map_err(walk_error)?;
     // The cache is decoded while the files are stat'ed (each an `fstatat`
-    // in its open directory), then only its fresh entries are kept.
+    // in its open directory; the directory entries are dropped as soon as
+    // they are), then only its fresh entries are kept.
     let (entries, cached, stats) = std::thread::scope(|scope| {
-        let decoding = scope.spawn(|| cache.read(dir, &files));
-        let stats = in_parallel(&files, &|(_, (entry, link))| cache::Stat::of_entry(entry, *link));
+        let decoding = scope.spawn(|| cache.read(dir, &paths));
+        let stats = in_parallel(&found, &|(entry, link)| cache::Stat::of_entry(entry, *link));
+        drop(found);
         let (entries, cached) = decoding.join().unwrap_or_default();
         (entries, cached, stats)
     });
-    let mut files: Vec<(PathBuf, Option<cache::Stat>)> =
-        files.into_iter().zip(stats).map(|((path, _), stat)| (path, stat)).collect();
-    let entries = cache.fresh(entries, &files);
-    let mut hit = vec![false; files.len()];
+    let entries = cache.fresh(entries, &stats);
+    let mut hit = vec![false; paths.len()];
     entries.iter().for_each(|(file, _)| hit[*file] = true);
-    let missed: Vec<&PathBuf> = files.iter().zip(hit).filter(|(_, hit)| !hit).map(|((path, _), _)| path).collect();
+    let missed: Vec<&PathBuf> = paths.iter().zip(hit).filter(|(_, hit)| !hit).map(|(path, _)| path).collect();
     let read = in_parallel(&missed, &|path: &&PathBuf| header(path));
     if entries.len() as u64 != cached || !missed.is_empty() {
         // Something changed: the cache gets an entry for every file read
         // (`missed` and `read` are the files without an entry, in order).
         let mut entries = entries.iter().peekable();
         let mut read = read.iter();
-        let rows = files.iter().enumerate().filter_map(|(n, (path, stat))| match entries.next_if(|(f, _)| *f == n) {
-            Some((_, e)) => Some((e.stat, e.read_at, path.as_path(), &e.revision)),
-            None => match (read.next(), stat) {
-                (Some(Ok(revision)), Some(stat)) => Some((*stat, read_at, path.as_path(), revision)),
-                _ => None,
-            },
+        let rows = paths.iter().zip(&stats).enumerate().filter_map(|(n, (path, stat))| {
+            match entries.next_if(|(f, _)| *f == n) {
+                Some((_, e)) => Some((e.stat, e.read_at, path.as_path(), &e.revision)),
+                None => match (read.next(), stat) {
+                    (Some(Ok(revision)), Some(stat)) => Some((*stat, read_at, path.as_path(), revision)),
+                    _ => None,
+                },
+            }
         });
         cache.write(dir, rows);
     }
-    drop(missed);
+    drop((missed, stats));
     // In place: the entries' memory holds the revisions, which take their
     // files' paths.
     let mut revisions: Vec<Revision> = entries
         .into_iter()
-        .map(|(file, entry)| Revision { path: std::mem::take(&mut files[file].0), ..entry.revision })
+        .map(|(file, entry)| Revision { path: std::mem::take(&mut paths[file]), ..entry.revision })
         .collect();
-    drop(files);
+    drop(paths);
     let mut errors = Vec::new();
     for result in read {
         match result {
@@ -316,11 +318,11 @@ mod tests {
         assert_eq!(full.iter().map(|r| r.clone().without_sql()).collect::<Vec<_>>(), cold);
         assert!(cold.iter().all(|r| !r.has_sql() && r.is_reversible() && r.down.as_deref() == Some("")));
         // The cache holds both; an entry changed by hand (same stat) is what a hit shows.
-        let files = migraph_walk::revision_files_with(dir.path(), |_, _| ()).unwrap();
+        let files = migraph_walk::revision_files(dir.path()).unwrap();
         let (mut entries, count) = cache(0).unwrap().read(dir.path(), &files);
         assert_eq!((entries.len(), count), (2, 2));
         entries[0].1.revision.message = "from the cache".into();
-        let rows = entries.iter().map(|(f, e)| (e.stat, e.read_at, files[*f].0.as_path(), &e.revision));
+        let rows = entries.iter().map(|(f, e)| (e.stat, e.read_at, files[*f].as_path(), &e.revision));
         cache(0).unwrap().write(dir.path(), rows);
         let warm = sorted(load_headers_with(dir.path(), cache(0)).unwrap().revisions);
         assert_eq!(warm[0].message, "from the cache", "a fresh entry is used");

@@ -181,7 +181,7 @@ fn validate(revisions: &[Revision]) -> Vec<SquashProblem> {
         let problem = |kind| SquashProblem {
             squash: r.id.clone(),
             path: r.path.clone(),
-            line: r.lines.replaces.unwrap_or(0),
+            line: r.lines.replaces.unwrap_or(0) as usize,
             kind,
         };
         for q in &r.replaces {
@@ -190,7 +190,7 @@ fn validate(revisions: &[Revision]) -> Vec<SquashProblem> {
             } else if r.parents.contains(q) || r.depends_on.contains(q) {
                 problems.push(problem(SquashProblemKind::ReplacesAncestor(q.clone())));
             } else if let Some(other) = first.get(q.as_str()) {
-                let (other, other_line) = (other.path.clone(), other.lines.replaces.unwrap_or(0));
+                let (other, other_line) = (other.path.clone(), other.lines.replaces.unwrap_or(0) as usize);
                 problems.push(problem(SquashProblemKind::ReplacedTwice { id: q.clone(), other, other_line }));
             } else if let Some(inner) = by_id.get(q.as_str()).filter(|q| !q.replaces.is_empty()) {
                 let cycle = inner.replaces.contains(&r.id);

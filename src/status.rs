@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use crate::backend::{PendingRow, VersionRow};
 use crate::graph::{GraphError, RevisionGraph};
 use crate::plan::{Direction, Plan, PlanError, State, Step, Verb};
-use crate::revision::{HeaderLines, Revision};
+use crate::revision::{Checksum, HeaderLines, Revision};
 use crate::squash;
 
 /// The version table's content.
@@ -104,7 +104,7 @@ impl Analysis {
                     id: row.id.clone(),
                     path: file.path.clone(),
                     recorded: row.checksum.clone(),
-                    current: file.checksum.clone(),
+                    current: file.checksum.to_string(),
                 })
             })
             .collect();
@@ -192,7 +192,7 @@ fn stored_revision(row: &VersionRow) -> Revision {
         down: row.down_sql.clone(),
         has_generic_up: false,
         dialect_sql: Default::default(),
-        checksum: row.checksum.clone(),
+        checksum: Checksum::parse(&row.checksum),
         path: PathBuf::from(STORED_PATH),
         lines: HeaderLines::default(),
         sql_loaded: true,

@@ -582,7 +582,7 @@ fn check_parse(bytes: &[u8]) -> Result<Verdict, String> {
                     return Err(format!("accepted label {label:?}, which {why}"));
                 }
             }
-            if !is_hex64(&r.checksum) {
+            if !is_hex64(&r.checksum.to_string()) {
                 return Err(format!("checksum {:?} is not 64 hex digits", r.checksum));
             }
             if r.checksum != migraph::revision::checksum(&r.up, r.down.as_deref()) {

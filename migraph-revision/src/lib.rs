@@ -108,14 +108,23 @@ pub struct RevisionFile {
     pub lines: HeaderLines,
 }
 
-/// 1-based line numbers of the header keys that graph validation points at.
+/// 1-based line numbers of the header keys that graph validation points at
+/// (`u32`, as every revision holds one: a line past `u32::MAX` is given as
+/// `u32::MAX`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HeaderLines {
-    pub id: usize,
-    pub parents: usize,
-    pub labels: Option<usize>,
-    pub depends_on: Option<usize>,
-    pub replaces: Option<usize>,
+    pub id: u32,
+    pub parents: u32,
+    pub labels: Option<u32>,
+    pub depends_on: Option<u32>,
+    pub replaces: Option<u32>,
+}
+
+impl HeaderLines {
+    /// A line number as held here.
+    pub fn line(number: usize) -> u32 {
+        u32::try_from(number).unwrap_or(u32::MAX)
+    }
 }
 
 /// The sections a revision has for one dialect, replacing the generic ones there.

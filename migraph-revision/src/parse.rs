@@ -248,11 +248,11 @@ impl<'p> Parser<'p> {
             down,
             dialect_sql,
             lines: HeaderLines {
-                id: id_line,
-                parents: parents_line,
-                labels: labels_line,
-                depends_on: self.value(Key::DependsOn).1,
-                replaces: self.value(Key::Replaces).1,
+                id: HeaderLines::line(id_line),
+                parents: HeaderLines::line(parents_line),
+                labels: labels_line.map(HeaderLines::line),
+                depends_on: self.value(Key::DependsOn).1.map(HeaderLines::line),
+                replaces: self.value(Key::Replaces).1.map(HeaderLines::line),
             },
         })
     }

@@ -43,22 +43,22 @@ impl std::error::Error for WalkError {
 
 /// Every `.sql` file below `dir`, sorted by path.
 pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, WalkError> {
-    let files = revision_files_with(dir, |_, _| ())?;
-    Ok(files.into_iter().map(|(path, ())| path).collect())
+    Ok(revision_files_with(dir, |_, _| ())?.0)
 }
 
 /// [`revision_files`], each file with what `each` makes of its directory
 /// entry (whose `metadata` is an `fstatat` in the open directory, cheaper
 /// than a `stat` of the whole path) and whether the entry is a symbolic
-/// link to it.
+/// link to it: the paths and what `each` made, in two lists of the same
+/// length (so the caller can drop one before the other).
 pub fn revision_files_with<T>(
     dir: &Path,
     mut each: impl FnMut(fs::DirEntry, bool) -> T,
-) -> Result<Vec<(PathBuf, T)>, WalkError> {
+) -> Result<(Vec<PathBuf>, Vec<T>), WalkError> {
     if !dir.is_dir() {
         return Err(WalkError::Missing(dir.to_path_buf()));
     }
-    let mut files = Vec::new();
+    let mut files = (Vec::new(), Vec::new());
     walk(dir.to_path_buf(), &mut HashSet::new(), &mut files, &mut each)?;
     Ok(files)
 }
@@ -70,7 +70,7 @@ pub fn revision_files_with<T>(
 fn walk<T>(
     current: PathBuf,
     visited: &mut HashSet<PathBuf>,
-    files: &mut Vec<(PathBuf, T)>,
+    files: &mut (Vec<PathBuf>, Vec<T>),
     each: &mut impl FnMut(fs::DirEntry, bool) -> T,
 ) -> Result<(), WalkError> {
     let io = |path: &Path, source: std::io::Error| WalkError::Io { path: path.to_path_buf(), source };
@@ -97,8 +97,8 @@ fn walk<T>(
         if kind.is_dir() {
             walk(path, visited, files, each)?;
         } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
-            let found = each(entry, link);
-            files.push((path, found));
+            files.1.push(each(entry, link));
+            files.0.push(path);
         }
     }
     Ok(())

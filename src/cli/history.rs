@@ -19,7 +19,7 @@ use migraph::{Revision, RevisionGraph};
 
 use super::output::{applied_text, json, line, printable, to_json, RevisionDbJson, Rows, Shape};
 use super::run::read_state;
-use super::{CliError, Context, Result};
+use super::{CliError, Context, Kept, Result};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -121,9 +121,10 @@ pub(super) enum Need {
 /// The revision files and, when a database is configured, what it has
 /// applied (read while the files load). Prints nothing: [`notes`] does,
 /// once the command's own checks passed.
-pub(super) fn load(cx: &Context, need: Need) -> Result<(RevisionGraph, Option<Applied>)> {
-    let Some(url) = cx.settings.url()? else { return Ok((cx.headers()?, None)) };
+pub(super) fn load(cx: &Context, need: Need) -> Result<(Kept, Option<Applied>)> {
+    let Some(url) = cx.settings.url()? else { return Ok((cx.headers_kept()?, None)) };
     let (graph, read) = cx.headers_while(|| Ok(read_state(url, &cx.settings.version_table())))?;
+    let graph = Kept::new(graph);
     match read {
         Ok(db) => {
             let applied = Applied::of(&graph, db);

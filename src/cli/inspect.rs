@@ -16,7 +16,7 @@ pub struct ShowArgs {
 }
 
 pub fn heads(cx: &Context) -> Result<String> {
-    let graph = cx.headers()?;
+    let graph = cx.headers_kept()?;
     let heads = graph.heads();
     if cx.global.json {
         return Ok(to_json(&heads.iter().map(|r| json(&graph, r)).collect::<Vec<_>>()));
@@ -33,7 +33,7 @@ struct BranchJson<'a> {
 }
 
 pub fn branches(cx: &Context) -> Result<String> {
-    let graph = cx.headers()?;
+    let graph = cx.headers_kept()?;
     let points = graph.branch_points();
     if cx.global.json {
         let list: Vec<BranchJson> = points

@@ -372,6 +372,12 @@ pub struct Context {
     pub settings: Settings,
 }
 
+/// A graph that is never freed: the commands that only read it (`heads`,
+/// `branches`, `history`, `show`) end the process right after, which gives
+/// its memory back at once, while freeing 100,000 revisions one allocation
+/// at a time took a tenth of such a command's time.
+pub type Kept = std::mem::ManuallyDrop<RevisionGraph>;
+
 impl Context {
     /// Loads and validates the revision graph.
     pub fn graph(&self) -> Result<RevisionGraph> {
@@ -383,6 +389,12 @@ impl Context {
     /// draw or plan. Runs load and check the SQL of what they run.
     pub fn headers(&self) -> Result<RevisionGraph> {
         Ok(migraph::load_headers(&self.settings.revisions)?)
+    }
+
+    /// [`Context::headers`] for a command that only reads the graph and
+    /// ends the process: see [`Kept`].
+    pub fn headers_kept(&self) -> Result<Kept> {
+        Ok(Kept::new(self.headers()?))
     }
 
     /// Loads the graph on another thread while `work` runs on this one, so

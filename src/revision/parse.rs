@@ -7,13 +7,13 @@ use std::path::Path;
 
 use migraph_revision::RevisionFile;
 
-use super::{checksum_of, Revision};
+use super::{sections_digest, Revision};
 
 /// `file`, read from `path`, as a [`Revision`] with its checksum.
 pub(super) fn revision(path: &Path, file: RevisionFile) -> Revision {
     let has_generic_up = file.up.is_some();
     let up = file.up.unwrap_or_default();
-    let checksum = checksum_of(&up, file.down.as_deref(), &file.dialect_sql);
+    let checksum = sections_digest(&up, file.down.as_deref(), &file.dialect_sql);
     Revision {
         id: file.id,
         parents: file.parents,
@@ -27,7 +27,7 @@ pub(super) fn revision(path: &Path, file: RevisionFile) -> Revision {
         up,
         down: file.down,
         has_generic_up,
-        dialect_sql: file.dialect_sql,
+        dialect_sql: file.dialect_sql.into(),
         checksum,
         path: path.to_path_buf(),
         lines: file.lines,

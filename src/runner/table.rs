@@ -132,7 +132,7 @@ fn unrecordable(dialect: Dialect, r: &Revision, packet: Option<i64>) -> Option<S
             return Some(format!("its {name} is {} bytes; the column holds {}", text.len(), dialect.max_text_bytes()));
         }
     }
-    let bytes: usize = fields.iter().map(|(_, text)| text.len()).sum::<usize>() + r.id.len() + r.checksum.len();
+    let bytes: usize = fields.iter().map(|(_, text)| text.len()).sum::<usize>() + r.id.len() + 64;
     match packet {
         // Room for the statement and the other values.
         Some(limit) if bytes as i64 + 4096 > limit => Some(format!(

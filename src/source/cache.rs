@@ -35,7 +35,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use crate::revision::{DialectSql, HeaderLines, Revision};
+use crate::revision::{Checksum, DialectSections, DialectSql, HeaderLines, Revision};
 
 /// How much older than the moment a file was read its modification and
 /// change times must be for its entry to be trusted. `MIGRAPH_CACHE_RACY_SECONDS`
@@ -44,7 +44,7 @@ use crate::revision::{DialectSql, HeaderLines, Revision};
 pub const RACY_SECONDS: i64 = 2;
 
 const MAGIC: &[u8; 8] = b"MIGRAPHC";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// The directory of migraph's caches on this machine (`None`: no home to
 /// put it in): `$MIGRAPH_CACHE_DIR`, else `$XDG_CACHE_HOME/migraph`, else
@@ -140,7 +140,7 @@ impl Cache {
     /// The entries of `files` (sorted by path, below `dir`), each with the
     /// index of its file, and the number of entries the cache holds; none
     /// when it is missing, damaged or of another version.
-    pub(crate) fn read<T>(&self, dir: &Path, files: &[(PathBuf, T)]) -> (Vec<(usize, Entry)>, u64) {
+    pub(crate) fn read(&self, dir: &Path, files: &[PathBuf]) -> (Vec<(usize, Entry)>, u64) {
         let Ok(file) = std::fs::File::open(&self.file) else { return Default::default() };
         let Some(len) = file.metadata().ok().and_then(|m| m.len().checked_sub(8)) else { return Default::default() };
         decode(Stream::new(file, len), dir, files).unwrap_or_default()
@@ -148,12 +148,8 @@ impl Cache {
 
     /// The `entries` (of [`Cache::read`]) that describe their files, whose
     /// `stat` is the one now.
-    pub(crate) fn fresh(
-        &self,
-        mut entries: Vec<(usize, Entry)>,
-        files: &[(PathBuf, Option<Stat>)],
-    ) -> Vec<(usize, Entry)> {
-        entries.retain(|(file, e)| files[*file].1.is_some_and(|now| fresh(e.stat, e.read_at, &now, self.margin_ns)));
+    pub(crate) fn fresh(&self, mut entries: Vec<(usize, Entry)>, stats: &[Option<Stat>]) -> Vec<(usize, Entry)> {
+        entries.retain(|(file, e)| stats[*file].is_some_and(|now| fresh(e.stat, e.read_at, &now, self.margin_ns)));
         entries
     }
 
@@ -239,8 +235,8 @@ impl Writer {
         self.u32(items.len() as u32);
         items.iter().for_each(|s| self.bytes(s.as_bytes()));
     }
-    fn line(&mut self, line: Option<usize>) {
-        self.u32(line.map_or(0, |l| u32::try_from(l).unwrap_or(u32::MAX - 1) + 1));
+    fn line(&mut self, line: Option<u32>) {
+        self.u32(line.map_or(0, |l| l.min(u32::MAX - 1) + 1));
     }
 }
 
@@ -259,6 +255,8 @@ fn encode<'a>(dir: &Path, entries: impl Iterator<Item = Row<'a>>) -> Vec<u8> {
     for (s, read_at, path, r) in entries {
         // Only paths that are valid UTF-8 are cached (the others are read every time).
         let Some(rel) = path.strip_prefix(dir).ok().and_then(Path::to_str) else { continue };
+        // Files' checksums are SHA-256s (the other kind is for version rows).
+        let Checksum::Sha256(sha) = &r.checksum else { continue };
         w.bytes(rel.as_bytes());
         for v in [s.dev, s.ino, s.size, s.mtime as u64, s.ctime as u64, read_at as u64] {
             w.u64(v);
@@ -275,14 +273,14 @@ fn encode<'a>(dir: &Path, entries: impl Iterator<Item = Row<'a>>) -> Vec<u8> {
         w.list(&r.depends_on);
         w.list(&r.replaces);
         let mut flags = u8::from(r.transactional) | u8::from(r.has_generic_up) << 1 | u8::from(r.down.is_some()) << 2;
-        let [sqlite, postgres, mysql] = &r.dialect_sql;
+        let [sqlite, postgres, mysql] = r.dialect_sql.as_array();
         flags |= u8::from(sqlite.up.is_some()) << 3 | u8::from(sqlite.down.is_some()) << 4;
         flags |= u8::from(postgres.up.is_some()) << 5 | u8::from(postgres.down.is_some()) << 6;
         flags |= u8::from(mysql.up.is_some()) << 7;
         // MySQL's down section does not fit: a second byte.
         w.0.push(flags);
         w.0.push(u8::from(r.dialect_sql[2].down.is_some()));
-        w.bytes(r.checksum.as_bytes());
+        w.0.extend_from_slice(sha);
         let l = &r.lines;
         w.line(Some(l.id));
         w.line(Some(l.parents));
@@ -363,9 +361,9 @@ impl<R: std::io::Read> Stream<R> {
         }
         Some(out)
     }
-    fn line(&mut self) -> Option<Option<usize>> {
+    fn line(&mut self) -> Option<Option<u32>> {
         let v = self.u32()?;
-        Some(v.checked_sub(1).map(|l| l as usize))
+        Some(v.checked_sub(1))
     }
     /// Whether the body is over and the hash at its end is the one of the
     /// bytes taken.
@@ -387,11 +385,7 @@ impl<R: std::io::Read> Stream<R> {
 /// each with its file's index, and the number of entries. Entries out of
 /// order are only missed (their files are read again), never attached to
 /// another file.
-fn decode<R: std::io::Read, T>(
-    mut r: Stream<R>,
-    dir: &Path,
-    files: &[(PathBuf, T)],
-) -> Option<(Vec<(usize, Entry)>, u64)> {
+fn decode<R: std::io::Read>(mut r: Stream<R>, dir: &Path, files: &[PathBuf]) -> Option<(Vec<(usize, Entry)>, u64)> {
     if r.take(MAGIC.len())? != MAGIC || r.u32()? != FORMAT || r.str()? != env!("CARGO_PKG_VERSION") {
         return None;
     }
@@ -405,7 +399,7 @@ fn decode<R: std::io::Read, T>(
         let rel = r.str()?;
         // One merge: both lists are sorted by path.
         let found = loop {
-            let Some((file, _)) = files.get(next) else { break false };
+            let Some(file) = files.get(next) else { break false };
             if file.as_os_str().as_encoded_bytes().get(prefix..) == Some(rel.as_bytes()) {
                 break true;
             }
@@ -453,12 +447,12 @@ fn revision<R: std::io::Read>(r: &mut Stream<R>) -> Option<Revision> {
     let last = r.u8()? != 0;
     let bit = |n: u32| flags & (1 << n) != 0;
     let section = |present: bool| present.then(String::new);
-    let dialect_sql = [
+    let dialect_sql = DialectSections::from([
         DialectSql { up: section(bit(3)), down: section(bit(4)) },
         DialectSql { up: section(bit(5)), down: section(bit(6)) },
         DialectSql { up: section(bit(7)), down: section(last) },
-    ];
-    let checksum = r.string()?;
+    ]);
+    let checksum = Checksum::Sha256(r.take(32)?.try_into().ok()?);
     let lines = HeaderLines {
         id: r.line()??,
         parents: r.line()??,
@@ -495,8 +489,7 @@ mod tests {
     /// (Every file's `stat` is `STAT`, old enough.)
     fn decode_bytes(bytes: &[u8], dir: &Path, files: &[PathBuf]) -> Option<(Vec<(usize, Entry)>, u64)> {
         let len = (bytes.len() as u64).checked_sub(8)?;
-        let files: Vec<_> = files.iter().map(|f| (f.clone(), ())).collect();
-        decode(Stream::new(bytes, len), dir, &files)
+        decode(Stream::new(bytes, len), dir, files)
     }
 
     const STAT: Stat = Stat { dev: 1, ino: 2, size: 3, mtime: 4, ctime: 5 };
@@ -575,9 +568,8 @@ mod tests {
         let revision = Revision::parse(&path, "-- id: a\n-- parents:\n-- migrate:up\n").unwrap().without_sql();
         let bytes = encode(dir, [(stat, 13_000_000_000, path.as_path(), &revision)].into_iter());
         let (entries, count) =
-            decode(Stream::new(&bytes[..], bytes.len() as u64 - 8), dir, &[(path.clone(), ())]).unwrap();
-        let files = [(path, Some(stat))];
-        let kept = |margin_ns| Cache { file: PathBuf::new(), margin_ns }.fresh(entries.clone(), &files).len();
+            decode(Stream::new(&bytes[..], bytes.len() as u64 - 8), dir, std::slice::from_ref(&path)).unwrap();
+        let kept = |margin_ns| Cache { file: PathBuf::new(), margin_ns }.fresh(entries.clone(), &[Some(stat)]).len();
         assert_eq!((kept(2_000_000_000), kept(3_000_000_000), count), (1, 0, 1));
     }
 }

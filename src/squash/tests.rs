@@ -141,7 +141,7 @@ fn row(r: &Revision) -> VersionRow {
         id: r.id.clone(),
         parents: r.parents.join(" "),
         message: r.message.clone(),
-        checksum: r.checksum.clone(),
+        checksum: r.checksum.to_string(),
         down_sql: r.down.clone(),
         applied_at: String::new(),
         execution_ms: 0,
