@@ -569,10 +569,13 @@ mod tests {
         let c = Checksum::parse(&sha);
         assert!(matches!(c, Checksum::Sha256(_)));
         assert_eq!((c.to_string(), c.short(12)), (sha.clone(), sha[..12].to_string()));
-        assert!(c == sha && sha == c && c == sha.as_str());
+        assert_eq!(c, sha);
+        assert_eq!(sha, c);
+        assert_eq!(c, sha.as_str());
         let mut other = sha.clone();
         other.replace_range(63.., if sha.ends_with('0') { "1" } else { "0" });
-        assert!(c != other && other != c);
+        assert_ne!(c, other);
+        assert_ne!(other, c);
         for text in
             [sha.to_uppercase(), sha[..63].to_string(), format!("{sha}0"), "x".into(), String::new(), "é".repeat(32)]
         {
@@ -581,7 +584,7 @@ mod tests {
             assert_eq!(kept.to_string(), text);
             assert!(kept == text && c != text, "{text}");
         }
-        assert_eq!(Checksum::parse(&sha.to_uppercase()) == sha, false, "case counts, as it did for text");
+        assert_ne!(Checksum::parse(&sha.to_uppercase()), sha, "case counts, as it did for text");
     }
 
     /// A revision without dialect sections holds none; one written through
