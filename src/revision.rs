@@ -246,7 +246,7 @@ static NO_SECTIONS: [DialectSql; 3] = [const { DialectSql { up: None, down: None
 impl DialectSections {
     /// Whether no dialect has a section.
     pub fn is_empty(&self) -> bool {
-        self.iter().all(|d| d.up.is_none() && d.down.is_none())
+        no_sections(self.as_array())
     }
 
     /// The three slots, in the order of [`DIALECTS`].
@@ -267,9 +267,13 @@ impl DialectSections {
 
 impl From<[DialectSql; 3]> for DialectSections {
     fn from(sql: [DialectSql; 3]) -> Self {
-        let empty = sql.iter().all(|d| d.up.is_none() && d.down.is_none());
-        DialectSections((!empty).then(|| Box::new(sql)))
+        DialectSections((!no_sections(&sql)).then(|| Box::new(sql)))
     }
+}
+
+/// Whether none of `slots` has a section.
+fn no_sections(slots: &[DialectSql; 3]) -> bool {
+    slots.iter().all(|d| d.up.is_none() && d.down.is_none())
 }
 
 impl std::ops::Index<usize> for DialectSections {
@@ -380,30 +384,16 @@ impl Checksum {
         }
     }
 
-    /// Its text, as recorded in the version table.
-    pub fn to_hex(&self) -> String {
-        self.to_string()
-    }
-
     /// The first `n` characters of its text (for messages).
     pub fn short(&self, n: usize) -> String {
         self.to_string().chars().take(n).collect()
     }
 }
 
-/// Lower-case hex digits.
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 impl fmt::Display for Checksum {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Checksum::Sha256(bytes) => {
-                let mut text = [0u8; 64];
-                for (b, pair) in bytes.iter().zip(text.chunks_mut(2)) {
-                    pair.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-                }
-                f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
-            }
+            Checksum::Sha256(bytes) => f.write_str(&hex(bytes)),
             Checksum::Other(text) => f.write_str(text),
         }
     }
@@ -412,13 +402,7 @@ impl fmt::Display for Checksum {
 impl PartialEq<str> for Checksum {
     fn eq(&self, text: &str) -> bool {
         match self {
-            Checksum::Sha256(bytes) => {
-                text.len() == 64
-                    && bytes
-                        .iter()
-                        .zip(text.as_bytes().chunks(2))
-                        .all(|(b, pair)| pair[0] == HEX[usize::from(b >> 4)] && pair[1] == HEX[usize::from(b & 15)])
-            }
+            Checksum::Sha256(_) => Checksum::parse(text) == *self,
             Checksum::Other(own) => **own == *text,
         }
     }

@@ -132,7 +132,8 @@ fn unrecordable(dialect: Dialect, r: &Revision, packet: Option<i64>) -> Option<S
             return Some(format!("its {name} is {} bytes; the column holds {}", text.len(), dialect.max_text_bytes()));
         }
     }
-    let bytes: usize = fields.iter().map(|(_, text)| text.len()).sum::<usize>() + r.id.len() + 64;
+    let bytes: usize =
+        fields.iter().map(|(_, text)| text.len()).sum::<usize>() + r.id.len() + r.checksum.to_string().len();
     match packet {
         // Room for the statement and the other values.
         Some(limit) if bytes as i64 + 4096 > limit => Some(format!(
