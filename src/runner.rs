@@ -129,9 +129,13 @@ pub enum Event<'a> {
     Read { heads: &'a [String] },
     /// The plan, once computed under the lock.
     Planned(&'a Plan),
-    /// A revision is about to run.
+    /// A revision is about to run. On a PostgreSQL connection migraph
+    /// opened itself (the command line), fast revisions go to the server
+    /// several in one batch: each is announced once the batch returned,
+    /// `Starting` then `Finished`, in order.
     Starting(&'a Step),
-    /// A revision ran and was recorded.
+    /// A revision ran and was recorded, in `ms` milliseconds (measured by
+    /// the server for revisions sent in one batch).
     Finished { step: &'a Step, ms: u64 },
     /// Another run applied (or unapplied) it first.
     Skipped(&'a Step),
@@ -614,6 +618,12 @@ struct Executor<'r> {
     restored: bool,
 }
 
+/// A group of revisions grows (doubling) while each group takes less than
+/// this, up to [`GROUP_MAX`] revisions and [`GROUP_BYTES`] of SQL.
+const GROUP_FAST: Duration = Duration::from_millis(250);
+const GROUP_MAX: usize = 64;
+const GROUP_BYTES: usize = 256 * 1024;
+
 /// Now, UTC, RFC 3339 with exactly six fraction digits, so that the text
 /// sorts in time order.
 fn now() -> String {
@@ -777,11 +787,13 @@ impl Executor<'_> {
     }
 
     /// Runs the plan's steps, each in its own transaction or marker, or all
-    /// in the transaction already open (`single`).
+    /// in the transaction already open (`single`). On a PostgreSQL
+    /// connection migraph opened itself, consecutive transactional
+    /// revisions that run fast go to the server together ([`Executor::grouped`]).
     fn steps(
         &mut self,
         plan: &Plan,
-        (stored, drifted): (&HashSet<&str>, &HashSet<&str>),
+        seen: (&HashSet<&str>, &HashSet<&str>),
         report: &mut Report,
         single: bool,
     ) -> Result<(), RunError> {
@@ -790,47 +802,169 @@ impl Executor<'_> {
         let own = !single
             && self.backend.owns_session()
             && !self.backend.in_transaction().map_err(db("cannot read the connection's transaction state"))?;
-        for step in &plan.steps {
-            let revision = self.graph.rev_by_id(&step.id);
-            if stored.contains(step.id.as_str()) {
-                (self.on_event)(Event::UsingStoredDown(step));
-            }
-            if drifted.contains(step.id.as_str()) && step.direction == Direction::Down {
-                (self.on_event)(Event::DriftedDown(step));
-            }
-            (self.on_event)(Event::Starting(step));
-            let done = if single { 0 } else { report.done.len() };
-            let fail = |source, marked| RunError::Revision {
-                id: step.id.clone(),
-                message: revision.message.clone(),
-                direction: step.direction,
-                source,
-                done,
-                marked,
-                rolled_back: single,
+        let (mut at, mut group) = (0, 1);
+        while at < plan.steps.len() {
+            let started = Instant::now();
+            let n = match own && self.dialect == Dialect::Postgres {
+                true => self.group_len(&plan.steps[at..], group),
+                false => 1,
             };
-            let outcome = if single {
-                self.in_open_transaction(revision, step.direction).map(Some).map_err(|e| fail(e, false))
-            } else if revision.transactional && self.dialect.transactional_ddl() {
-                self.in_own_transaction(revision, step.direction, own).map_err(|e| fail(e, false))
-            } else {
-                self.with_marker(revision, step.direction, own).map(Some).map_err(|(e, marked)| fail(e, marked))
-            };
-            let restored = self.restore_session();
-            let outcome = outcome?;
-            restored?;
-            match outcome {
-                Some(ms) => {
-                    (self.on_event)(Event::Finished { step, ms });
-                    report.done.push((step.clone(), ms));
-                }
-                None => {
-                    (self.on_event)(Event::Skipped(step));
-                    report.skipped.push(step.clone());
-                }
+            match n {
+                1 => self.step(&plan.steps[at], seen, report, single, own)?,
+                _ => self.grouped(&plan.steps[at..at + n], seen, report)?,
+            }
+            at += n;
+            // Groups grow while revisions run fast and shrink back to one
+            // revision as soon as one is slow, so progress stays live.
+            group = if started.elapsed() < GROUP_FAST { (group * 2).min(GROUP_MAX) } else { 1 };
+        }
+        Ok(())
+    }
+
+    /// The events before `step` runs.
+    fn announce(&mut self, step: &Step, (stored, drifted): (&HashSet<&str>, &HashSet<&str>)) {
+        if stored.contains(step.id.as_str()) {
+            (self.on_event)(Event::UsingStoredDown(step));
+        }
+        if drifted.contains(step.id.as_str()) && step.direction == Direction::Down {
+            (self.on_event)(Event::DriftedDown(step));
+        }
+        (self.on_event)(Event::Starting(step));
+    }
+
+    /// One step, in its own transaction or marker, or in the open one.
+    fn step(
+        &mut self,
+        step: &Step,
+        seen: (&HashSet<&str>, &HashSet<&str>),
+        report: &mut Report,
+        single: bool,
+        own: bool,
+    ) -> Result<(), RunError> {
+        let revision = self.graph.rev_by_id(&step.id);
+        self.announce(step, seen);
+        let done = if single { 0 } else { report.done.len() };
+        let fail = |source, marked| RunError::Revision {
+            id: step.id.clone(),
+            message: revision.message.clone(),
+            direction: step.direction,
+            source,
+            done,
+            marked,
+            rolled_back: single,
+        };
+        let outcome = if single {
+            self.in_open_transaction(revision, step.direction).map(Some).map_err(|e| fail(e, false))
+        } else if revision.transactional && self.dialect.transactional_ddl() {
+            self.in_own_transaction(revision, step.direction, own).map_err(|e| fail(e, false))
+        } else {
+            self.with_marker(revision, step.direction, own).map(Some).map_err(|(e, marked)| fail(e, marked))
+        };
+        let restored = self.restore_session();
+        let outcome = outcome?;
+        restored?;
+        match outcome {
+            Some(ms) => {
+                (self.on_event)(Event::Finished { step, ms });
+                report.done.push((step.clone(), ms));
+            }
+            None => {
+                (self.on_event)(Event::Skipped(step));
+                report.skipped.push(step.clone());
             }
         }
         Ok(())
+    }
+
+    /// How many of `steps`, from the first, go to the server together: at
+    /// most `limit`, transactional ones, each revision once, and up to
+    /// [`GROUP_BYTES`] of SQL; one when the first is not transactional.
+    fn group_len(&self, steps: &[Step], limit: usize) -> usize {
+        let mut bytes = 0;
+        let mut n = 0;
+        for step in steps.iter().take(limit) {
+            let revision = self.graph.rev_by_id(&step.id);
+            bytes += revision.sql_for(step.direction, self.dialect).map_or(0, str::len);
+            let again = steps[..n].iter().any(|s| s.id == step.id);
+            if !revision.transactional || again || bytes > GROUP_BYTES {
+                break;
+            }
+            n += 1;
+        }
+        n.max(1)
+    }
+
+    /// PostgreSQL, on a connection migraph opened itself: the batches of
+    /// several revisions ([`Executor::revision_batch`]: each `BEGIN`, its
+    /// statements, its row, `COMMIT`) in one simple query, one round trip
+    /// for all of them. The server stops at the first error: the revisions
+    /// before it are committed, the failing one is rolled back and the
+    /// rest never ran. Which ones committed is read back from the version
+    /// table (under the run's lock); the others then run one at a time
+    /// ([`Executor::step`]), which names the failing statement. Each
+    /// revision's time is the server's, collected in the session setting
+    /// `migraph.elapsed`. Events come once the batch returns, in order.
+    fn grouped(
+        &mut self,
+        steps: &[Step],
+        seen: (&HashSet<&str>, &HashSet<&str>),
+        report: &mut Report,
+    ) -> Result<(), RunError> {
+        let mut batch = String::new();
+        for (k, step) in steps.iter().enumerate() {
+            match self.revision_batch(self.graph.rev_by_id(&step.id), step.direction, true, Some(k)) {
+                Ok(text) => batch.push_str(&text),
+                // One at a time then, so that the error is reported as usual.
+                Err(_) => return steps.iter().try_for_each(|step| self.step(step, seen, report, false, true)),
+            }
+        }
+        let failed = self.backend.batch(&batch).is_err();
+        if failed {
+            let _ = self.backend.batch("ROLLBACK");
+        }
+        let committed = if failed { self.committed(steps) } else { Ok(steps.len()) };
+        let times = self.backend.text("SELECT current_setting('migraph.elapsed', true) AS v", &[]);
+        let times = times.ok().flatten().unwrap_or_default();
+        let mut times = times.split(',').map(|ms| ms.trim().parse::<u64>().unwrap_or(0));
+        let committed = match committed {
+            Ok(n) => n,
+            Err(source) => {
+                // Not "left no trace": some of them may have committed.
+                let ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+                let context = format!(
+                    "the batch of revisions {} failed, and which of them were applied could not be read back \
+                     (`migraph status` shows it)",
+                    ids.join(", ")
+                );
+                return Err(RunError::Db { context, source });
+            }
+        };
+        for step in &steps[..committed] {
+            self.announce(step, seen);
+            let ms = times.next().unwrap_or(0);
+            (self.on_event)(Event::Finished { step, ms });
+            report.done.push((step.clone(), ms));
+        }
+        // Each revision's batch restored the session (`search_path`) already.
+        // The server parses the whole batch before it runs any of it, so a
+        // syntax error stops the group before its first revision: the ones
+        // that did not commit run again one at a time, as without groups.
+        steps[committed..].iter().try_for_each(|step| self.step(step, seen, report, false, true))
+    }
+
+    /// How many of `steps`, from the first, are recorded as done in the
+    /// version table (after a group's batch failed).
+    fn committed(&mut self, steps: &[Step]) -> Result<usize, DbError> {
+        let sql = self.dialect.row_exists(&self.table);
+        let mut n = 0;
+        for step in steps {
+            let exists = self.backend.int(&sql, &[Arg::Text(step.id.clone())])?.unwrap_or(0) > 0;
+            if exists != (step.direction == Direction::Up) {
+                break;
+            }
+            n += 1;
+        }
+        Ok(n)
     }
 
     fn run_sql(&mut self, revision: &Revision, direction: Direction) -> Result<u64, DbError> {
@@ -906,6 +1040,34 @@ impl Executor<'_> {
     /// (only what cannot be rolled back, such as a sequence's value, is
     /// touched twice).
     fn batched(&mut self, revision: &Revision, direction: Direction, own: bool) -> Result<u64, DbError> {
+        let batch = self.revision_batch(revision, direction, own, None)?;
+        let start = Instant::now();
+        let outcome = match own {
+            // After a failure the block is aborted (or already gone when COMMIT failed).
+            true => self.backend.batch(&batch).inspect_err(|_| {
+                let _ = self.backend.batch("ROLLBACK");
+            }),
+            false => self.in_tx(identity, |ex| ex.backend.batch(&batch)),
+        };
+        match outcome {
+            Ok(()) => {
+                self.restored = self.restore.is_some();
+                Ok(start.elapsed().as_millis() as u64)
+            }
+            Err(batch_error) => Err(self.locate(revision, direction, batch_error)),
+        }
+    }
+
+    /// A PostgreSQL revision's batch ([`Executor::batched`]): with `own`,
+    /// `BEGIN` and `COMMIT` around it; as the `k`th of a group
+    /// ([`Executor::grouped`]) it adds its time to `migraph.elapsed`.
+    fn revision_batch(
+        &self,
+        revision: &Revision,
+        direction: Direction,
+        own: bool,
+        group: Option<usize>,
+    ) -> Result<String, DbError> {
         let sql = revision.sql_for(direction, self.dialect).unwrap_or(""); // present: checked by check_dialect
         let statements = statements(sql, self.dialect).map_err(|e| DbError::Query(format!("{direction} SQL, {e}")))?;
         let mut batch = String::from(if own { "BEGIN;\n" } else { "" });
@@ -924,46 +1086,40 @@ impl Executor<'_> {
             &crate::script::literal(self.dialect, &now()),
             elapsed,
         ));
+        if let Some(k) = group {
+            // Session-wide, so it outlives the commit; kept only if it commits.
+            let before = if k == 0 { "" } else { "current_setting('migraph.elapsed') || ',' || " };
+            batch.push_str(&format!("SELECT set_config('migraph.elapsed', {before}CAST({elapsed} AS TEXT), false);\n"));
+        }
         // The search_path as it was at the start, in the same transaction:
         // committed with the revision (a failed one rolls its own SET back).
         if let Some(restore) = &self.restore {
             batch.push_str(restore);
             batch.push_str(";\n");
         }
-        let start = Instant::now();
-        let outcome = match own {
-            true => {
-                batch.push_str("COMMIT;\n");
-                // After a failure the block is aborted (or already gone when COMMIT failed).
-                self.backend.batch(&batch).inspect_err(|_| {
-                    let _ = self.backend.batch("ROLLBACK");
-                })
-            }
-            false => self.in_tx(identity, |ex| ex.backend.batch(&batch)),
-        };
-        match outcome {
-            Ok(()) => {
-                self.restored = self.restore.is_some();
-                Ok(start.elapsed().as_millis() as u64)
-            }
-            Err(batch_error) => {
-                // Which statement: again one at a time, always rolled back.
-                let located: Result<(), DbError> = self.in_tx(identity, |ex| {
-                    ex.run_sql(revision, direction)?;
-                    Err(DbError::Query(String::new()))
-                });
-                match located {
-                    Err(DbError::Statement(failed)) => Err(DbError::Statement(failed)),
-                    _ => Err(DbError::Query(format!(
-                        "{direction} SQL, at COMMIT or in its version row: {} (its statements, run again one at \
-                         a time and rolled back, did not fail)",
-                        match batch_error {
-                            DbError::Query(message) => message,
-                            other => other.to_string(),
-                        }
-                    ))),
+        if own {
+            batch.push_str("COMMIT;\n");
+        }
+        Ok(batch)
+    }
+
+    /// A failed batch does not say which statement failed: they run again
+    /// one at a time in a transaction that is always rolled back.
+    fn locate(&mut self, revision: &Revision, direction: Direction, batch_error: DbError) -> DbError {
+        let located: Result<(), DbError> = self.in_tx(identity, |ex| {
+            ex.run_sql(revision, direction)?;
+            Err(DbError::Query(String::new()))
+        });
+        match located {
+            Err(DbError::Statement(failed)) => DbError::Statement(failed),
+            _ => DbError::Query(format!(
+                "{direction} SQL, at COMMIT or in its version row: {} (its statements, run again one at a time \
+                 and rolled back, did not fail)",
+                match batch_error {
+                    DbError::Query(message) => message,
+                    other => other.to_string(),
                 }
-            }
+            )),
         }
     }
 

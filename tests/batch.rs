@@ -141,6 +141,91 @@ fn postgres_a_failing_statement_is_named_and_nothing_of_its_revision_stays() {
     assert_eq!(db.applied(), ["f1", "g0"]);
 }
 
+/// A chain r01..r12 whose r07 fails at its second statement (line 8).
+fn chain_failing_at_r07(d: &Path) {
+    for n in 1..=12 {
+        let (id, parent) = (format!("r{n:02}"), if n == 1 { String::new() } else { format!("r{:02}", n - 1) });
+        let up = match n {
+            7 => "CREATE TABLE t_r07 (id INTEGER);\n\nINSERT INTO t_missing\n  VALUES (1);".to_string(),
+            _ => format!("CREATE TABLE t_{id} (id INTEGER);"),
+        };
+        write_revision(d, &id, &parent, &up, Some(&format!("DROP TABLE t_{id};")), "");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(all(feature = "postgres", migraph_postgres_server)),
+    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
+)]
+fn postgres_revisions_sent_together_stop_exactly_at_the_failing_one() {
+    // Fast revisions go to the server in growing groups (1, 2, 4, ...), so
+    // r07 fails inside the group r04..r07: r04..r06 committed before it.
+    let db = TestDb::new(Server::Postgres);
+    let dir = project();
+    let d = dir.path();
+    chain_failing_at_r07(d);
+    let failed = fails(d, &db.url, &["upgrade"]);
+    let line = error_line(&failed);
+    assert!(
+        line.starts_with("error: revision r07 (rev r07) failed while going up: up SQL, statement 2 at "),
+        "{failed}"
+    );
+    assert!(line.contains("revisions/r07.sql:8 (`INSERT INTO t_missing`)"), "{failed}");
+    assert!(failed.stderr.contains("the 6 revision(s) before it stay applied"), "{failed}");
+    let applied: Vec<String> = (1..=6).map(|n| format!("r{n:02}")).collect();
+    assert_eq!(db.applied(), applied);
+    let mut tables: Vec<String> = applied.iter().map(|id| format!("t_{id}")).collect();
+    tables.splice(0..0, ["migraph_revisions".to_string(), "migraph_revisions_pending".to_string()]);
+    assert_eq!(db.tables(), tables);
+    // Every applied revision was reported, in order, with its time.
+    let reported: Vec<&str> = failed.stderr.lines().filter(|l| l.trim_start().starts_with("up ")).collect();
+    assert_eq!(reported.len(), 6, "{failed}");
+    for (line, id) in reported.iter().zip(&applied) {
+        assert!(line.contains(id.as_str()) && line.ends_with(" ms)"), "{line}\n{failed}");
+    }
+    let mut conn = db.connect();
+    assert!(rows(&mut conn).iter().all(|r| r.execution_ms >= 0 && r.applied_at.ends_with('Z')));
+    assert!(markers(&mut conn).is_empty());
+    // Fixed, the rest runs in one go; then all the way down and up again.
+    write_revision(d, "r07", "r06", "CREATE TABLE t_r07 (id INTEGER);", Some("DROP TABLE t_r07;"), "");
+    ok(d, &db.url, &["upgrade"]);
+    assert_eq!(db.applied().len(), 12);
+    ok(d, &db.url, &["downgrade", "base"]);
+    assert!(db.applied().is_empty());
+    assert_eq!(db.tables(), ["migraph_revisions", "migraph_revisions_pending"]);
+    let redone = ok(d, &db.url, &["upgrade"]);
+    assert_eq!(db.applied().len(), 12, "{redone}");
+}
+
+#[test]
+#[cfg_attr(
+    not(all(feature = "postgres", migraph_postgres_server)),
+    ignore = "needs --features postgres and MIGRAPH_TEST_POSTGRES_URL"
+)]
+fn postgres_a_connection_lost_inside_a_group_is_not_reported_as_a_clean_failure() {
+    // r01 runs alone, r02 and r03 go together; r03 ends its own session, so
+    // r02 committed and nothing can be read back on that connection.
+    let db = TestDb::new(Server::Postgres);
+    let dir = project();
+    let d = dir.path();
+    write_revision(d, "r01", "", "CREATE TABLE t_r01 (id INTEGER);", None, "");
+    write_revision(d, "r02", "r01", "CREATE TABLE t_r02 (id INTEGER);", None, "");
+    write_revision(d, "r03", "r02", "SELECT pg_terminate_backend(pg_backend_pid());", None, "");
+    let failed = fails(d, &db.url, &["upgrade"]);
+    let line = error_line(&failed);
+    assert!(
+        line.starts_with(
+            "error: the batch of revisions r02, r03 failed, and which of them were applied could not be read back"
+        ),
+        "{failed}"
+    );
+    assert!(!failed.stderr.contains("left no trace"), "{failed}");
+    let status = ok(d, &db.url, &["status"]);
+    assert!(status.stdout.contains("2 of 3"), "{status}");
+    assert_eq!(db.applied(), ["r01", "r02"]);
+}
+
 #[test]
 #[cfg_attr(
     not(all(feature = "postgres", migraph_postgres_server)),
