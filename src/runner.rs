@@ -922,11 +922,8 @@ impl Executor<'_> {
         if failed {
             let _ = self.backend.batch("ROLLBACK");
         }
-        let committed = if failed { self.committed(steps) } else { Ok(steps.len()) };
-        let times = self.backend.text("SELECT current_setting('migraph.elapsed', true) AS v", &[]);
-        let times = times.ok().flatten().unwrap_or_default();
-        let mut times = times.split(',').map(|ms| ms.trim().parse::<u64>().unwrap_or(0));
-        let committed = match committed {
+        let read = if failed { self.committed(steps) } else { Ok(steps.len()) };
+        let committed = match read {
             Ok(n) => n,
             Err(source) => {
                 // Not "left no trace": some of them may have committed.
@@ -939,6 +936,12 @@ impl Executor<'_> {
                 return Err(RunError::Db { context, source });
             }
         };
+        // The server's times, asked for only when a revision committed.
+        let times = match committed {
+            0 => None,
+            _ => self.backend.text("SELECT current_setting('migraph.elapsed', true) AS v", &[]).ok().flatten(),
+        };
+        let mut times = times.iter().flat_map(|t| t.split(',')).map(|ms| ms.trim().parse::<u64>().unwrap_or(0));
         for step in &steps[..committed] {
             self.announce(step, seen);
             let ms = times.next().unwrap_or(0);

@@ -1225,26 +1225,8 @@ fn process_killed_mid_run(server: Server) {
     // The server finishes what it received (on PostgreSQL the rest of a
     // group of fast revisions, a fraction of a second) before it notices
     // the closed connection: read the state once it has.
-    wait_for_other_sessions(&db, server);
+    db.wait_idle();
     check_truthful_then_finish(&db, server, d, &all);
-}
-
-/// Waits (up to 20 s) until no other session uses `db`'s database.
-fn wait_for_other_sessions(db: &TestDb, server: Server) {
-    let sql = match server {
-        Server::Postgres => {
-            "SELECT COUNT(*) AS v FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        }
-        Server::Mysql => {
-            "SELECT COUNT(*) AS v FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()"
-        }
-    };
-    let mut conn = db.connect();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while conn.int(sql, &[]).expect("count sessions").unwrap_or(0) > 0 {
-        assert!(std::time::Instant::now() < deadline, "another session still uses the database after 20 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 on_both_servers!(process_killed_mid_run, postgres_process_killed_mid_run, mysql_process_killed_mid_run);

@@ -53,7 +53,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::{mg, migraph_process, project, write_revision, AnyDb, Ran, Server};
 use migraph::backend::{AnyConnection, Backend, Dialect, PendingRow};
@@ -157,27 +157,8 @@ impl Db {
         self.any.connect()
     }
 
-    /// Waits until no other session is connected to the database, so that a
-    /// killed client's server session has finished (committed, rolled back or
-    /// completed its statement) before the state is read.
     fn wait_idle(&self) {
-        let sql = match self.kind {
-            Kind::Sqlite => return,
-            Kind::Postgres => {
-                "SELECT COUNT(*)::bigint AS v FROM pg_stat_activity \
-                 WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            }
-            Kind::Mysql => {
-                "SELECT CAST(COUNT(*) AS SIGNED) AS v FROM information_schema.processlist \
-                 WHERE db = DATABASE() AND id <> CONNECTION_ID()"
-            }
-        };
-        let mut conn = self.connect();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while conn.int(sql, &[]).expect("count sessions") != Some(0) {
-            assert!(Instant::now() < deadline, "a killed run's session is still on the server after 20 s");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.any.wait_idle();
     }
 
     fn snapshot(&self) -> Snapshot {

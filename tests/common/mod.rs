@@ -333,6 +333,29 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// Waits (up to 20 s) until no other session is connected to the
+    /// database, so that a killed client's server session has finished
+    /// (committed, rolled back or completed what it was sent) before the
+    /// state is read.
+    pub fn wait_idle(&self) {
+        let sql = match self.server {
+            Server::Postgres => {
+                "SELECT COUNT(*)::bigint AS v FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            }
+            Server::Mysql => {
+                "SELECT CAST(COUNT(*) AS SIGNED) AS v FROM information_schema.processlist \
+                 WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+            }
+        };
+        let mut conn = self.connect();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while conn.int(sql, &[]).expect("count sessions") != Some(0) {
+            assert!(std::time::Instant::now() < deadline, "a killed run's session is still on the server after 20 s");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// The dialect of the test database's server.
     pub fn dialect(&self) -> migraph::backend::Dialect {
         match self.server {
@@ -418,6 +441,13 @@ impl AnyDb {
     /// A connection to the database.
     pub fn connect(&self) -> AnyConnection {
         AnyConnection::connect(&self.url).unwrap_or_else(|e| panic!("connect to {}: {e}", self.url))
+    }
+
+    /// [`TestDb::wait_idle`] on a server; SQLite has no sessions to wait for.
+    pub fn wait_idle(&self) {
+        if let Some(server) = &self._server {
+            server.wait_idle();
+        }
     }
 
     /// The database's URL for Diesel: the file's path on SQLite.
