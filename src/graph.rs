@@ -182,7 +182,9 @@ impl RevisionGraph {
                 continue;
             }
             flush_duplicates(&mut copies, write.checked_sub(1).map(|k| &revisions[k]), &mut problems);
-            revisions.swap(write, read);
+            if write != read {
+                revisions.swap(write, read);
+            }
             write += 1;
         }
         flush_duplicates(&mut copies, write.checked_sub(1).map(|k| &revisions[k]), &mut problems);

@@ -88,17 +88,20 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
     // The time first, then the stat, then the content: a write after the
     // stat moves the change time past the one recorded.
     let read_at = cache::now_ns();
-    let (mut paths, found) = migraph_walk::revision_files_with(dir, |entry, link| (entry, link)).map_err(walk_error)?;
-    // The cache is decoded while the files are stat'ed (each an `fstatat`
-    // in its open directory; the directory entries are dropped as soon as
-    // they are), then only its fresh entries are kept.
-    let (entries, cached, stats) = std::thread::scope(|scope| {
-        let decoding = scope.spawn(|| cache.read(dir, &paths));
-        let stats = in_parallel(&found, &|(entry, link)| cache::Stat::of_entry(entry, *link));
-        drop(found);
-        let (entries, cached) = decoding.join().unwrap_or_default();
-        (entries, cached, stats)
+    // The walk is one thread: the cache is decoded beside it. Then the files
+    // are stat'ed on all cores (each an `fstatat` in its directory, opened
+    // once), the cache's entries matched with the files, and only the fresh
+    // ones kept.
+    let mut dirs = cache::Dirs::default();
+    let (walked, decoded) = std::thread::scope(|scope| {
+        let decoding = scope.spawn(|| cache.read());
+        let walked = migraph_walk::revision_files_with(dir, |parent, link| dirs.file(parent, link));
+        (walked, decoding.join().ok().flatten())
     });
+    let (mut paths, found) = walked.map_err(walk_error)?;
+    let stats = in_parallel_at(&found, &|n, at| dirs.stat(*at, &paths[n]));
+    drop((found, dirs));
+    let (entries, cached) = decoded.map(|d| d.matched(dir, &paths)).unwrap_or_default();
     let entries = cache.fresh(entries, &stats);
     let mut hit = vec![false; paths.len()];
     entries.iter().for_each(|(file, _)| hit[*file] = true);
@@ -152,11 +155,23 @@ fn collect(found: Vec<Result<Revision, ParseError>>) -> Loaded {
 
 /// `work` on every item, on up to 8 threads, results in order.
 fn in_parallel<T: Sync, R: Send>(items: &[T], work: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
+    in_parallel_at(items, &|_, item| work(item))
+}
+
+/// [`in_parallel`], `work` also given each item's index.
+fn in_parallel_at<T: Sync, R: Send>(items: &[T], work: &(impl Fn(usize, &T) -> R + Sync)) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let chunk = items.len().div_ceil(threads).max(256);
     std::thread::scope(|scope| {
-        let workers: Vec<_> =
-            items.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(work).collect::<Vec<_>>())).collect();
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .enumerate()
+            .map(|(n, part)| {
+                scope.spawn(move || {
+                    part.iter().enumerate().map(|(i, item)| work(n * chunk + i, item)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
     })
 }
@@ -319,7 +334,7 @@ mod tests {
         assert!(cold.iter().all(|r| !r.has_sql() && r.is_reversible() && r.down.as_deref() == Some("")));
         // The cache holds both; an entry changed by hand (same stat) is what a hit shows.
         let files = migraph_walk::revision_files(dir.path()).unwrap();
-        let (mut entries, count) = cache(0).unwrap().read(dir.path(), &files);
+        let (mut entries, count) = cache(0).unwrap().read().unwrap().matched(dir.path(), &files);
         assert_eq!((entries.len(), count), (2, 2));
         entries[0].1.revision.message = "from the cache".into();
         let rows = entries.iter().map(|(f, e)| (e.stat, e.read_at, files[*f].as_path(), &e.revision));

@@ -273,3 +273,44 @@ fn a_run_loads_and_checks_the_sql_it_runs() {
     backend = &mut conn;
     assert!(common::table_names(backend).iter().all(|t| !t.starts_with("t_")));
 }
+
+/// Each file is `stat`ed in its directory (opened once per directory) and a
+/// symbolic link through to its target: files in subdirectories and behind
+/// links are seen when they change, however the cache was filled.
+#[cfg(unix)]
+#[test]
+fn files_in_subdirectories_and_behind_links_are_seen() {
+    for racy in [Some("0"), None] {
+        let p = Project::new(racy);
+        history(&p);
+        let revisions = p.path().join("revisions");
+        fs::create_dir_all(revisions.join("one/two")).unwrap();
+        fs::create_dir_all(p.path().join("elsewhere")).unwrap();
+        fs::rename(p.file("a1"), revisions.join("one/a1.sql")).unwrap();
+        fs::rename(p.file("b1"), revisions.join("one/two/b1.sql")).unwrap();
+        let target = p.path().join("elsewhere/c2.sql");
+        fs::rename(p.file("c2"), &target).unwrap();
+        std::os::unix::fs::symlink(&target, p.file("c2")).unwrap();
+        for file in
+            [p.file("r0"), p.file("m3"), revisions.join("one/a1.sql"), revisions.join("one/two/b1.sql"), target.clone()]
+        {
+            set_mtime(&file, SystemTime::now() - Duration::from_secs(3600));
+        }
+        let heads = p.same(&["heads"]);
+        assert_eq!((heads.code, heads.stdout.lines().count()), (0, 2), "{heads}");
+        p.same(&["history"]);
+        // The link's target changes (same size, modification time restored):
+        // c2 now follows m3, so one head.
+        edit_in_place(&target, "-- parents: a1\n-- message: rev c2", "-- parents: m3\n-- message: rev c2");
+        let heads = p.command(&["heads"], true);
+        assert_eq!(heads.stdout.lines().count(), 1, "{heads}");
+        assert!(heads.stdout.contains("c2"), "{heads}");
+        p.same(&["heads"]);
+        // A file two directories down: its new parent makes a cycle.
+        edit_in_place(&revisions.join("one/two/b1.sql"), "-- parents: r0", "-- parents: m3");
+        let check = p.command(&["check"], true);
+        assert_eq!(check.code, 1, "{check}");
+        assert!(check.stderr.contains("cycle") && check.stderr.contains("b1"), "{check}");
+        p.same(&["check"]);
+    }
+}

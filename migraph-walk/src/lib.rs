@@ -47,13 +47,13 @@ pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, WalkError> {
 }
 
 /// [`revision_files`], each file with what `each` makes of its directory
-/// entry (whose `metadata` is an `fstatat` in the open directory, cheaper
-/// than a `stat` of the whole path) and whether the entry is a symbolic
-/// link to it: the paths and what `each` made, in two lists of the same
-/// length (so the caller can drop one before the other).
+/// (as walked: `dir` joined with the subdirectories' names) and whether its
+/// directory entry is a symbolic link to it: the paths and what `each`
+/// made, in two lists of the same length (so the caller can drop one before
+/// the other). The files of one directory come one after another.
 pub fn revision_files_with<T>(
     dir: &Path,
-    mut each: impl FnMut(fs::DirEntry, bool) -> T,
+    mut each: impl FnMut(&Path, bool) -> T,
 ) -> Result<(Vec<PathBuf>, Vec<T>), WalkError> {
     if !dir.is_dir() {
         return Err(WalkError::Missing(dir.to_path_buf()));
@@ -71,7 +71,7 @@ fn walk<T>(
     current: PathBuf,
     visited: &mut HashSet<PathBuf>,
     files: &mut (Vec<PathBuf>, Vec<T>),
-    each: &mut impl FnMut(fs::DirEntry, bool) -> T,
+    each: &mut impl FnMut(&Path, bool) -> T,
 ) -> Result<(), WalkError> {
     let io = |path: &Path, source: std::io::Error| WalkError::Io { path: path.to_path_buf(), source };
     let canonical = fs::canonicalize(&current).map_err(|e| io(&current, e))?;
@@ -81,12 +81,14 @@ fn walk<T>(
     let mut entries = Vec::new();
     for entry in fs::read_dir(&current).map_err(|e| io(&current, e))? {
         let entry = entry.map_err(|e| io(&current, e))?;
-        let kind = entry.file_type().map_err(|e| io(&entry.path(), e))?;
-        entries.push((entry.file_name(), kind, entry));
+        // `current` joined with the entry's name, in one allocation.
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| io(&path, e))?;
+        entries.push((path, kind));
     }
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (name, mut kind, entry) in entries {
-        let path = current.join(&name);
+    // Every path is `current/` and a name: their bytes sort as the names do.
+    entries.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    for (path, mut kind) in entries {
         let link = kind.is_symlink();
         if link {
             match fs::metadata(&path) {
@@ -97,7 +99,7 @@ fn walk<T>(
         if kind.is_dir() {
             walk(path, visited, files, each)?;
         } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
-            files.1.push(each(entry, link));
+            files.1.push(each(&current, link));
             files.0.push(path);
         }
     }

@@ -73,26 +73,63 @@ pub(crate) struct Stat {
     ctime: i64,
 }
 
-impl Stat {
-    /// The `stat` of the file of a directory entry, through the link when
-    /// the entry is a symbolic link; `None` where it cannot be read or the
-    /// platform has no inode and change time.
+/// The directories of the files being walked, each opened once, so that
+/// every file is `stat`ed in its open directory (`fstatat`, cheaper than a
+/// `stat` of its whole path) without keeping its directory entry.
+#[derive(Default)]
+pub(crate) struct Dirs {
     #[cfg(unix)]
-    pub(crate) fn of_entry(entry: &std::fs::DirEntry, link: bool) -> Option<Stat> {
-        use std::os::unix::fs::MetadataExt as _;
-        let m = if link { std::fs::metadata(entry.path()) } else { entry.metadata() }.ok()?;
+    open: Vec<Option<rustix::fd::OwnedFd>>,
+    last: PathBuf,
+}
+
+/// A walked file: its directory in [`Dirs`] and whether its entry is a
+/// symbolic link (then its target is `stat`ed).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    dir: usize,
+    #[cfg_attr(not(unix), allow(dead_code))]
+    link: bool,
+}
+
+impl Dirs {
+    /// The place of a file of `dir` (files come grouped by directory).
+    pub(crate) fn file(&mut self, dir: &Path, link: bool) -> At {
+        #[cfg(unix)]
+        if self.open.is_empty() || self.last.as_os_str() != dir.as_os_str() {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            self.open.push(rustix::fs::open(dir, flags, Mode::empty()).ok());
+            dir.clone_into(&mut self.last);
+        }
+        #[cfg(unix)]
+        return At { dir: self.open.len() - 1, link };
+        #[cfg(not(unix))]
+        At { dir: 0, link }
+    }
+
+    /// The `stat` of the file `path` at `at`; `None` where it cannot be
+    /// read or the platform has no inode and change time.
+    #[cfg(unix)]
+    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // the field types differ between platforms
+    pub(crate) fn stat(&self, at: At, path: &Path) -> Option<Stat> {
+        use rustix::fs::AtFlags;
+        let dir = self.open.get(at.dir)?.as_ref()?;
+        let flags = if at.link { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
+        let m = rustix::fs::statat(dir, path.file_name()?, flags).ok()?;
         let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
         Some(Stat {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime: ns(m.mtime(), m.mtime_nsec()),
-            ctime: ns(m.ctime(), m.ctime_nsec()),
+            dev: m.st_dev as u64,
+            ino: m.st_ino as u64,
+            size: m.st_size as u64,
+            mtime: ns(m.st_mtime as i64, m.st_mtime_nsec as i64),
+            ctime: ns(m.st_ctime as i64, m.st_ctime_nsec as i64),
         })
     }
 
     #[cfg(not(unix))]
-    pub(crate) fn of_entry(_entry: &std::fs::DirEntry, _link: bool) -> Option<Stat> {
+    pub(crate) fn stat(&self, _at: At, _path: &Path) -> Option<Stat> {
         None
     }
 }
@@ -137,16 +174,17 @@ impl Cache {
         Some(Cache { file, margin_ns })
     }
 
-    /// The entries of `files` (sorted by path, below `dir`), each with the
-    /// index of its file, and the number of entries the cache holds; none
-    /// when it is missing, damaged or of another version.
-    pub(crate) fn read(&self, dir: &Path, files: &[PathBuf]) -> (Vec<(usize, Entry)>, u64) {
-        let Ok(file) = std::fs::File::open(&self.file) else { return Default::default() };
-        let Some(len) = file.metadata().ok().and_then(|m| m.len().checked_sub(8)) else { return Default::default() };
-        decode(Stream::new(file, len), dir, files).unwrap_or_default()
+    /// Every entry of the cache file, not yet matched with the files (see
+    /// [`Decoded::matched`]); `None` when it is missing, damaged or of
+    /// another version. Needs no list of the files, so it runs while the
+    /// directory is walked.
+    pub(crate) fn read(&self) -> Option<Decoded> {
+        let file = std::fs::File::open(&self.file).ok()?;
+        let len = file.metadata().ok()?.len().checked_sub(8)?;
+        decode(Stream::new(file, len), len)
     }
 
-    /// The `entries` (of [`Cache::read`]) that describe their files, whose
+    /// The `entries` (of [`Decoded::matched`]) that describe their files, whose
     /// `stat` is the one now.
     pub(crate) fn fresh(&self, mut entries: Vec<(usize, Entry)>, stats: &[Option<Stat>]) -> Vec<(usize, Entry)> {
         entries.retain(|(file, e)| stats[*file].is_some_and(|now| fresh(e.stat, e.read_at, &now, self.margin_ns)));
@@ -381,33 +419,67 @@ impl<R: std::io::Read> Stream<R> {
     }
 }
 
-/// The entries of `files` (sorted by path) found in the cache, in order,
-/// each with its file's index, and the number of entries. Entries out of
-/// order are only missed (their files are read again), never attached to
-/// another file.
-fn decode<R: std::io::Read>(mut r: Stream<R>, dir: &Path, files: &[PathBuf]) -> Option<(Vec<(usize, Entry)>, u64)> {
+/// The smallest entry a cache file can hold (an empty path and ID, no
+/// parents): a damaged count cannot make the decoder reserve more entries
+/// than the file could hold.
+const MIN_ENTRY: u64 = 128;
+
+/// Every entry of a cache file, in its order (the order of paths), each
+/// with its file's path below the directory, all paths in one buffer.
+#[derive(Default)]
+pub(crate) struct Decoded {
+    names: String,
+    /// Where each entry's path ends in `names`.
+    ends: Vec<usize>,
+    /// The entries, each with a place for its file's index.
+    entries: Vec<(usize, Entry)>,
+}
+
+impl Decoded {
+    /// The entries of `files` (sorted by path, below `dir`) in order, each
+    /// with the index of its file, and the number of entries the cache
+    /// holds. One merge of two sorted lists: entries of files gone are
+    /// dropped, and an entry out of order is only missed (its file is read
+    /// again), never given to another file.
+    pub(crate) fn matched(mut self, dir: &Path, files: &[PathBuf]) -> (Vec<(usize, Entry)>, u64) {
+        let count = self.entries.len() as u64;
+        // The files' paths are `dir` joined with their relative path: equal
+        // ones are found by bytes, the order asks the components (rarely).
+        let prefix = dir.join("x").as_os_str().len() - 1;
+        let (mut next, mut start) = (0, 0);
+        for ((file, _), &end) in self.entries.iter_mut().zip(&self.ends) {
+            let rel = &self.names[start..end];
+            start = end;
+            let found = loop {
+                let Some(file) = files.get(next) else { break false };
+                if file.as_os_str().as_encoded_bytes().get(prefix..) == Some(rel.as_bytes()) {
+                    break true;
+                }
+                if file.strip_prefix(dir).is_ok_and(|f| f > Path::new(rel)) {
+                    break false;
+                }
+                next += 1;
+            };
+            *file = if found { next } else { usize::MAX };
+            next += usize::from(found);
+        }
+        self.entries.retain(|(file, _)| *file != usize::MAX);
+        (self.entries, count)
+    }
+}
+
+/// Every entry of the cache file whose body (all but the hash) is `len`
+/// bytes.
+fn decode<R: std::io::Read>(mut r: Stream<R>, len: u64) -> Option<Decoded> {
     if r.take(MAGIC.len())? != MAGIC || r.u32()? != FORMAT || r.str()? != env!("CARGO_PKG_VERSION") {
         return None;
     }
     let count = r.u64()?;
-    let mut entries = Vec::with_capacity(usize::try_from(count).ok()?.min(files.len()));
-    // The files' paths are `dir` joined with their relative path: equal
-    // ones are found by bytes, the order asks the components (rarely).
-    let prefix = dir.join("x").as_os_str().len() - 1;
-    let mut next = 0;
+    let room = usize::try_from(count.min(len / MIN_ENTRY)).ok()?;
+    let mut out = Decoded { names: String::new(), ends: Vec::with_capacity(room), entries: Vec::with_capacity(room) };
     for _ in 0..count {
-        let rel = r.str()?;
-        // One merge: both lists are sorted by path.
-        let found = loop {
-            let Some(file) = files.get(next) else { break false };
-            if file.as_os_str().as_encoded_bytes().get(prefix..) == Some(rel.as_bytes()) {
-                break true;
-            }
-            if file.strip_prefix(dir).is_ok_and(|f| f > Path::new(rel)) {
-                break false;
-            }
-            next += 1;
-        };
+        out.names.push_str(r.str()?);
+        out.ends.push(out.names.len());
         let mut v = [0u64; 6];
         for slot in &mut v {
             *slot = r.u64()?;
@@ -415,10 +487,6 @@ fn decode<R: std::io::Read>(mut r: Stream<R>, dir: &Path, files: &[PathBuf]) -> 
         let body = r.u32()? as usize;
         let stat = Stat { dev: v[0], ino: v[1], size: v[2], mtime: v[3] as i64, ctime: v[4] as i64 };
         let read_at = v[5] as i64;
-        if !found {
-            r.take(body)?;
-            continue;
-        }
         // The revision is exactly its announced length, or the file is not
         // one this version wrote (the hash only says it is undamaged).
         let start = r.taken;
@@ -426,11 +494,10 @@ fn decode<R: std::io::Read>(mut r: Stream<R>, dir: &Path, files: &[PathBuf]) -> 
         if r.taken - start != body as u64 {
             return None;
         }
-        entries.push((next, Entry { stat, read_at, revision }));
-        next += 1;
+        out.entries.push((0, Entry { stat, read_at, revision }));
     }
     r.finish()?;
-    Some((entries, count))
+    Some(out)
 }
 
 /// One entry's revision, without its path.
@@ -489,7 +556,7 @@ mod tests {
     /// (Every file's `stat` is `STAT`, old enough.)
     fn decode_bytes(bytes: &[u8], dir: &Path, files: &[PathBuf]) -> Option<(Vec<(usize, Entry)>, u64)> {
         let len = (bytes.len() as u64).checked_sub(8)?;
-        decode(Stream::new(bytes, len), dir, files)
+        Some(decode(Stream::new(bytes, len), len)?.matched(dir, files))
     }
 
     const STAT: Stat = Stat { dev: 1, ino: 2, size: 3, mtime: 4, ctime: 5 };
@@ -567,8 +634,7 @@ mod tests {
         let path = dir.join("a.sql");
         let revision = Revision::parse(&path, "-- id: a\n-- parents:\n-- migrate:up\n").unwrap().without_sql();
         let bytes = encode(dir, [(stat, 13_000_000_000, path.as_path(), &revision)].into_iter());
-        let (entries, count) =
-            decode(Stream::new(&bytes[..], bytes.len() as u64 - 8), dir, std::slice::from_ref(&path)).unwrap();
+        let (entries, count) = decode_bytes(&bytes, dir, std::slice::from_ref(&path)).unwrap();
         let kept = |margin_ns| Cache { file: PathBuf::new(), margin_ns }.fresh(entries.clone(), &[Some(stat)]).len();
         assert_eq!((kept(2_000_000_000), kept(3_000_000_000), count), (1, 0, 1));
     }
