@@ -581,19 +581,17 @@ fn many_rows(
     if dbs.iter().any(|db| db.proxied_url.contains('$') || db.direct_url.contains('$')) {
         return Err("a database URL contains `$`, which the shell loop would not read back".into());
     }
-    let list_of = |name: &str, url: fn(&Db) -> &str| -> Result<PathBuf, String> {
-        let path = settings.scratch.join(name);
-        let lines: String = dbs.iter().map(|db| format!("{}\n", url(db))).collect();
-        std::fs::write(&path, lines).map_err(|e| format!("writing {}: {e}", path.display()))?;
-        Ok(path)
-    };
-    let list = list_of("databases.txt", |db| &db.proxied_url)?;
-    let direct_list = list_of("direct.txt", |db| &db.direct_url)?;
+    // A file in the scratch directory.
     let shell = |name: &str, text: &str| -> Result<PathBuf, String> {
         let path = settings.scratch.join(name);
         std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
         Ok(path)
     };
+    let list_of = |name: &str, url: fn(&Db) -> &str| {
+        shell(name, &dbs.iter().map(|db| format!("{}\n", url(db))).collect::<String>())
+    };
+    let list = list_of("databases.txt", |db| &db.proxied_url)?;
+    let direct_list = list_of("direct.txt", |db| &db.direct_url)?;
     let loop_script = shell(
         "loop.sh",
         "set -e\nwhile IFS= read -r url; do\n  \"$MIGRAPH\" --revisions \"$DIR\" --database-url \"$url\" upgrade heads -q\ndone < \"$LIST\"\n",

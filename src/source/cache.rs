@@ -73,13 +73,19 @@ pub(crate) struct Stat {
     ctime: i64,
 }
 
+/// An open directory (none where the cache is off: not on Unix).
+#[cfg(unix)]
+type DirFd = rustix::fd::OwnedFd;
+#[cfg(not(unix))]
+type DirFd = std::convert::Infallible;
+
 /// The directories of the files being walked, each opened once, so that
 /// every file is `stat`ed in its open directory (`fstatat`, cheaper than a
 /// `stat` of its whole path) without keeping its directory entry.
 #[derive(Default)]
 pub(crate) struct Dirs {
-    #[cfg(unix)]
-    open: Vec<Option<rustix::fd::OwnedFd>>,
+    /// `None` where a directory could not be opened (its files are read).
+    open: Vec<Option<DirFd>>,
     last: PathBuf,
 }
 
@@ -87,51 +93,58 @@ pub(crate) struct Dirs {
 /// symbolic link (then its target is `stat`ed).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct At {
-    #[cfg_attr(not(unix), allow(dead_code))]
     dir: usize,
-    #[cfg_attr(not(unix), allow(dead_code))]
     link: bool,
 }
 
 impl Dirs {
     /// The place of a file of `dir` (files come grouped by directory).
     pub(crate) fn file(&mut self, dir: &Path, link: bool) -> At {
-        #[cfg(unix)]
         if self.open.is_empty() || self.last.as_os_str() != dir.as_os_str() {
-            use rustix::fs::{Mode, OFlags};
-            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            self.open.push(rustix::fs::open(dir, flags, Mode::empty()).ok());
+            self.open.push(open_dir(dir));
             dir.clone_into(&mut self.last);
         }
-        #[cfg(unix)]
-        return At { dir: self.open.len() - 1, link };
-        #[cfg(not(unix))]
-        At { dir: 0, link }
+        At { dir: self.open.len() - 1, link }
     }
 
     /// The `stat` of the file `path` at `at`; `None` where it cannot be
     /// read or the platform has no inode and change time.
-    #[cfg(unix)]
-    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // the field types differ between platforms
     pub(crate) fn stat(&self, at: At, path: &Path) -> Option<Stat> {
-        use rustix::fs::AtFlags;
-        let dir = self.open.get(at.dir)?.as_ref()?;
-        let flags = if at.link { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
-        let m = rustix::fs::statat(dir, path.file_name()?, flags).ok()?;
-        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
-        Some(Stat {
-            dev: m.st_dev as u64,
-            ino: m.st_ino as u64,
-            size: m.st_size as u64,
-            mtime: ns(m.st_mtime as i64, m.st_mtime_nsec as i64),
-            ctime: ns(m.st_ctime as i64, m.st_ctime_nsec as i64),
-        })
+        stat_at(self.open.get(at.dir)?.as_ref()?, path.file_name()?, at.link)
     }
+}
 
-    #[cfg(not(unix))]
-    pub(crate) fn stat(&self, _at: At, _path: &Path) -> Option<Stat> {
-        None
-    }
+#[cfg(unix)]
+fn open_dir(dir: &Path) -> Option<DirFd> {
+    use rustix::fs::{Mode, OFlags};
+    rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()
+}
+
+#[cfg(not(unix))]
+fn open_dir(_dir: &Path) -> Option<DirFd> {
+    None
+}
+
+/// The `stat` of `name` in `dir`, through it when `link`.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // the field types differ between platforms
+fn stat_at(dir: &DirFd, name: &std::ffi::OsStr, link: bool) -> Option<Stat> {
+    use rustix::fs::AtFlags;
+    let flags = if link { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
+    let m = rustix::fs::statat(dir, name, flags).ok()?;
+    let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+    Some(Stat {
+        dev: m.st_dev as u64,
+        ino: m.st_ino as u64,
+        size: m.st_size as u64,
+        mtime: ns(m.st_mtime as i64, m.st_mtime_nsec as i64),
+        ctime: ns(m.st_ctime as i64, m.st_ctime_nsec as i64),
+    })
+}
+
+#[cfg(not(unix))]
+fn stat_at(dir: &DirFd, _name: &std::ffi::OsStr, _link: bool) -> Option<Stat> {
+    match *dir {}
 }
 
 /// Now, in nanoseconds since the epoch.
@@ -419,9 +432,9 @@ impl<R: std::io::Read> Stream<R> {
     }
 }
 
-/// The smallest entry a cache file can hold (an empty path and ID, no
-/// parents): a damaged count cannot make the decoder reserve more entries
-/// than the file could hold.
+/// At most the size of the smallest entry a cache file can hold (141 bytes:
+/// a one-byte path and ID, nothing else), so a damaged count cannot make
+/// the decoder reserve more entries than the file could hold.
 const MIN_ENTRY: u64 = 128;
 
 /// Every entry of a cache file, in its order (the order of paths), each
