@@ -110,7 +110,13 @@ impl fmt::Display for GraphError {
 /// a sorted array: a binary search in it stays in the processor's cache,
 /// and only IDs with the same 16 bytes are compared whole.
 #[derive(Debug, Clone)]
-struct Index(Vec<u128>);
+struct Index {
+    keys: Vec<u128>,
+    /// Whether no ID has a zero byte in its first 16 (a file's ID never
+    /// has; a `Revision` built by hand may): then a key of an ID shorter
+    /// than 16 bytes is that ID's alone.
+    no_zero: bool,
+}
 
 impl Index {
     fn key(id: &str) -> u128 {
@@ -120,14 +126,57 @@ impl Index {
         u128::from_be_bytes(bytes)
     }
 
+    /// Whether `id` has a zero byte where its key holds it.
+    fn has_zero(id: &str) -> bool {
+        id.as_bytes().iter().take(16).any(|&b| b == 0)
+    }
+
     fn new(revisions: &[Revision]) -> Index {
-        Index(revisions.iter().map(|r| Self::key(&r.id)).collect())
+        let no_zero = !revisions.iter().any(|r| Self::has_zero(&r.id));
+        Index { keys: revisions.iter().map(|r| Self::key(&r.id)).collect(), no_zero }
     }
 
     fn find(&self, revisions: &[Revision], id: &str) -> Option<usize> {
         let key = Self::key(id);
-        let start = self.0.partition_point(|&k| k < key);
-        (start..self.0.len()).take_while(|&n| self.0[n] == key).find(|&n| revisions[n].id == id)
+        self.find_from(revisions, (key, self.whole(id)), id, self.keys.partition_point(|&k| k < key))
+    }
+
+    /// Whether `id`'s key is `id`'s alone: `id` is shorter than 16 bytes
+    /// and its key ends with a zero byte that no ID has.
+    fn whole(&self, id: &str) -> bool {
+        id.len() < 16 && self.no_zero && !Self::has_zero(id)
+    }
+
+    /// [`Index::find`] of each of `ids`, in their order. They are looked up
+    /// in the order of their keys, so the index is read once from start to
+    /// end instead of searched once per ID (a search of a large index
+    /// waits for memory at most of its steps), and an ID whose key is its
+    /// own is not read again.
+    fn find_all<'a>(&self, revisions: &[Revision], ids: impl Iterator<Item = &'a str>) -> Vec<Option<usize>> {
+        let ids: Vec<&str> = ids.collect();
+        let mut order: Vec<(u128, bool, usize)> =
+            ids.iter().enumerate().map(|(n, id)| (Self::key(id), self.whole(id), n)).collect();
+        order.sort_unstable();
+        let mut found = vec![None; ids.len()];
+        let mut start = 0;
+        for (key, whole, n) in order {
+            while self.keys.get(start).is_some_and(|&k| k < key) {
+                start += 1;
+            }
+            found[n] = self.find_from(revisions, (key, whole), ids[n], start);
+        }
+        found
+    }
+
+    /// `id` with its key and [`Index::whole`], at or after `start`, the
+    /// first key not below its key.
+    fn find_from(&self, revisions: &[Revision], (key, whole): (u128, bool), id: &str, start: usize) -> Option<usize> {
+        if whole {
+            // Only `id` itself has this key (IDs are unique here), so no
+            // revision is looked at.
+            return (self.keys.get(start) == Some(&key)).then_some(start);
+        }
+        (start..self.keys.len()).take_while(|&n| self.keys[n] == key).find(|&n| revisions[n].id == id)
     }
 }
 
@@ -202,6 +251,8 @@ impl RevisionGraph {
             graph.add_node(());
         }
         let mut resolved_depends_on: Vec<(usize, Vec<String>)> = Vec::new();
+        let parents = index.find_all(&revisions, revisions.iter().flat_map(|r| r.parents.iter().map(String::as_str)));
+        let mut parents = parents.into_iter();
         for (child, r) in revisions.iter().enumerate() {
             for (ids, kind, line) in [
                 (&r.parents, Edge::Parent, r.lines.parents as usize),
@@ -212,7 +263,7 @@ impl RevisionGraph {
                 for id in ids {
                     // depends-on may name a branch label: the labelled revision (as in Alembic).
                     let found = match kind {
-                        Edge::Parent => index.find(&revisions, id),
+                        Edge::Parent => parents.next().flatten(),
                         Edge::DependsOn => index.find(&revisions, id).or_else(|| labels.get(id).copied()),
                     };
                     match found {

@@ -88,10 +88,11 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
     // The time first, then the stat, then the content: a write after the
     // stat moves the change time past the one recorded.
     let read_at = cache::now_ns();
-    // The walk is one thread: the cache is decoded beside it. Then the files
-    // are stat'ed on all cores (each an `fstatat` in its directory, opened
-    // once), the cache's entries matched with the files, and only the fresh
-    // ones kept.
+    // The walk is one thread: the cache is decoded beside it. Then the
+    // cache's entries are matched with the files by path, and the files of
+    // entries are `stat`ed on all cores (each an `fstatat` in its
+    // directory, opened once), keeping the entries that are fresh. The
+    // other files are `stat`ed and read.
     let mut dirs = cache::Dirs::default();
     let (walked, decoded) = std::thread::scope(|scope| {
         let decoding = scope.spawn(|| cache.read());
@@ -99,31 +100,32 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
         (walked, decoding.join().ok().flatten())
     });
     let (mut paths, found) = walked.map_err(walk_error)?;
-    let stats = in_parallel_at(&found, &|n, at| dirs.stat(*at, &paths[n]));
-    drop((found, dirs));
-    let (entries, cached) = decoded.map(|d| d.matched(dir, &paths)).unwrap_or_default();
-    let entries = cache.fresh(entries, &stats);
+    let (mut entries, cached) = decoded.map(|d| d.matched(dir, &paths)).unwrap_or_default();
+    let stat = |file: usize| dirs.stat(found[file], &paths[file]);
+    let fresh = in_parallel(&entries, &|(file, entry)| cache.is_fresh(entry, stat(*file)));
+    let mut fresh = fresh.into_iter();
+    entries.retain(|_| fresh.next().flatten().unwrap_or(false));
     let mut hit = vec![false; paths.len()];
     entries.iter().for_each(|(file, _)| hit[*file] = true);
-    let missed: Vec<&PathBuf> = paths.iter().zip(hit).filter(|(_, hit)| !hit).map(|(path, _)| path).collect();
-    let read = in_parallel(&missed, &|path: &&PathBuf| header(path));
+    let missed: Vec<usize> = hit.iter().enumerate().filter(|(_, hit)| !**hit).map(|(file, _)| file).collect();
+    drop(hit);
+    let read = in_parallel(&missed, &|&file| (stat(file), header(&paths[file])));
+    drop((found, dirs));
     if entries.len() as u64 != cached || !missed.is_empty() {
         // Something changed: the cache gets an entry for every file read
         // (`missed` and `read` are the files without an entry, in order).
         let mut entries = entries.iter().peekable();
-        let mut read = read.iter();
-        let rows = paths.iter().zip(&stats).enumerate().filter_map(|(n, (path, stat))| {
-            match entries.next_if(|(f, _)| *f == n) {
-                Some((_, e)) => Some((e.stat, e.read_at, path.as_path(), &e.revision)),
-                None => match (read.next(), stat) {
-                    (Some(Ok(revision)), Some(stat)) => Some((*stat, read_at, path.as_path(), revision)),
-                    _ => None,
-                },
-            }
+        let mut read = read.iter().flatten();
+        let rows = paths.iter().enumerate().filter_map(|(n, path)| match entries.next_if(|(f, _)| *f == n) {
+            Some((_, e)) => Some((e.stat, e.read_at, path.as_path(), &e.revision)),
+            None => match read.next() {
+                Some((Some(stat), Ok(revision))) => Some((*stat, read_at, path.as_path(), revision)),
+                _ => None,
+            },
         });
         cache.write(dir, rows);
     }
-    drop((missed, stats));
+    drop(missed);
     // In place: the entries' memory holds the revisions, which take their
     // files' paths.
     let mut revisions: Vec<Revision> = entries
@@ -132,48 +134,50 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
         .collect();
     drop(paths);
     let mut errors = Vec::new();
-    for result in read {
+    for (_, result) in read.into_iter().flatten() {
         match result {
             Ok(revision) => revisions.push(revision),
             Err(error) => errors.push(error),
         }
     }
+    // The entries were larger than revisions: give the rest back.
+    revisions.shrink_to_fit();
     Ok(Loaded { revisions, errors })
 }
 
-/// Results in file order, revisions and errors apart.
-fn collect(found: Vec<Result<Revision, ParseError>>) -> Loaded {
-    let mut loaded = Loaded { revisions: Vec::with_capacity(found.len()), errors: Vec::new() };
-    for result in found {
-        match result {
-            Ok(revision) => loaded.revisions.push(revision),
-            Err(error) => loaded.errors.push(error),
-        }
-    }
-    loaded
+/// Results in file order, revisions and errors apart; the revisions in
+/// place of the results (no second list of every revision).
+fn collect(found: Vec<Option<Result<Revision, ParseError>>>) -> Loaded {
+    let mut errors = Vec::new();
+    let revisions = found
+        .into_iter()
+        .filter_map(|result| match result? {
+            Ok(revision) => Some(revision),
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        })
+        .collect();
+    Loaded { revisions, errors }
 }
 
-/// `work` on every item, on up to 8 threads, results in order.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
-    in_parallel_at(items, &|_, item| work(item))
-}
-
-/// [`in_parallel`], `work` also given each item's index.
-fn in_parallel_at<T: Sync, R: Send>(items: &[T], work: &(impl Fn(usize, &T) -> R + Sync)) -> Vec<R> {
+/// `work` on every item, on up to 8 threads, each result in its item's
+/// slot (`Some` in every slot: a worker that panics makes the caller panic
+/// with it, never a result silently missing). One list of results, written
+/// in place: no list per thread to join.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: &(impl Fn(&T) -> R + Sync)) -> Vec<Option<R>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let chunk = items.len().div_ceil(threads).max(256);
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    // Threads not joined here are joined by the scope, which then panics
+    // if one of them did.
     std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
-                scope.spawn(move || {
-                    part.iter().enumerate().map(|(i, item)| work(n * chunk + i, item)).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
-    })
+        for (part, out) in items.chunks(chunk).zip(results.chunks_mut(chunk)) {
+            scope.spawn(move || part.iter().zip(out).for_each(|(item, slot)| *slot = Some(work(item))));
+        }
+    });
+    results
 }
 
 /// What `migraph revision` and `migraph merge` write.
@@ -277,6 +281,19 @@ mod tests {
     use std::fs;
 
     use super::*;
+
+    /// Every result is in its item's slot, on several threads, and a
+    /// worker's panic reaches the caller (no result silently missing).
+    #[test]
+    fn in_parallel_keeps_order_and_passes_panics_on() {
+        let items: Vec<u32> = (0..2_000).collect();
+        let doubled = in_parallel(&items, &|n| n * 2);
+        assert_eq!(doubled, items.iter().map(|n| Some(n * 2)).collect::<Vec<_>>());
+        assert!(in_parallel(&[] as &[u32], &|n| *n).is_empty());
+        let panicked =
+            std::panic::catch_unwind(|| in_parallel(&items, &|&n| if n == 1_999 { panic!("worker") } else { n }));
+        assert!(panicked.is_err());
+    }
 
     #[test]
     fn rendered_file_parses_back() {

@@ -78,17 +78,20 @@ fn walk<T>(
     if !visited.insert(canonical) {
         return Ok(()); // a symlink loop or a second link to the same directory
     }
+    // Every path is `current` joined with a name: names are compared, by
+    // their first eight bytes as a number (no look at the path's memory)
+    // and, where those are equal, by all their bytes.
+    let prefix = current.join("x").as_os_str().len() - 1;
     let mut entries = Vec::new();
     for entry in fs::read_dir(&current).map_err(|e| io(&current, e))? {
         let entry = entry.map_err(|e| io(&current, e))?;
         // `current` joined with the entry's name, in one allocation.
         let path = entry.path();
         let kind = entry.file_type().map_err(|e| io(&path, e))?;
-        entries.push((path, kind));
+        entries.push((first_bytes(name(&path, prefix)), path, kind));
     }
-    // Every path is `current/` and a name: their bytes sort as the names do.
-    entries.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
-    for (path, mut kind) in entries {
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(&a.1, prefix).cmp(name(&b.1, prefix))));
+    for (_, path, mut kind) in entries {
         let link = kind.is_symlink();
         if link {
             match fs::metadata(&path) {
@@ -98,12 +101,35 @@ fn walk<T>(
         }
         if kind.is_dir() {
             walk(path, visited, files, each)?;
-        } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "sql") {
+        } else if kind.is_file() && is_sql(name(&path, prefix)) {
             files.1.push(each(&current, link));
             files.0.push(path);
         }
     }
     Ok(())
+}
+
+/// The bytes of `path` from `prefix` on: its name, when `prefix` is the
+/// length of its directory's path and a separator.
+fn name(path: &Path, prefix: usize) -> &[u8] {
+    path.as_os_str().as_encoded_bytes().get(prefix..).unwrap_or_default()
+}
+
+/// The first eight bytes of `name` as a big-endian number, zeros after a
+/// shorter name: ordered as the names are where they differ (no name holds
+/// a zero byte).
+fn first_bytes(name: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = name.len().min(8);
+    bytes[..n].copy_from_slice(&name[..n]);
+    u64::from_be_bytes(bytes)
+}
+
+/// Whether a file named `name` (its bytes) has the extension `sql`: what
+/// `Path::extension` says (`.sql` alone is a hidden file without one),
+/// without parsing the path's components.
+fn is_sql(name: &[u8]) -> bool {
+    name.len() > 4 && name.ends_with(b".sql")
 }
 
 #[cfg(test)]
@@ -131,6 +157,10 @@ mod tests {
         let mut sorted = files.clone();
         sorted.sort();
         assert_eq!(files, sorted, "the order of whole paths");
+        for name in ["a.sql", "..sql", "a.b.sql", ".sql", "sql", "a.sqlx", "a.SQL", "a.sql.txt", "_.sql"] {
+            let expected = Path::new(name).extension().is_some_and(|e| e == "sql");
+            assert_eq!(is_sql(name.as_bytes()), expected, "{name}");
+        }
         let missing = revision_files(&dir.join("missing")).unwrap_err();
         assert!(matches!(missing, WalkError::Missing(_)));
         assert!(missing.to_string().contains("does not exist"), "{missing}");

@@ -226,4 +226,31 @@ fn sort_by_id_and_index_agree_with_a_plain_sort() {
     for absent in ["", "aaaaaaaaaaaaaaaa_", "aaaaaaaaaaaaaaaa_y", "c99", "B"] {
         assert_eq!(graph.node(absent), None, "{absent}");
     }
+    // IDs with a zero byte (only a `Revision` built by hand has one) share
+    // their key with a shorter ID: each is still found as itself only.
+    let mut zeros = revs(&["a", "b"]);
+    zeros[0].id = "a\0".into();
+    zeros[1].id = "b\0\0c".into();
+    let graph = RevisionGraph::new(zeros).unwrap();
+    for (id, node) in [("a\0", Some(0)), ("a", None), ("a\0\0", None), ("b\0\0c", Some(1)), ("b", None), ("b\0", None)]
+    {
+        assert_eq!(graph.node(id), node, "{id:?}");
+    }
+    // Parents found together (in the order of their keys), long IDs that
+    // share their first 16 bytes among them.
+    let chain = self::graph(&[
+        "b: aaaaaaaaaaaaaaaa",
+        "aaaaaaaaaaaaaaaa_w: aaaaaaaaaaaaaaaa_x",
+        "aaaaaaaaaaaaaaaa: aaaaaaaaaaaaaaaa_w",
+        "aaaaaaaaaaaaaaaa_x: a",
+        "a:",
+    ]);
+    let order: Vec<&str> = chain.topological().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(order, ["a", "aaaaaaaaaaaaaaaa_x", "aaaaaaaaaaaaaaaa_w", "aaaaaaaaaaaaaaaa", "b"]);
+    let missing = RevisionGraph::new(revs(&["a:", "b: aaaaaaaaaaaaaaaa_y", "aaaaaaaaaaaaaaaa_x: a"])).unwrap_err();
+    assert!(missing.to_string().contains("aaaaaaaaaaaaaaaa_y"), "{missing}");
+    let graph = self::graph(&["a", "b"]);
+    for id in ["a\0", "b\0\0", "\0"] {
+        assert_eq!(graph.node(id), None, "{id:?}");
+    }
 }

@@ -110,8 +110,22 @@ impl Dirs {
     /// The `stat` of the file `path` at `at`; `None` where it cannot be
     /// read or the platform has no inode and change time.
     pub(crate) fn stat(&self, at: At, path: &Path) -> Option<Stat> {
-        stat_at(self.open.get(at.dir)?.as_ref()?, path.file_name()?, at.link)
+        stat_at(self.open.get(at.dir)?.as_ref()?, file_name(path), at.link)
     }
+}
+
+/// The last component of a walked file's path (a name, never `..`), found
+/// from its end without parsing the components.
+#[cfg(unix)]
+fn file_name(path: &Path) -> &std::ffi::OsStr {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    std::ffi::OsStr::from_bytes(&bytes[bytes.iter().rposition(|&b| b == b'/').map_or(0, |n| n + 1)..])
+}
+
+#[cfg(not(unix))]
+fn file_name(path: &Path) -> &std::ffi::OsStr {
+    path.file_name().unwrap_or_default()
 }
 
 #[cfg(unix)]
@@ -197,11 +211,10 @@ impl Cache {
         decode(Stream::new(file, len), len)
     }
 
-    /// The `entries` (of [`Decoded::matched`]) that describe their files, whose
-    /// `stat` is the one now.
-    pub(crate) fn fresh(&self, mut entries: Vec<(usize, Entry)>, stats: &[Option<Stat>]) -> Vec<(usize, Entry)> {
-        entries.retain(|(file, e)| stats[*file].is_some_and(|now| fresh(e.stat, e.read_at, &now, self.margin_ns)));
-        entries
+    /// Whether `entry` (of [`Decoded::matched`]) describes its file, whose
+    /// `stat` is `now` (`None`: it cannot be `stat`ed).
+    pub(crate) fn is_fresh(&self, entry: &Entry, now: Option<Stat>) -> bool {
+        now.is_some_and(|now| fresh(entry.stat, entry.read_at, &now, self.margin_ns))
     }
 
     /// Replaces the cache with `entries`, sorted by path, of the files
@@ -648,7 +661,8 @@ mod tests {
         let revision = Revision::parse(&path, "-- id: a\n-- parents:\n-- migrate:up\n").unwrap().without_sql();
         let bytes = encode(dir, [(stat, 13_000_000_000, path.as_path(), &revision)].into_iter());
         let (entries, count) = decode_bytes(&bytes, dir, std::slice::from_ref(&path)).unwrap();
-        let kept = |margin_ns| Cache { file: PathBuf::new(), margin_ns }.fresh(entries.clone(), &[Some(stat)]).len();
+        let kept =
+            |margin_ns| usize::from(Cache { file: PathBuf::new(), margin_ns }.is_fresh(&entries[0].1, Some(stat)));
         assert_eq!((kept(2_000_000_000), kept(3_000_000_000), count), (1, 0, 1));
     }
 }
