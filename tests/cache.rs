@@ -314,3 +314,46 @@ fn files_in_subdirectories_and_behind_links_are_seen() {
         p.same(&["check"]);
     }
 }
+
+/// The cache directory does not grow with every directory ever seen: when
+/// a cache file is written, the cache files of directories unused for 30
+/// days and temporary files older than a day are removed beside it; a
+/// cache file read by every run but never rewritten (nothing changed) is
+/// kept alive by those runs; files with other names are left alone.
+#[test]
+fn unused_cache_files_are_removed_and_files_in_use_kept() {
+    let p = Project::new(Some("0"));
+    table_revision(p.path(), "a1", "");
+    assert_eq!(p.command(&["heads"], true).code, 0);
+    let own = p.cache_files();
+    assert_eq!(own.len(), 1, "{own:?}");
+    let own = own[0].clone();
+    let dir = p.cache.path().join("revisions");
+    let days_ago = |days: u64| SystemTime::now() - Duration::from_secs(days * 24 * 3600);
+    let others = [
+        ("0123456789abcdef0123456789abcdef.bin", 40, false),
+        ("fedcba9876543210fedcba9876543210.bin", 20, true),
+        (".tmpAbC123", 2, false),
+        (".tmpXyZ789", 0, true),
+        ("0123456789ABCDEF0123456789ABCDEF.bin", 40, true),
+        ("notes.txt", 40, true),
+    ];
+    for (name, days, _) in others {
+        fs::write(dir.join(name), "x").unwrap();
+        set_mtime(&dir.join(name), days_ago(days));
+    }
+    // Nothing changed: the run writes nothing (so removes nothing) and
+    // marks its own file, written 40 days ago, as in use.
+    set_mtime(&own, days_ago(40));
+    assert_eq!(p.command(&["heads"], true).code, 0);
+    let age = SystemTime::now().duration_since(mtime(&own)).unwrap_or_default();
+    assert!(age < Duration::from_secs(3600), "{age:?}");
+    assert!(others.iter().all(|(name, _, _)| dir.join(name).exists()));
+    // A new file: the cache is written, and what is unused goes.
+    table_revision(p.path(), "b2", "a1");
+    assert_eq!(p.command(&["heads"], true).code, 0);
+    assert!(own.exists());
+    for (name, days, kept) in others {
+        assert_eq!(dir.join(name).exists(), kept, "{name}, {days} days old");
+    }
+}

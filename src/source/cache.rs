@@ -29,9 +29,13 @@
 //! - Only the header comes from here: a revision that runs has its SQL read
 //!   from its file and checked against the cached checksum
 //!   ([`crate::Revision::load_sql`]).
+//!
+//! Writing a cache file removes those of directories no command used for
+//! [`UNUSED_DAYS`] ([`Cache::prune`]); a run that reads a cache file without
+//! rewriting it marks it as used once a day ([`Cache::keep_alive`]).
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
@@ -42,6 +46,12 @@ use crate::revision::{Checksum, DialectSections, DialectSql, HeaderLines, Revisi
 /// overrides it, for tests only (0 trusts an entry as soon as the file's
 /// times are not after the read).
 pub const RACY_SECONDS: i64 = 2;
+
+/// A cache file of a revisions directory that no command used for this
+/// long is removed when another cache file is written (see [`Cache::prune`]).
+pub(crate) const UNUSED_DAYS: u32 = 30;
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
 
 const MAGIC: &[u8; 8] = b"MIGRAPHC";
 const FORMAT: u32 = 3;
@@ -229,7 +239,53 @@ impl Cache {
         if std::io::Write::write_all(&mut temp, &bytes).is_ok() {
             let _ = temp.persist(&self.file);
         }
+        self.prune(parent);
     }
+
+    /// Removes, beside this cache file, the cache files of revisions
+    /// directories no command used for [`UNUSED_DAYS`] (a checkout deleted,
+    /// a CI job's directory of another day) and temporary files older than
+    /// a day (a write that did not finish), so the cache directory does not
+    /// grow with every directory ever seen. A file in use is never that old
+    /// (see [`Cache::keep_alive`]). Only names this cache gives are looked
+    /// at; errors are ignored.
+    fn prune(&self, parent: &Path) {
+        let Ok(entries) = std::fs::read_dir(parent) else { return };
+        let now = SystemTime::now();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let limit = match name.to_str() {
+                Some(name) if is_cache_name(name) => DAY * UNUSED_DAYS,
+                Some(name) if name.starts_with(".tmp") => DAY,
+                _ => continue,
+            };
+            let path = entry.path();
+            let modified = entry.metadata().and_then(|m| m.modified());
+            if path != self.file && modified.is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > limit)) {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+
+    /// Marks the cache file as in use when it was last written more than a
+    /// day ago: a directory whose files do not change is read from the same
+    /// cache file for months, which [`Cache::prune`] must not take for
+    /// unused. Errors are ignored.
+    pub(crate) fn keep_alive(&self) {
+        let Ok(modified) = std::fs::metadata(&self.file).and_then(|m| m.modified()) else { return };
+        if SystemTime::now().duration_since(modified).is_ok_and(|age| age > DAY) {
+            if let Ok(file) = std::fs::File::options().write(true).open(&self.file) {
+                let _ = file.set_modified(SystemTime::now());
+            }
+        }
+    }
+}
+
+/// Whether `name` is one this cache gives its files: 32 lower-case hex
+/// digits and `.bin`.
+fn is_cache_name(name: &str) -> bool {
+    name.strip_suffix(".bin")
+        .is_some_and(|key| key.len() == 32 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 /// A fast 64-bit hash of the content, to notice a damaged file (not an
@@ -646,6 +702,21 @@ mod tests {
         assert_eq!(count, 5);
         let got: Vec<(usize, &str)> = found.iter().map(|(f, e)| (*f, e.revision.message.as_str())).collect();
         assert_eq!(got, [(0, "a-b"), (2, "b"), (4, "e")]);
+    }
+
+    #[test]
+    fn only_names_this_cache_gives_are_cache_names() {
+        let cache = Cache::of(&std::env::temp_dir()).map(|c| c.file);
+        let own = cache.as_deref().and_then(Path::file_name).and_then(|n| n.to_str()).map(str::to_string);
+        for name in own.iter().map(String::as_str).chain(["0123456789abcdef0123456789abcdef.bin"]) {
+            assert!(is_cache_name(name), "{name}");
+        }
+        for name in
+            ["0123456789ABCDEF0123456789ABCDEF.bin", "0123456789abcdef0123456789abcde.bin", "x.bin", "notes.txt"]
+        {
+            assert!(!is_cache_name(name), "{name}");
+        }
+        assert!(!is_cache_name("0123456789abcdef0123456789abcdef0.bin"));
     }
 
     #[test]
