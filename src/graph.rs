@@ -132,8 +132,15 @@ impl Index {
     }
 
     fn new(revisions: &[Revision]) -> Index {
-        let no_zero = !revisions.iter().any(|r| Self::has_zero(&r.id));
-        Index { keys: revisions.iter().map(|r| Self::key(&r.id)).collect(), no_zero }
+        let mut no_zero = true;
+        let keys = revisions
+            .iter()
+            .map(|r| {
+                no_zero &= !Self::has_zero(&r.id);
+                Self::key(&r.id)
+            })
+            .collect();
+        Index { keys, no_zero }
     }
 
     fn find(&self, revisions: &[Revision], id: &str) -> Option<usize> {

@@ -124,8 +124,6 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
             },
         });
         cache.write(dir, rows);
-    } else {
-        cache.keep_alive();
     }
     drop(missed);
     // In place: the entries' memory holds the revisions, which take their

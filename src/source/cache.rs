@@ -31,8 +31,8 @@
 //!   ([`crate::Revision::load_sql`]).
 //!
 //! Writing a cache file removes those of directories no command used for
-//! [`UNUSED_DAYS`] ([`Cache::prune`]); a run that reads a cache file without
-//! rewriting it marks it as used once a day ([`Cache::keep_alive`]).
+//! [`UNUSED_DAYS`] ([`Cache::prune`]); a run that reads a cache file marks
+//! it as used once a day ([`Cache::read`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -215,9 +215,21 @@ impl Cache {
     /// [`Decoded::matched`]); `None` when it is missing, damaged or of
     /// another version. Needs no list of the files, so it runs while the
     /// directory is walked.
+    ///
+    /// A cache file last written more than a day ago is marked as in use
+    /// (its modification time set to now): a directory whose files do not
+    /// change is read from the same cache file for months, which
+    /// [`Cache::prune`] must not take for unused. Errors there are ignored.
     pub(crate) fn read(&self) -> Option<Decoded> {
         let file = std::fs::File::open(&self.file).ok()?;
-        let len = file.metadata().ok()?.len().checked_sub(8)?;
+        let meta = file.metadata().ok()?;
+        let age = meta.modified().ok().and_then(|t| SystemTime::now().duration_since(t).ok());
+        if age.is_some_and(|age| age > DAY) {
+            if let Ok(writable) = std::fs::File::options().write(true).open(&self.file) {
+                let _ = writable.set_modified(SystemTime::now());
+            }
+        }
+        let len = meta.len().checked_sub(8)?;
         decode(Stream::new(file, len), len)
     }
 
@@ -247,7 +259,7 @@ impl Cache {
     /// a CI job's directory of another day) and temporary files older than
     /// a day (a write that did not finish), so the cache directory does not
     /// grow with every directory ever seen. A file in use is never that old
-    /// (see [`Cache::keep_alive`]). Only names this cache gives are looked
+    /// (see [`Cache::read`]). Only names this cache gives are looked
     /// at; errors are ignored.
     fn prune(&self, parent: &Path) {
         let Ok(entries) = std::fs::read_dir(parent) else { return };
@@ -263,19 +275,6 @@ impl Cache {
             let modified = entry.metadata().and_then(|m| m.modified());
             if path != self.file && modified.is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > limit)) {
                 let _ = std::fs::remove_file(&path);
-            }
-        }
-    }
-
-    /// Marks the cache file as in use when it was last written more than a
-    /// day ago: a directory whose files do not change is read from the same
-    /// cache file for months, which [`Cache::prune`] must not take for
-    /// unused. Errors are ignored.
-    pub(crate) fn keep_alive(&self) {
-        let Ok(modified) = std::fs::metadata(&self.file).and_then(|m| m.modified()) else { return };
-        if SystemTime::now().duration_since(modified).is_ok_and(|age| age > DAY) {
-            if let Ok(file) = std::fs::File::options().write(true).open(&self.file) {
-                let _ = file.set_modified(SystemTime::now());
             }
         }
     }
