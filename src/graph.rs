@@ -262,8 +262,8 @@ impl RevisionGraph {
         let mut parents = parents.into_iter();
         for (child, r) in revisions.iter().enumerate() {
             for (ids, kind, line) in [
-                (&r.parents, Edge::Parent, r.lines.parents as usize),
-                (&r.depends_on, Edge::DependsOn, r.lines.depends_on.unwrap_or(0) as usize),
+                (r.parents.as_slice(), Edge::Parent, r.lines.parents as usize),
+                (r.depends_on(), Edge::DependsOn, r.lines.depends_on.map_or(0, |l| l.get() as usize)),
             ] {
                 // The IDs depends-on resolves to (parents are IDs already).
                 let mut resolved: Vec<String> = Vec::new();
@@ -298,7 +298,7 @@ impl RevisionGraph {
         problems.extend(label_problems);
         // Rows and plans name revisions by ID: labels in depends-on become IDs.
         for (child, ids) in resolved_depends_on {
-            revisions[child].depends_on = ids;
+            revisions[child].links_mut().depends_on = ids;
         }
 
         let built = RevisionGraph { revisions, graph, index, labels };
@@ -315,8 +315,8 @@ impl RevisionGraph {
         let mut labels: HashMap<String, usize> = HashMap::new();
         let mut label_files: HashMap<&str, Vec<(PathBuf, usize)>> = HashMap::new();
         for (node, r) in revisions.iter().enumerate() {
-            let line = r.lines.labels.unwrap_or(0) as usize;
-            for label in &r.labels {
+            let line = r.lines.labels.map_or(0, |l| l.get() as usize);
+            for label in r.labels() {
                 labels.entry(label.clone()).or_insert(node);
                 label_files.entry(label).or_default().push((r.path.clone(), line));
                 if index.find(revisions, label).is_some() {
@@ -389,7 +389,7 @@ impl RevisionGraph {
     /// Whether every revision holds its SQL ([`Revision::has_sql`]): false
     /// for a graph read from headers only ([`crate::load_headers`]).
     pub fn has_all_sql(&self) -> bool {
-        self.revisions.iter().all(|r| r.has_sql() && r.replaced.iter().all(Revision::has_sql))
+        self.revisions.iter().all(|r| r.has_sql() && r.replaced().iter().all(Revision::has_sql))
     }
 
     /// Loads the SQL of every revision read from its header only
@@ -414,7 +414,7 @@ impl RevisionGraph {
         &self,
         ids: impl IntoIterator<Item = &'a str>,
     ) -> Result<Option<RevisionGraph>, crate::revision::SqlError> {
-        let lacking = |r: &Revision| !r.has_sql() || r.replaced.iter().any(|r| !r.has_sql());
+        let lacking = |r: &Revision| !r.has_sql() || r.replaced().iter().any(|r| !r.has_sql());
         let mut wanted: Vec<usize> =
             ids.into_iter().filter_map(|id| self.holding(id)).filter(|&n| lacking(&self.revisions[n])).collect();
         if wanted.is_empty() {
@@ -432,7 +432,7 @@ impl RevisionGraph {
     /// The node of the revision `id`, else of the squash whose `replaced`
     /// holds it.
     fn holding(&self, id: &str) -> Option<usize> {
-        self.node(id).or_else(|| self.revisions.iter().position(|r| r.replaced.iter().any(|old| old.id == id)))
+        self.node(id).or_else(|| self.revisions.iter().position(|r| r.replaced().iter().any(|old| old.id == id)))
     }
 
     /// The revision with exactly this ID.
@@ -542,7 +542,7 @@ impl RevisionGraph {
     /// resolved), in declared order, each once.
     pub(crate) fn dependency_nodes(&self, node: usize) -> impl Iterator<Item = usize> {
         let r = &self.revisions[node];
-        self.declared(&r.depends_on, &r.parents)
+        self.declared(r.depends_on(), &r.parents)
     }
 
     /// The nodes of `ids` in their order, skipping repeats and IDs in `except`;

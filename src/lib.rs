@@ -83,7 +83,7 @@ pub use graph::{GraphError, Problem, RevisionGraph};
 pub use migraph_macros::embed_revisions as __embed_revisions;
 pub use migrator::{Embedded, Migrator};
 pub use plan::{plan, Direction, Plan, PlanError, State, Step, Verb};
-pub use revision::{ParseError, Revision};
+pub use revision::{Links, ParseError, Revision};
 pub use runner::RunError;
 pub use source::{NewRevision, SourceError};
 pub use target::TargetError;

@@ -472,8 +472,8 @@ mod tests {
     /// b ─ c2 (c2branch) ─ d2, d2 depends on c1.
     fn cross() -> RevisionGraph {
         let mut revisions = revs(&["a:", "b: a", "c1: b", "d1: c1", "c2: b", "d2: c2 | c1"]);
-        revisions[2].labels = vec!["c1branch".into()];
-        revisions[4].labels = vec!["c2branch".into()];
+        revisions[2].links_mut().labels = vec!["c1branch".into()];
+        revisions[4].links_mut().labels = vec!["c2branch".into()];
         RevisionGraph::new(revisions).unwrap()
     }
 

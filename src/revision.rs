@@ -45,21 +45,9 @@ pub struct Revision {
     pub parents: Vec<String>,
     /// Free text from the `message` key (empty when absent).
     pub message: String,
-    /// The `created` timestamp as written (RFC 3339), if any.
-    pub created: Option<String>,
-    /// Branch labels carried by this revision.
-    pub labels: Vec<String>,
-    /// IDs that must be applied first without being parents. A name in the
-    /// file may be a branch label; [`crate::RevisionGraph`] replaces it by
-    /// the labelled revision's ID.
-    pub depends_on: Vec<String>,
-    /// IDs of the older revisions this one squashes (`replaces`, see
-    /// [`crate::squash`]).
-    pub replaces: Vec<String>,
-    /// The files of the replaced revisions that are still present, moved
-    /// here by [`crate::squash::fold`] when the graph is built (empty as
-    /// parsed).
-    pub replaced: Vec<Revision>,
+    /// The `created` timestamp as written (RFC 3339), if any (a `Box<str>`:
+    /// 16 bytes, not 24, in every revision).
+    pub created: Option<Box<str>>,
     /// `false` when the SQL must run outside a transaction.
     pub transactional: bool,
     /// The generic upgrade SQL (`-- migrate:up`) as written, markers
@@ -80,6 +68,11 @@ pub struct Revision {
     pub path: PathBuf,
     /// Where the header keys are, to point at in messages.
     pub lines: HeaderLines,
+    /// Labels, depends-on, replaces and the squashed revisions: read with
+    /// [`Revision::labels`], [`Revision::depends_on`],
+    /// [`Revision::replaces`] and [`Revision::replaced`], changed with
+    /// [`Revision::links_mut`].
+    pub(crate) links: LinksSlot,
     /// Whether `up`, `down` and `dialect_sql` hold the file's SQL. A
     /// revision read from its header only (the command line's
     /// [`crate::source::load_headers`]) keeps an empty string for each
@@ -107,7 +100,85 @@ pub enum SqlError {
     Header { path: PathBuf },
 }
 
+/// The lists of a revision that link it to others by name: its branch
+/// labels, its depends-on and replaces keys, and the revisions it squashes.
+/// Most revisions have none, so they are held out of line (a revision
+/// without them holds one null pointer: at 100,000 revisions the four
+/// lists inline took 9.6 MB).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// Branch labels carried by this revision.
+    pub labels: Vec<String>,
+    /// IDs that must be applied first without being parents. A name in the
+    /// file may be a branch label; [`crate::RevisionGraph`] replaces it by
+    /// the labelled revision's ID.
+    pub depends_on: Vec<String>,
+    /// IDs of the older revisions this one squashes (`replaces`, see
+    /// [`crate::squash`]).
+    pub replaces: Vec<String>,
+    /// The files of the replaced revisions that are still present, moved
+    /// here by [`crate::squash::fold`] when the graph is built (empty as
+    /// parsed).
+    pub replaced: Vec<Revision>,
+}
+
+/// What a revision without links reads.
+static NO_LINKS: Links =
+    Links { labels: Vec::new(), depends_on: Vec::new(), replaces: Vec::new(), replaced: Vec::new() };
+
+/// [`Links`] out of line, `None` while every list is empty (equal to an
+/// allocated empty one).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LinksSlot(Option<Box<Links>>);
+
+impl LinksSlot {
+    fn get(&self) -> &Links {
+        self.0.as_deref().unwrap_or(&NO_LINKS)
+    }
+}
+
+impl From<Links> for LinksSlot {
+    fn from(links: Links) -> Self {
+        LinksSlot((links != NO_LINKS).then(|| Box::new(links)))
+    }
+}
+
+impl PartialEq for LinksSlot {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for LinksSlot {}
+
 impl Revision {
+    /// Branch labels carried by this revision.
+    pub fn labels(&self) -> &[String] {
+        &self.links.get().labels
+    }
+
+    /// IDs that must be applied first without being parents (see
+    /// [`Links::depends_on`]).
+    pub fn depends_on(&self) -> &[String] {
+        &self.links.get().depends_on
+    }
+
+    /// IDs of the older revisions this one squashes.
+    pub fn replaces(&self) -> &[String] {
+        &self.links.get().replaces
+    }
+
+    /// The files of the replaced revisions still present (see
+    /// [`Links::replaced`]).
+    pub fn replaced(&self) -> &[Revision] {
+        &self.links.get().replaced
+    }
+
+    /// The links, to change (allocated if there were none).
+    pub fn links_mut(&mut self) -> &mut Links {
+        self.links.0.get_or_insert_with(Box::default)
+    }
+
     /// Whether the SQL of the file is held (always, except for revisions
     /// read from their header only: see [`Revision::load_sql`]).
     pub fn has_sql(&self) -> bool {
@@ -131,7 +202,9 @@ impl Revision {
             }
         }
         self.sql_loaded = false;
-        self.replaced = self.replaced.into_iter().map(Revision::without_sql).collect();
+        if let Some(links) = &mut self.links.0 {
+            links.replaced = std::mem::take(&mut links.replaced).into_iter().map(Revision::without_sql).collect();
+        }
         self
     }
 
@@ -141,8 +214,10 @@ impl Revision {
     /// Does nothing when the SQL is already there. Revisions it replaces
     /// (`replaced`) are loaded too.
     pub fn load_sql(&mut self) -> Result<(), SqlError> {
-        for replaced in &mut self.replaced {
-            replaced.load_sql()?;
+        if let Some(links) = &mut self.links.0 {
+            for replaced in &mut links.replaced {
+                replaced.load_sql()?;
+            }
         }
         if self.sql_loaded {
             return Ok(());
@@ -472,12 +547,15 @@ mod tests {
         assert_eq!(r.parents, ["1a2b3c4d5e6f", "9e8d7c6b5a4f"]);
         assert_eq!(r.message, "add users table");
         assert_eq!(r.created.as_deref(), Some("2026-11-21T10:42:00Z"));
-        assert_eq!(r.labels, ["accounts"]);
-        assert_eq!(r.depends_on, ["0c4a77d1e2f3"]);
+        assert_eq!(r.labels(), ["accounts"]);
+        assert_eq!(r.depends_on(), ["0c4a77d1e2f3"]);
         assert!(r.transactional);
         assert_eq!(r.up, "CREATE TABLE users (id BIGINT PRIMARY KEY);\n\n");
         assert_eq!(r.down.as_deref(), Some("DROP TABLE users;\n"));
-        assert_eq!((r.lines.id, r.lines.parents, r.lines.labels, r.lines.depends_on), (1, 2, Some(5), Some(6)));
+        assert_eq!(
+            (r.lines.id, r.lines.parents, r.lines.labels, r.lines.depends_on),
+            (1, 2, HeaderLines::optional(5), HeaderLines::optional(6))
+        );
     }
 
     #[test]
@@ -589,7 +667,32 @@ mod tests {
         assert_eq!(cleared, DialectSections::default(), "emptied slots equal absent ones");
         assert_eq!(r.dialect_sql.is_empty(), !r.has_dialect_sections());
         assert_eq!(plain.clone().without_sql().dialect_sql, DialectSections::default());
-        // What every revision of a long history costs in memory (it was 512 bytes).
-        assert!(std::mem::size_of::<Revision>() <= 352, "{}", std::mem::size_of::<Revision>());
+        // What every revision of a long history costs in memory (it was 512
+        // bytes, then 352 with the four lists of links inline).
+        assert!(std::mem::size_of::<Revision>() <= 240, "{}", std::mem::size_of::<Revision>());
+    }
+
+    #[test]
+    fn links_take_no_memory_when_absent_and_read_as_written() {
+        let plain = parse("-- id: a\n-- parents:\n-- migrate:up\nSELECT 1;\n").unwrap();
+        assert!(plain.links.0.is_none(), "no lists: no allocation");
+        assert!(plain.labels().is_empty() && plain.depends_on().is_empty() && plain.replaces().is_empty());
+        let linked =
+            parse("-- id: b\n-- parents: a\n-- labels: x y\n-- depends-on: c\n-- replaces: d\n-- migrate:up\n")
+                .unwrap();
+        assert_eq!(
+            (linked.labels(), linked.depends_on(), linked.replaces()),
+            (&["x".into(), "y".into()][..], &["c".into()][..], &["d".into()][..])
+        );
+        assert!(linked.replaced().is_empty());
+        assert_eq!(linked.lines.replaces, HeaderLines::optional(5));
+        // Emptied links equal absent ones; changed ones do not.
+        let mut touched = plain.clone();
+        touched.links_mut().labels.push("z".into());
+        assert_ne!(touched, plain);
+        assert_eq!(touched.labels(), ["z"]);
+        touched.links_mut().labels.clear();
+        assert!(touched.links.0.is_some());
+        assert_eq!(touched, plain, "emptied links equal absent ones");
     }
 }

@@ -438,7 +438,7 @@ fn with_sql(
         return Ok(None);
     }
     let steps = plan.steps.iter().map(|s| s.id.as_str());
-    let squashes = files.revisions().iter().filter(|r| !r.replaces.is_empty()).map(|r| r.id.as_str());
+    let squashes = files.revisions().iter().filter(|r| !r.replaces().is_empty()).map(|r| r.id.as_str());
     Ok(files.with_sql_for(steps.chain(squashes).chain(also.iter().map(|d| d.id.as_str())))?)
 }
 
@@ -646,7 +646,7 @@ pub fn row_args(r: &Revision, dialect: Dialect, ms: i64, applied_at: String) -> 
         Arg::NullableText(r.down_for(dialect).map(str::to_string)),
         Arg::Text(applied_at),
         Arg::Int(ms),
-        Arg::NullableText(Some(r.depends_on.join(" "))),
+        Arg::NullableText(Some(r.depends_on().join(" "))),
         Arg::Int(i64::from(r.transactional)),
     ]
 }

@@ -102,7 +102,7 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
     let (mut paths, found) = walked.map_err(walk_error)?;
     let (mut entries, cached) = decoded.map(|d| d.matched(dir, &paths)).unwrap_or_default();
     let stat = |file: usize| dirs.stat(found[file], &paths[file]);
-    let fresh = in_parallel(&entries, &|(file, entry)| cache.is_fresh(entry, stat(*file)));
+    let fresh = in_parallel(&entries, &|(file, entry)| cache::Cache::is_fresh(entry, stat(*file)));
     let mut fresh = fresh.into_iter();
     entries.retain(|_| fresh.next().flatten().unwrap_or(false));
     let mut hit = vec![false; paths.len()];
@@ -117,7 +117,7 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
         let mut entries = entries.iter().peekable();
         let mut read = read.iter().flatten();
         let rows = paths.iter().enumerate().filter_map(|(n, path)| match entries.next_if(|(f, _)| *f == n) {
-            Some((_, e)) => Some((e.stat, e.read_at, path.as_path(), &e.revision)),
+            Some((_, e)) => Some((e.stat, cache.read_at(e), path.as_path(), &e.revision)),
             None => match read.next() {
                 Some((Some(stat), Ok(revision))) => Some((*stat, read_at, path.as_path(), revision)),
                 _ => None,
@@ -315,8 +315,8 @@ mod tests {
         assert_eq!(r.id, id);
         assert_eq!(r.parents, ["aaa", "bbb"]);
         assert_eq!(r.message, "merge branches");
-        assert_eq!(r.labels, ["x"]);
-        assert_eq!(r.depends_on, ["ccc"]);
+        assert_eq!(r.labels(), ["x"]);
+        assert_eq!(r.depends_on(), ["ccc"]);
         assert_eq!(r.down.as_deref(), Some("\n"));
     }
 
@@ -354,8 +354,9 @@ mod tests {
         let (mut entries, count) = cache(0).unwrap().read().unwrap().matched(dir.path(), &files);
         assert_eq!((entries.len(), count), (2, 2));
         entries[0].1.revision.message = "from the cache".into();
-        let rows = entries.iter().map(|(f, e)| (e.stat, e.read_at, files[*f].as_path(), &e.revision));
-        cache(0).unwrap().write(dir.path(), rows);
+        let at = cache(0).unwrap();
+        let rows = entries.iter().map(|(f, e)| (e.stat, at.read_at(e), files[*f].as_path(), &e.revision));
+        at.write(dir.path(), rows);
         let warm = sorted(load_headers_with(dir.path(), cache(0)).unwrap().revisions);
         assert_eq!(warm[0].message, "from the cache", "a fresh entry is used");
         assert_eq!(warm[1], cold[1]);

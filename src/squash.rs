@@ -125,7 +125,7 @@ impl View {
 /// Folds every squash over the revisions it replaces (see the module docs),
 /// or returns them unchanged with every problem found.
 pub fn fold(revisions: Vec<Revision>) -> (Vec<Revision>, Vec<SquashProblem>) {
-    if revisions.iter().all(|r| r.replaces.is_empty()) {
+    if revisions.iter().all(|r| r.replaces().is_empty()) {
         return (revisions, Vec::new());
     }
     let problems = validate(&revisions);
@@ -133,19 +133,23 @@ pub fn fold(revisions: Vec<Revision>) -> (Vec<Revision>, Vec<SquashProblem>) {
         return (revisions, problems);
     }
     let owner: HashMap<String, String> =
-        revisions.iter().flat_map(|r| r.replaces.iter().map(move |q| (q.clone(), r.id.clone()))).collect();
+        revisions.iter().flat_map(|r| r.replaces().iter().map(move |q| (q.clone(), r.id.clone()))).collect();
     let (mut moved, mut kept): (Vec<Revision>, Vec<Revision>) =
         revisions.into_iter().partition(|r| owner.contains_key(&r.id));
     moved.iter_mut().for_each(|q| remap(q, &owner, owner.get(&q.id).map(String::as_str)));
     for r in &mut kept {
         remap(r, &owner, None);
-        r.replaced.iter_mut().for_each(|q| remap(q, &owner, Some(r.id.as_str())));
+        if !r.replaced().is_empty() {
+            let id = r.id.clone();
+            r.links_mut().replaced.iter_mut().for_each(|q| remap(q, &owner, Some(id.as_str())));
+        }
     }
     let index: HashMap<String, usize> = kept.iter().enumerate().map(|(n, r)| (r.id.clone(), n)).collect();
     for q in moved {
         if let Some(&n) = owner.get(&q.id).and_then(|s| index.get(s)) {
-            kept[n].replaced.push(q);
-            kept[n].replaced.sort_by(|a, b| a.id.cmp(&b.id));
+            let replaced = &mut kept[n].links_mut().replaced;
+            replaced.push(q);
+            replaced.sort_by(|a, b| a.id.cmp(&b.id));
         }
     }
     (kept, Vec::new())
@@ -168,7 +172,9 @@ fn remap(r: &mut Revision, owner: &HashMap<String, String>, member_of: Option<&s
         *ids = mapped;
     };
     map(&mut r.parents);
-    map(&mut r.depends_on);
+    if !r.depends_on().is_empty() {
+        map(&mut r.links_mut().depends_on);
+    }
 }
 
 /// Every problem of the `replaces` headers among `revisions`.
@@ -176,24 +182,24 @@ fn validate(revisions: &[Revision]) -> Vec<SquashProblem> {
     let by_id: HashMap<&str, &Revision> = revisions.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut problems = Vec::new();
     let mut first: HashMap<&str, &Revision> = HashMap::new();
-    for r in revisions.iter().filter(|r| !r.replaces.is_empty()) {
+    for r in revisions.iter().filter(|r| !r.replaces().is_empty()) {
         let before = problems.len();
         let problem = |kind| SquashProblem {
             squash: r.id.clone(),
             path: r.path.clone(),
-            line: r.lines.replaces.unwrap_or(0) as usize,
+            line: r.lines.replaces.map_or(0, |l| l.get() as usize),
             kind,
         };
-        for q in &r.replaces {
+        for q in r.replaces() {
             if *q == r.id {
                 problems.push(problem(SquashProblemKind::ReplacesItself));
-            } else if r.parents.contains(q) || r.depends_on.contains(q) {
+            } else if r.parents.contains(q) || r.depends_on().contains(q) {
                 problems.push(problem(SquashProblemKind::ReplacesAncestor(q.clone())));
             } else if let Some(other) = first.get(q.as_str()) {
-                let (other, other_line) = (other.path.clone(), other.lines.replaces.unwrap_or(0) as usize);
+                let (other, other_line) = (other.path.clone(), other.lines.replaces.map_or(0, |l| l.get() as usize));
                 problems.push(problem(SquashProblemKind::ReplacedTwice { id: q.clone(), other, other_line }));
-            } else if let Some(inner) = by_id.get(q.as_str()).filter(|q| !q.replaces.is_empty()) {
-                let cycle = inner.replaces.contains(&r.id);
+            } else if let Some(inner) = by_id.get(q.as_str()).filter(|q| !q.replaces().is_empty()) {
+                let cycle = inner.replaces().contains(&r.id);
                 problems.push(problem(if cycle {
                     SquashProblemKind::Cycle(q.clone())
                 } else {
@@ -215,13 +221,13 @@ fn validate(revisions: &[Revision]) -> Vec<SquashProblem> {
 /// Checks, on the replaced revisions whose files are present, that no
 /// other revision lies between two of them and that R is not above them.
 fn shape_problem(r: &Revision, by_id: &HashMap<&str, &Revision>, all: &[Revision]) -> Option<SquashProblemKind> {
-    let members: HashSet<&str> = r.replaces.iter().map(String::as_str).filter(|q| by_id.contains_key(q)).collect();
+    let members: HashSet<&str> = r.replaces().iter().map(String::as_str).filter(|q| by_id.contains_key(q)).collect();
     if members.is_empty() {
         return None;
     }
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for x in all {
-        for p in x.parents.iter().chain(&x.depends_on) {
+        for p in x.parents.iter().chain(x.depends_on()) {
             children.entry(p.as_str()).or_default().push(x.id.as_str());
         }
     }
@@ -246,7 +252,7 @@ fn shape_problem(r: &Revision, by_id: &HashMap<&str, &Revision>, all: &[Revision
     ids.sort_unstable();
     for m in ids {
         let Some(q) = by_id.get(m) else { continue };
-        let mut stack: Vec<&str> = q.parents.iter().chain(&q.depends_on).map(String::as_str).collect();
+        let mut stack: Vec<&str> = q.parents.iter().chain(q.depends_on()).map(String::as_str).collect();
         let mut seen = HashSet::new();
         while let Some(x) = stack.pop() {
             if !seen.insert(x) {
@@ -263,7 +269,7 @@ fn shape_problem(r: &Revision, by_id: &HashMap<&str, &Revision>, all: &[Revision
                 });
             }
             if let Some(x) = by_id.get(x) {
-                stack.extend(x.parents.iter().chain(&x.depends_on).map(String::as_str));
+                stack.extend(x.parents.iter().chain(x.depends_on()).map(String::as_str));
             }
         }
     }
@@ -274,23 +280,23 @@ fn shape_problem(r: &Revision, by_id: &HashMap<&str, &Revision>, all: &[Revision
 /// version table has `rows`.
 pub fn view(revisions: &[Revision], rows: &HashSet<&str>) -> Result<View, Box<PartialSquash>> {
     let mut view = View::default();
-    for r in revisions.iter().filter(|r| !r.replaces.is_empty()) {
-        let applied: Vec<String> = r.replaces.iter().filter(|q| rows.contains(q.as_str())).cloned().collect();
+    for r in revisions.iter().filter(|r| !r.replaces().is_empty()) {
+        let applied: Vec<String> = r.replaces().iter().filter(|q| rows.contains(q.as_str())).cloned().collect();
         let recorded = rows.contains(r.id.as_str());
-        if recorded || applied.len() == r.replaces.len() {
+        if recorded || applied.len() == r.replaces().len() {
             if !recorded || !applied.is_empty() {
                 view.rewrites.push(Rewrite { squash: r.id.clone(), record: !recorded, drop: applied });
             }
         } else if !applied.is_empty() {
-            let present: HashSet<&str> = r.replaced.iter().map(|q| q.id.as_str()).collect();
+            let present: HashSet<&str> = r.replaced().iter().map(|q| q.id.as_str()).collect();
             let without_files: Vec<String> =
-                r.replaces.iter().filter(|q| !present.contains(q.as_str())).cloned().collect();
+                r.replaces().iter().filter(|q| !present.contains(q.as_str())).cloned().collect();
             if !without_files.is_empty() {
                 return Err(Box::new(PartialSquash {
                     squash: r.id.clone(),
                     path: r.path.clone(),
-                    replaces: r.replaces.clone(),
-                    missing: r.replaces.iter().filter(|q| !applied.contains(q)).cloned().collect(),
+                    replaces: r.replaces().to_vec(),
+                    missing: r.replaces().iter().filter(|q| !applied.contains(q)).cloned().collect(),
                     applied,
                     without_files,
                 }));
@@ -312,22 +318,26 @@ pub fn effective(revisions: &[Revision], unfolded: &[String]) -> Vec<Revision> {
             out.push(r.clone());
             continue;
         }
-        let parents: HashSet<&str> = r.replaced.iter().flat_map(|q| q.parents.iter().map(String::as_str)).collect();
-        let last = r.replaced.iter().filter(|q| !parents.contains(q.id.as_str())).map(|q| q.id.clone()).collect();
+        let parents: HashSet<&str> = r.replaced().iter().flat_map(|q| q.parents.iter().map(String::as_str)).collect();
+        let last = r.replaced().iter().filter(|q| !parents.contains(q.id.as_str())).map(|q| q.id.clone()).collect();
         redirect.insert(r.id.as_str(), last);
-        out.extend(r.replaced.iter().cloned());
+        out.extend(r.replaced().iter().cloned());
     }
-    for r in &mut out {
-        for ids in [&mut r.parents, &mut r.depends_on] {
-            let mut mapped: Vec<String> = Vec::with_capacity(ids.len());
-            for id in ids.iter() {
-                for new in redirect.get(id.as_str()).cloned().unwrap_or_else(|| vec![id.clone()]) {
-                    if !mapped.contains(&new) {
-                        mapped.push(new);
-                    }
+    let map = |ids: &mut Vec<String>| {
+        let mut mapped: Vec<String> = Vec::with_capacity(ids.len());
+        for id in ids.iter() {
+            for new in redirect.get(id.as_str()).cloned().unwrap_or_else(|| vec![id.clone()]) {
+                if !mapped.contains(&new) {
+                    mapped.push(new);
                 }
             }
-            *ids = mapped;
+        }
+        *ids = mapped;
+    };
+    for r in &mut out {
+        map(&mut r.parents);
+        if !r.depends_on().is_empty() {
+            map(&mut r.links_mut().depends_on);
         }
     }
     out

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use crate::backend::{PendingRow, VersionRow};
 use crate::graph::{GraphError, RevisionGraph};
 use crate::plan::{Direction, Plan, PlanError, State, Step, Verb};
-use crate::revision::{Checksum, HeaderLines, Revision};
+use crate::revision::{Checksum, HeaderLines, Links, Revision};
 use crate::squash;
 
 /// The version table's content.
@@ -183,10 +183,6 @@ fn stored_revision(row: &VersionRow) -> Revision {
         parents: words(&row.parents),
         message: row.message.clone(),
         created: None,
-        labels: Vec::new(),
-        depends_on: words(row.depends_on.as_deref().unwrap_or("")),
-        replaces: Vec::new(),
-        replaced: Vec::new(),
         transactional: row.transaction != 0,
         up: String::new(),
         down: row.down_sql.clone(),
@@ -195,6 +191,7 @@ fn stored_revision(row: &VersionRow) -> Revision {
         checksum: Checksum::parse(&row.checksum),
         path: PathBuf::from(STORED_PATH),
         lines: HeaderLines::default(),
+        links: Links { depends_on: words(row.depends_on.as_deref().unwrap_or("")), ..Links::default() }.into(),
         sql_loaded: true,
     }
 }
@@ -236,10 +233,10 @@ mod tests {
     fn stored_revisions_keep_depends_on_and_transaction() {
         let r = stored_revision(&row("x", "a b"));
         assert_eq!(r.parents, ["a", "b"]);
-        assert_eq!(r.depends_on, ["c"]);
+        assert_eq!(r.depends_on(), ["c"]);
         assert!(!r.transactional);
         let old = VersionRow { depends_on: None, transaction: 1, ..row("y", "") };
-        assert!(stored_revision(&old).depends_on.is_empty() && stored_revision(&old).transactional);
+        assert!(stored_revision(&old).depends_on().is_empty() && stored_revision(&old).transactional);
     }
 
     #[test]

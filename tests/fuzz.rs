@@ -492,11 +492,11 @@ fn render_revision(r: &Revision) -> String {
     if let Some(created) = &r.created {
         let _ = writeln!(text, "-- created: {created}");
     }
-    if !r.labels.is_empty() {
-        let _ = writeln!(text, "-- labels: {}", r.labels.join(" "));
+    if !r.labels().is_empty() {
+        let _ = writeln!(text, "-- labels: {}", r.labels().join(" "));
     }
-    if !r.depends_on.is_empty() {
-        let _ = writeln!(text, "-- depends-on: {}", r.depends_on.join(" "));
+    if !r.depends_on().is_empty() {
+        let _ = writeln!(text, "-- depends-on: {}", r.depends_on().join(" "));
     }
     let _ = writeln!(text, "-- transaction: {}\n\n-- migrate:up", r.transactional);
     text.push_str(&r.up);
@@ -569,7 +569,7 @@ fn check_parse(bytes: &[u8]) -> Result<Verdict, String> {
                 }
             }
             // depends-on may also name a branch label.
-            for id in &r.depends_on {
+            for id in r.depends_on() {
                 if !is_valid_id(id) && label_problem(id).is_some() {
                     return Err(format!("accepted invalid dependency {id:?}"));
                 }
@@ -577,7 +577,7 @@ fn check_parse(bytes: &[u8]) -> Result<Verdict, String> {
             if r.parents.iter().collect::<HashSet<_>>().len() != r.parents.len() {
                 return Err("accepted a parent listed twice".into());
             }
-            for label in &r.labels {
+            for label in r.labels() {
                 if let Some(why) = label_problem(label) {
                     return Err(format!("accepted label {label:?}, which {why}"));
                 }
@@ -601,8 +601,8 @@ fn check_parse(bytes: &[u8]) -> Result<Verdict, String> {
                 && again.parents == r.parents
                 && again.message == r.message
                 && again.created == r.created
-                && again.labels == r.labels
-                && again.depends_on == r.depends_on
+                && again.labels() == r.labels()
+                && again.depends_on() == r.depends_on()
                 && again.transactional == r.transactional
                 && again.checksum == r.checksum
                 && sql_lines(&again.up) == sql_lines(&r.up)
@@ -823,7 +823,7 @@ fn check_target(graph: &RevisionGraph, states: &[(String, State)], text: &str) -
                 if let Some(p) = r
                     .parents
                     .iter()
-                    .chain(&r.depends_on)
+                    .chain(r.depends_on())
                     .find(|p| members.contains(p.as_str()) && !seen.contains(p.as_str()))
                 {
                     return Err(format!("range {text:?} lists {} before its parent {p}", r.id));
@@ -934,7 +934,7 @@ fn random_revisions(rng: &mut Rng) -> (Vec<Revision>, bool) {
                 let p = rng.pick(&POOL).to_string();
                 revisions[k].parents.extend([p.clone(), p]);
             }
-            1 => revisions[k].labels.extend(["dup".to_string(), "dup".to_string()]),
+            1 => revisions[k].links_mut().labels.extend(["dup".to_string(), "dup".to_string()]),
             _ => revisions[k].id = rng.pick(&["", "UP-PER", "with space", "é"]).to_string(),
         }
     }
@@ -964,7 +964,7 @@ fn expected_problems(revisions: &[Revision]) -> BTreeMap<(&'static str, String),
     // depends-on may name a label: the first kept revision carrying it.
     let mut label_of: HashMap<&str, &str> = HashMap::new();
     for r in &kept {
-        for label in &r.labels {
+        for label in r.labels() {
             label_of.entry(label.as_str()).or_insert(r.id.as_str());
         }
     }
@@ -973,13 +973,13 @@ fn expected_problems(revisions: &[Revision]) -> BTreeMap<(&'static str, String),
         for p in r.parents.iter().filter(|p| !ids.contains(p.as_str())) {
             *problems.entry(("missing", format!("{} parent {p}", r.id))).or_default() += 1;
         }
-        for p in r.depends_on.iter().filter(|p| dependency(p).is_none()) {
+        for p in r.depends_on().iter().filter(|p| dependency(p).is_none()) {
             *problems.entry(("missing", format!("{} dependency {p}", r.id))).or_default() += 1;
         }
     }
     let mut label_users: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &kept {
-        for label in &r.labels {
+        for label in r.labels() {
             *label_users.entry(label.as_str()).or_default() += 1;
             if ids.contains(label.as_str()) {
                 *problems.entry(("label is id", label.clone())).or_default() += 1;
@@ -996,7 +996,7 @@ fn expected_problems(revisions: &[Revision]) -> BTreeMap<(&'static str, String),
     let n = kept.len();
     let mut reach = vec![vec![false; n]; n];
     for (child, r) in kept.iter().enumerate() {
-        let deps = r.depends_on.iter().filter_map(|d| dependency(d));
+        let deps = r.depends_on().iter().filter_map(|d| dependency(d));
         for p in r.parents.iter().map(String::as_str).chain(deps) {
             if let Some(&parent) = index.get(p) {
                 reach[parent][child] = true;
@@ -1061,10 +1061,11 @@ fn actual_problems(
                 for w in path.windows(2) {
                     // A dependency may name the parent end by one of its labels.
                     let names_it = |d: &String| {
-                        d == &w[0] || by_id.get(w[0].as_str()).is_some_and(|ps| ps.iter().any(|p| p.labels.contains(d)))
+                        d == &w[0]
+                            || by_id.get(w[0].as_str()).is_some_and(|ps| ps.iter().any(|p| p.labels().contains(d)))
                     };
                     let is_edge = by_id.get(w[1].as_str()).is_some_and(|rs| {
-                        rs.iter().any(|r| r.parents.contains(&w[0]) || r.depends_on.iter().any(names_it))
+                        rs.iter().any(|r| r.parents.contains(&w[0]) || r.depends_on().iter().any(names_it))
                     });
                     if !is_edge {
                         return Err(format!("cycle step {} -> {} is no edge: {problem}", w[0], w[1]));
@@ -1131,7 +1132,7 @@ fn check_valid_graph(graph: &RevisionGraph, count: usize) -> Result<(), String> 
         return Err("topological() repeats a revision".into());
     }
     for r in &topo {
-        for p in r.parents.iter().chain(&r.depends_on) {
+        for p in r.parents.iter().chain(r.depends_on()) {
             if positions.get(p.as_str()).is_none_or(|&i| i >= positions[r.id.as_str()]) {
                 return Err(format!("{p} does not come before {}", r.id));
             }
@@ -1197,8 +1198,8 @@ fn show_revisions(revisions: &[Revision]) -> String {
                 r.id,
                 r.path.display(),
                 r.parents,
-                r.depends_on,
-                r.labels
+                r.depends_on(),
+                r.labels()
             )
         })
         .collect();

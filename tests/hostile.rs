@@ -505,8 +505,8 @@ fn a_hundred_thousand_node_cycle_is_a_graph_error() {
         r.parents = r.parents.iter().map(|p| p.replace('r', "d")).collect();
         r
     }));
-    revisions[DEEP].depends_on = vec!["d000002".into()];
-    revisions[DEEP].lines.depends_on = Some(3);
+    revisions[DEEP].links_mut().depends_on = vec!["d000002".into()];
+    revisions[DEEP].lines.depends_on = migraph::revision::HeaderLines::optional(3);
     let e = RevisionGraph::new(revisions).unwrap_err();
     assert_eq!(e.problems.len(), 2, "one problem per ring");
     let cycles: Vec<(usize, usize)> = e

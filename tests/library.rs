@@ -42,7 +42,7 @@ fn embedded_and_on_disk_give_the_same_graph() {
             .topological()
             .into_iter()
             .map(|r| {
-                (r.id.clone(), r.parents.clone(), r.labels.clone(), r.checksum.clone(), r.up.clone(), r.down.clone())
+                (r.id.clone(), r.parents.clone(), r.labels().to_vec(), r.checksum.clone(), r.up.clone(), r.down.clone())
             })
             .collect::<Vec<_>>()
     };

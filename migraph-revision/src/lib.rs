@@ -28,6 +28,7 @@ mod error;
 mod marker;
 mod parse;
 
+use std::num::NonZeroU32;
 use std::path::Path;
 
 pub use error::{location, ParseError, ParseErrorKind};
@@ -110,20 +111,32 @@ pub struct RevisionFile {
 
 /// 1-based line numbers of the header keys that graph validation points at
 /// (`u32`, as every revision holds one: a line past `u32::MAX` is given as
-/// `u32::MAX`).
+/// `u32::MAX`; the optional keys' as `NonZeroU32`, so the whole is 20
+/// bytes).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HeaderLines {
     pub id: u32,
     pub parents: u32,
-    pub labels: Option<u32>,
-    pub depends_on: Option<u32>,
-    pub replaces: Option<u32>,
+    pub labels: Option<NonZeroU32>,
+    pub depends_on: Option<NonZeroU32>,
+    pub replaces: Option<NonZeroU32>,
 }
 
 impl HeaderLines {
     /// A line number as held here.
     pub fn line(number: usize) -> u32 {
         u32::try_from(number).unwrap_or(u32::MAX)
+    }
+
+    /// The line of an optional key as held here (`None` for line 0, which
+    /// no key is on).
+    pub fn optional(number: usize) -> Option<NonZeroU32> {
+        NonZeroU32::new(HeaderLines::line(number))
+    }
+
+    /// The line of an optional key as a number, 0 when absent.
+    pub fn number(line: Option<NonZeroU32>) -> usize {
+        line.map_or(0, |l| l.get() as usize)
     }
 }
 

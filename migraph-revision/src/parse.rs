@@ -250,9 +250,9 @@ impl<'p> Parser<'p> {
             lines: HeaderLines {
                 id: HeaderLines::line(id_line),
                 parents: HeaderLines::line(parents_line),
-                labels: labels_line.map(HeaderLines::line),
-                depends_on: self.value(Key::DependsOn).1.map(HeaderLines::line),
-                replaces: self.value(Key::Replaces).1.map(HeaderLines::line),
+                labels: labels_line.and_then(HeaderLines::optional),
+                depends_on: self.value(Key::DependsOn).1.and_then(HeaderLines::optional),
+                replaces: self.value(Key::Replaces).1.and_then(HeaderLines::optional),
             },
         })
     }
@@ -311,7 +311,13 @@ mod tests {
         assert_eq!(r.up.as_deref(), Some("CREATE TABLE users (id BIGINT PRIMARY KEY);\n\n"));
         assert_eq!(r.down.as_deref(), Some("DROP TABLE users;\n"));
         assert_eq!(r.dialect_sql, <[DialectSql; 3]>::default());
-        let lines = HeaderLines { id: 1, parents: 2, labels: Some(5), depends_on: Some(6), replaces: Some(8) };
+        let lines = HeaderLines {
+            id: 1,
+            parents: 2,
+            labels: HeaderLines::optional(5),
+            depends_on: HeaderLines::optional(6),
+            replaces: HeaderLines::optional(8),
+        };
         assert_eq!(r.lines, lines);
         // A byte order mark is not part of the first line.
         assert_eq!(parse(&format!("\u{feff}{FULL}")).unwrap(), r);

@@ -82,31 +82,64 @@ fn walk<T>(
     // their first eight bytes as a number (no look at the path's memory)
     // and, where those are equal, by all their bytes.
     let prefix = current.join("x").as_os_str().len() - 1;
+    // Each entry is its path and one number: the first seven bytes of its
+    // name, which order it (see `first_bytes`), and its kind in the lowest
+    // byte (32 bytes an entry, not 40 with a `FileType` beside).
     let mut entries = Vec::new();
     for entry in fs::read_dir(&current).map_err(|e| io(&current, e))? {
         let entry = entry.map_err(|e| io(&current, e))?;
         // `current` joined with the entry's name, in one allocation.
         let path = entry.path();
-        let kind = entry.file_type().map_err(|e| io(&path, e))?;
-        entries.push((first_bytes(name(&path, prefix)), path, kind));
+        let kind = Kind::of(entry.file_type().map_err(|e| io(&path, e))?);
+        entries.push((first_bytes(name(&path, prefix)) & !0xff | kind as u64, path));
     }
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(&a.1, prefix).cmp(name(&b.1, prefix))));
-    for (_, path, mut kind) in entries {
-        let link = kind.is_symlink();
+    entries
+        .sort_unstable_by(|a, b| (a.0 >> 8).cmp(&(b.0 >> 8)).then_with(|| name(&a.1, prefix).cmp(name(&b.1, prefix))));
+    for (key, path) in entries {
+        let mut kind = Kind::from_key(key);
+        let link = kind == Kind::Link;
         if link {
             match fs::metadata(&path) {
-                Ok(meta) => kind = meta.file_type(),
+                Ok(meta) => kind = Kind::of(meta.file_type()),
                 Err(_) => continue, // a dangling link is not a revision
             }
         }
-        if kind.is_dir() {
+        if kind == Kind::Dir {
             walk(path, visited, files, each)?;
-        } else if kind.is_file() && is_sql(name(&path, prefix)) {
+        } else if kind == Kind::File && is_sql(name(&path, prefix)) {
             files.1.push(each(&current, link));
             files.0.push(path);
         }
     }
     Ok(())
+}
+
+/// What a directory entry is, as the walk needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    File = 0,
+    Dir = 1,
+    Link = 2,
+    Other = 3,
+}
+
+impl Kind {
+    fn of(kind: fs::FileType) -> Kind {
+        if kind.is_symlink() {
+            Kind::Link
+        } else if kind.is_dir() {
+            Kind::Dir
+        } else if kind.is_file() {
+            Kind::File
+        } else {
+            Kind::Other
+        }
+    }
+
+    /// The kind held in the lowest byte of an entry's number.
+    fn from_key(key: u64) -> Kind {
+        [Kind::File, Kind::Dir, Kind::Link, Kind::Other][(key & 3) as usize]
+    }
 }
 
 /// The bytes of `path` from `prefix` on: its name, when `prefix` is the

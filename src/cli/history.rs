@@ -194,22 +194,21 @@ pub fn history(cx: &Context, args: &HistoryArgs) -> Result<String> {
     let verbose = cx.global.verbose > 0;
     let when = |r: &Revision| applied.filter(|_| verbose).map(|a| a.when(&r.id)).unwrap_or_default();
     let text = |r: &Revision| tagged_line(&graph, r, applied.map(|a| a.tag(&r.id))) + &when(r);
-    if args.graph {
+    // Written line by line as it is made, not gathered into one string:
+    // memory stays the graph's (and a wide drawing's open lanes).
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = if args.graph {
         // Newest first, each branch in one piece.
         let ordered = render::graph_order(&graph, &revisions);
-        // Written line by line as it is drawn, not gathered into one string: a wide drawing
-        // stays in memory proportional to its lanes.
-        let lanes = max_lanes(args);
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        return match render::write_log_graph(&mut out, &graph, &ordered, lanes, text).and_then(|()| out.flush()) {
-            // A closed pipe (`history --graph | head`) ends quietly, as for every command.
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                Err(CliError::new(format!("cannot write output: {e}")))
-            }
-            _ => Ok(String::new()),
-        };
+        render::write_log_graph(&mut out, &graph, &ordered, max_lanes(args), text)
+    } else {
+        revisions.iter().try_for_each(|r| writeln!(out, "{} -> {}", parents(r), text(r)))
+    };
+    match written.and_then(|()| out.flush()) {
+        // A closed pipe (`history | head`) ends quietly, as for every command.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::new(format!("cannot write output: {e}"))),
+        _ => Ok(String::new()),
     }
-    Ok(revisions.iter().map(|r| format!("{} -> {}\n", parents(r), text(r))).collect())
 }
 
 /// `id (tags) message` with `tag` first among the tags: `id (applied, head) message`.
@@ -217,7 +216,7 @@ fn tagged_line(graph: &RevisionGraph, r: &Revision, tag: Option<&str>) -> String
     let text = line(graph, r);
     let Some(tag) = tag else { return text };
     let shape = Shape::of(graph, r);
-    let has_tags = shape.head || shape.merge_point || shape.branch_point || !r.labels.is_empty();
+    let has_tags = shape.head || shape.merge_point || shape.branch_point || !r.labels().is_empty();
     match text.strip_prefix(r.id.as_str()) {
         Some(rest) if has_tags && rest.starts_with(" (") => format!("{} ({tag}, {}", r.id, &rest[2..]),
         Some(rest) => format!("{} ({tag}){rest}", r.id),

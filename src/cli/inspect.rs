@@ -96,11 +96,11 @@ pub fn show(cx: &Context, args: &ShowArgs) -> Result<String> {
     let mut out = format!("Revision:    {}\n", line(&graph, r));
     out += &format!("Parents:     {}\n", none(&r.parents.iter().map(String::as_str).collect::<Vec<_>>()));
     out += &format!("Children:    {}\n", none(&children));
-    if !r.depends_on.is_empty() {
-        out += &format!("Depends on:  {}\n", r.depends_on.join(" "));
+    if !r.depends_on().is_empty() {
+        out += &format!("Depends on:  {}\n", r.depends_on().join(" "));
     }
-    if !r.labels.is_empty() {
-        out += &format!("Labels:      {}\n", r.labels.join(" "));
+    if !r.labels().is_empty() {
+        out += &format!("Labels:      {}\n", r.labels().join(" "));
     }
     out += &format!("Message:     {}\n", super::output::printable(&r.message));
     if let Some(created) = &r.created {

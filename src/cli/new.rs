@@ -319,7 +319,7 @@ pub fn merge(cx: &Context, args: &MergeArgs) -> Result<String> {
         .hint("with no arguments `migraph merge` joins all heads; `migraph heads` lists them"));
     }
     // One walk for all: a parent that is a strict ancestor of any parent is redundant.
-    let above = parents.iter().filter_map(|p| graph.get(p)).flat_map(|r| r.parents.iter().chain(&r.depends_on));
+    let above = parents.iter().filter_map(|p| graph.get(p)).flat_map(|r| r.parents.iter().chain(r.depends_on()));
     let strict: std::collections::HashSet<&str> =
         graph.closure(above.map(String::as_str)).iter().map(|r| r.id.as_str()).collect();
     if let Some(ancestor) = parents.iter().find(|p| strict.contains(p.as_str())) {

@@ -48,8 +48,8 @@ pub fn json<'a>(graph: &RevisionGraph, r: &'a Revision) -> RevisionJson<'a> {
         id: &r.id,
         parents: &r.parents,
         message: &r.message,
-        labels: &r.labels,
-        depends_on: &r.depends_on,
+        labels: r.labels(),
+        depends_on: r.depends_on(),
         created: r.created.as_deref(),
         transaction: r.transactional,
         reversible: r.is_reversible(),
@@ -165,7 +165,7 @@ pub fn line(graph: &RevisionGraph, r: &Revision) -> String {
     if shape.branch_point {
         tags.push("branchpoint");
     }
-    tags.extend(r.labels.iter().map(String::as_str));
+    tags.extend(r.labels().iter().map(String::as_str));
     // Stored revisions' IDs come from the database, not from parsed files.
     let mut text = printable(&r.id).into_owned();
     if !tags.is_empty() {

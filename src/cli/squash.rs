@@ -78,7 +78,7 @@ pub fn squash(cx: &Context, args: &SquashArgs) -> Result<String> {
 
 /// The full ID of `target`; a revision already squashed says by which squash.
 fn resolve(graph: &RevisionGraph, target: &str) -> Result<String> {
-    if let Some(squash) = graph.revisions().iter().find(|r| r.replaces.iter().any(|q| q == target)) {
+    if let Some(squash) = graph.revisions().iter().find(|r| r.replaces().iter().any(|q| q == target)) {
         return Err(CliError::new(format!(
             "revision {target} is already replaced by squash {} ({})",
             squash.id,

@@ -101,7 +101,7 @@ impl RevisionGraph {
             let others: Vec<usize> = above.iter().copied().filter(|h| !group.contains(h)).collect();
             problems.push(HeadProblem::Shared {
                 heads: ids(&group),
-                label: r.labels.first().cloned().unwrap_or_default(),
+                label: r.labels().first().cloned().unwrap_or_default(),
                 labelled: r.id.clone(),
                 others: ids(&others),
             });
@@ -120,7 +120,7 @@ mod tests {
         let mut revisions = revs(spec);
         for (id, label) in labels {
             let r = revisions.iter_mut().find(|r| r.id == *id).expect("a revision of the spec");
-            r.labels.push((*label).to_string());
+            r.links_mut().labels.push((*label).to_string());
         }
         RevisionGraph::new(revisions).expect("a valid graph")
     }

@@ -2,6 +2,7 @@
 //! use in theirs (`revs`, `graph`).
 
 use super::*;
+use crate::revision::HeaderLines;
 use std::path::Path;
 
 /// Builds revisions from `"id: parent parent | dep dep"` literals.
@@ -99,24 +100,24 @@ fn missing_parent_and_dependency_name_file_and_line() {
 #[test]
 fn depends_on_may_name_a_branch_label() {
     let mut revisions = revs(&["l1:", "l2: l1", "a:", "b: a | lib l2"]);
-    revisions[0].labels = vec!["lib".into()];
+    revisions[0].links_mut().labels = vec!["lib".into()];
     let g = RevisionGraph::new(revisions).unwrap();
     // The label is the labelled revision, and rows and plans see its ID (once).
-    assert_eq!(g.get("b").unwrap().depends_on, ["l1", "l2"]);
+    assert_eq!(g.get("b").unwrap().depends_on(), ["l1", "l2"]);
     assert_eq!(ids(g.closure(["b"])), ["a", "l1", "l2", "b"]);
     assert_eq!(ids(g.descendants("l1")), ["l2", "b"]);
     assert_eq!(ids(g.heads()), ["b", "l2"], "a dependency through a label is no parent");
     let mut revisions = revs(&["l1:", "a: | lib l1"]);
-    revisions[0].labels = vec!["lib".into()];
-    assert_eq!(RevisionGraph::new(revisions).unwrap().get("a").unwrap().depends_on, ["l1"]);
+    revisions[0].links_mut().labels = vec!["lib".into()];
+    assert_eq!(RevisionGraph::new(revisions).unwrap().get("a").unwrap().depends_on(), ["l1"]);
     // Parents stay IDs only.
     let mut revisions = revs(&["l1:", "a: lib"]);
-    revisions[0].labels = vec!["lib".into()];
+    revisions[0].links_mut().labels = vec!["lib".into()];
     let p = RevisionGraph::new(revisions).unwrap_err().problems;
     assert_eq!(p[0].to_string(), "a.sql:2: revision `a` names parent `lib`, which no revision file declares");
     // A label naming its own revision's dependent is a cycle.
     let mut revisions = revs(&["l1: | b", "b: | lib"]);
-    revisions[0].labels = vec!["lib".into()];
+    revisions[0].links_mut().labels = vec!["lib".into()];
     let p = RevisionGraph::new(revisions).unwrap_err().problems;
     assert_eq!(p[0].to_string(), "cycle through parents/depends-on: b -> l1 -> b; files: b.sql:1, l1.sql:1");
 }
@@ -133,10 +134,10 @@ fn ids_are_case_sensitive() {
     assert_eq!(names("Ab"), ["Abc"]);
     // A label may differ from an ID in case only.
     let mut revisions = revs(&["Ibac91d24da2:", "x: Ibac91d24da2"]);
-    revisions[1].labels = vec!["ibac91d24da2".into()];
+    revisions[1].links_mut().labels = vec!["ibac91d24da2".into()];
     assert!(RevisionGraph::new(revisions).is_ok());
     let mut revisions = revs(&["Ibac91d24da2:", "x: Ibac91d24da2"]);
-    revisions[1].labels = vec!["Ibac91d24da2".into()];
+    revisions[1].links_mut().labels = vec!["Ibac91d24da2".into()];
     assert!(RevisionGraph::new(revisions).is_err());
 }
 
@@ -167,10 +168,10 @@ fn cycles_through_parents_and_depends_on() {
 #[test]
 fn labels_used_twice_or_equal_to_an_id() {
     let mut revisions = revs(&["a:", "b: a", "c: a"]);
-    revisions[1].labels = vec!["feat".into()];
-    revisions[1].lines.labels = Some(4);
-    revisions[2].labels = vec!["feat".into(), "a".into()];
-    revisions[2].lines.labels = Some(4);
+    revisions[1].links_mut().labels = vec!["feat".into()];
+    revisions[1].lines.labels = HeaderLines::optional(4);
+    revisions[2].links_mut().labels = vec!["feat".into(), "a".into()];
+    revisions[2].lines.labels = HeaderLines::optional(4);
     let p: Vec<String> = RevisionGraph::new(revisions).unwrap_err().problems.iter().map(ToString::to_string).collect();
     assert_eq!(
         p,

@@ -10,7 +10,7 @@ use crate::backend::{Backend, Dialect, ReadAs, Value};
 /// One applied migration in a tool's version table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedVersion {
-    /// As [`ImportedRevision::version`] writes it.
+    /// As [`super::ImportedRevision::version`] writes it.
     pub version: String,
     pub checksum: Option<ToolChecksum>,
     /// Every earlier version is applied too (golang-migrate stores only the

@@ -156,8 +156,8 @@ fn label_lines(node: &Revision) -> Vec<String> {
     if !node.message.is_empty() {
         lines.push(node.message.clone());
     }
-    if !node.labels.is_empty() {
-        lines.push(format!("[{}]", node.labels.join(", ")));
+    if !node.labels().is_empty() {
+        lines.push(format!("[{}]", node.labels().join(", ")));
     }
     lines
 }

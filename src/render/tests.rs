@@ -35,9 +35,9 @@ fn build(nodes: &[Node]) -> RevisionGraph {
         let text = format!("-- id: {}\n-- parents:\n-- migrate:up\nSELECT 1;\n", n.id);
         let mut r = Revision::parse(Path::new(&format!("{}.sql", n.id)), &text).expect("a valid ID");
         r.parents = n.parents.clone();
-        r.depends_on = n.depends_on.clone();
+        r.links_mut().depends_on = n.depends_on.clone();
         r.message = n.message.clone();
-        r.labels = n.labels.clone();
+        r.links_mut().labels = n.labels.clone();
         r
     });
     RevisionGraph::new(revisions.collect()).expect("a valid graph")
@@ -407,7 +407,7 @@ fn graph_order_puts_dependents_first_and_survives_odd_cuts() {
         let position: HashMap<&str, usize> = order.iter().enumerate().map(|(k, r)| (r.id.as_str(), k)).collect();
         assert_eq!(position.len(), len, "each revision once");
         for (k, r) in order.iter().enumerate() {
-            for p in r.parents.iter().chain(&r.depends_on) {
+            for p in r.parents.iter().chain(r.depends_on()) {
                 assert!(position[p.as_str()] > k, "{} before its parent {p}", r.id);
             }
         }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use migraph_revision::RevisionFile;
 
-use super::{sections_digest, Revision};
+use super::{sections_digest, Links, Revision};
 
 /// `file`, read from `path`, as a [`Revision`] with its checksum.
 pub(super) fn revision(path: &Path, file: RevisionFile) -> Revision {
@@ -18,11 +18,7 @@ pub(super) fn revision(path: &Path, file: RevisionFile) -> Revision {
         id: file.id,
         parents: file.parents,
         message: file.message,
-        created: file.created,
-        labels: file.labels,
-        depends_on: file.depends_on,
-        replaces: file.replaces,
-        replaced: Vec::new(),
+        created: file.created.map(String::into_boxed_str),
         transactional: file.transactional,
         up,
         down: file.down,
@@ -31,6 +27,13 @@ pub(super) fn revision(path: &Path, file: RevisionFile) -> Revision {
         checksum,
         path: path.to_path_buf(),
         lines: file.lines,
+        links: Links {
+            labels: file.labels,
+            depends_on: file.depends_on,
+            replaces: file.replaces,
+            replaced: Vec::new(),
+        }
+        .into(),
         sql_loaded: true,
     }
 }

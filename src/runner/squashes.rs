@@ -38,7 +38,7 @@ impl Executor<'_> {
 
     /// [`Executor::squash_rows`] for the state after a plan ran.
     pub(super) fn squash_rows_after(&mut self, files: &RevisionGraph) -> Result<Vec<Rewrite>, RunError> {
-        if files.revisions().iter().all(|r| r.replaces.is_empty()) {
+        if files.revisions().iter().all(|r| r.replaces().is_empty()) {
             // No squash in the files: nothing to record, no need to read the table again.
             return Ok(Vec::new());
         }

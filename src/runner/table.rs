@@ -117,7 +117,7 @@ pub(super) fn recordable(backend: &mut dyn Backend, graph: &RevisionGraph, plan:
 /// Why `r`'s row cannot be written, if it cannot.
 fn unrecordable(dialect: Dialect, r: &Revision, packet: Option<i64>) -> Option<String> {
     let parents = r.parents.join(" ");
-    let depends_on = r.depends_on.join(" ");
+    let depends_on = r.depends_on().join(" ");
     let fields = [
         ("message", r.message.as_str()),
         ("parents", parents.as_str()),

@@ -34,12 +34,13 @@
 //! [`UNUSED_DAYS`] ([`Cache::prune`]); a run that reads a cache file marks
 //! it as used once a day ([`Cache::read`]).
 
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use crate::revision::{Checksum, DialectSections, DialectSql, HeaderLines, Revision};
+use crate::revision::{Checksum, DialectSections, DialectSql, HeaderLines, Links, Revision};
 
 /// How much older than the moment a file was read its modification and
 /// change times must be for its entry to be trusted. `MIGRAPH_CACHE_RACY_SECONDS`
@@ -103,7 +104,8 @@ pub(crate) struct Dirs {
 /// symbolic link (then its target is `stat`ed).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct At {
-    dir: usize,
+    /// `u32::MAX`: none (past the four billionth directory).
+    dir: u32,
     link: bool,
 }
 
@@ -114,13 +116,14 @@ impl Dirs {
             self.open.push(open_dir(dir));
             dir.clone_into(&mut self.last);
         }
-        At { dir: self.open.len() - 1, link }
+        At { dir: u32::try_from(self.open.len() - 1).unwrap_or(u32::MAX), link }
     }
 
     /// The `stat` of the file `path` at `at`; `None` where it cannot be
     /// read or the platform has no inode and change time.
     pub(crate) fn stat(&self, at: At, path: &Path) -> Option<Stat> {
-        stat_at(self.open.get(at.dir)?.as_ref()?, file_name(path), at.link)
+        let open = (at.dir != u32::MAX).then(|| self.open.get(at.dir as usize)).flatten()?;
+        stat_at(open.as_ref()?, file_name(path), at.link)
     }
 }
 
@@ -176,19 +179,31 @@ pub(crate) fn now_ns() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-/// One cached file: its `stat`, when it was read, and its revision without
-/// SQL (whose `path` is left empty: the caller has it).
+/// One cached file: its `stat` and its revision without SQL (whose `path`
+/// is left empty: the caller has it). Only entries read long enough after
+/// their file's last change are decoded (see [`settled`]), so when it was
+/// read is not kept: it describes its file while the file's `stat` is
+/// still `stat`.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) stat: Stat,
-    pub(crate) read_at: i64,
     pub(crate) revision: Revision,
 }
 
-/// Whether an entry of a file whose `stat` was `stat`, read at `read_at`,
-/// describes the file whose `stat` is `now`.
-fn fresh(stat: Stat, read_at: i64, now: &Stat, margin_ns: i64) -> bool {
-    stat == *now && stat.mtime.max(stat.ctime).saturating_add(margin_ns) <= read_at
+/// Whether a file whose `stat` was `stat` when it was read at `read_at` was
+/// read at least `margin_ns` after its last change (modification or
+/// status change): a file changed again within the same clock tick as its
+/// read cannot then keep the `stat` it had ("racily clean" in git).
+fn settled(stat: &Stat, read_at: i64, margin_ns: i64) -> bool {
+    settled_at(stat, margin_ns) <= read_at
+}
+
+/// The earliest read of a file with `stat` that [`settled`] accepts: the
+/// read time written for an entry kept from the cache when the cache is
+/// rewritten (it was read then or later, and a larger margin later reads
+/// it again).
+fn settled_at(stat: &Stat, margin_ns: i64) -> i64 {
+    stat.mtime.max(stat.ctime).saturating_add(margin_ns)
 }
 
 /// The header cache of one revisions directory.
@@ -230,13 +245,19 @@ impl Cache {
             }
         }
         let len = meta.len().checked_sub(8)?;
-        decode(Stream::new(file, len), len)
+        decode(Stream::new(file, len), len, self.margin_ns)
     }
 
     /// Whether `entry` (of [`Decoded::matched`]) describes its file, whose
     /// `stat` is `now` (`None`: it cannot be `stat`ed).
-    pub(crate) fn is_fresh(&self, entry: &Entry, now: Option<Stat>) -> bool {
-        now.is_some_and(|now| fresh(entry.stat, entry.read_at, &now, self.margin_ns))
+    pub(crate) fn is_fresh(entry: &Entry, now: Option<Stat>) -> bool {
+        now == Some(entry.stat)
+    }
+
+    /// The read time to write for `entry`, kept from this cache (see
+    /// [`settled_at`]).
+    pub(crate) fn read_at(&self, entry: &Entry) -> i64 {
+        settled_at(&entry.stat, self.margin_ns)
     }
 
     /// Replaces the cache with `entries`, sorted by path, of the files
@@ -388,9 +409,9 @@ fn encode<'a>(dir: &Path, entries: impl Iterator<Item = Row<'a>>) -> Vec<u8> {
         w.bytes(r.message.as_bytes());
         w.0.push(u8::from(r.created.is_some()));
         w.bytes(r.created.as_deref().unwrap_or("").as_bytes());
-        w.list(&r.labels);
-        w.list(&r.depends_on);
-        w.list(&r.replaces);
+        w.list(r.labels());
+        w.list(r.depends_on());
+        w.list(r.replaces());
         let mut flags = u8::from(r.transactional) | u8::from(r.has_generic_up) << 1 | u8::from(r.down.is_some()) << 2;
         let [sqlite, postgres, mysql] = r.dialect_sql.as_array();
         flags |= u8::from(sqlite.up.is_some()) << 3 | u8::from(sqlite.down.is_some()) << 4;
@@ -403,9 +424,9 @@ fn encode<'a>(dir: &Path, entries: impl Iterator<Item = Row<'a>>) -> Vec<u8> {
         let l = &r.lines;
         w.line(Some(l.id));
         w.line(Some(l.parents));
-        w.line(l.labels);
-        w.line(l.depends_on);
-        w.line(l.replaces);
+        for line in [l.labels, l.depends_on, l.replaces] {
+            w.line(line.map(NonZeroU32::get));
+        }
         let body = u32::try_from(w.0.len() - body_at - 4).unwrap_or(u32::MAX);
         w.0[body_at..body_at + 4].copy_from_slice(&body.to_le_bytes());
         count += 1;
@@ -509,17 +530,18 @@ const MIN_ENTRY: u64 = 128;
 /// with its file's path below the directory, all paths in one buffer.
 #[derive(Default)]
 pub(crate) struct Decoded {
+    /// The paths, each ended by a zero byte (which no path on Unix holds:
+    /// there is no cache elsewhere).
     names: String,
-    /// Where each entry's path ends in `names`.
-    ends: Vec<usize>,
     /// The entries, each with a place for its file's index.
     entries: Vec<(usize, Entry)>,
 }
 
 impl Decoded {
     /// The entries of `files` (sorted by path, below `dir`) in order, each
-    /// with the index of its file, and the number of entries the cache
-    /// holds. One merge of two sorted lists: entries of files gone are
+    /// with the index of its file, and the number of entries decoded (the
+    /// settled ones: the files of the others are among those without an
+    /// entry). One merge of two sorted lists: entries of files gone are
     /// dropped, and an entry out of order is only missed (its file is read
     /// again), never given to another file.
     pub(crate) fn matched(mut self, dir: &Path, files: &[PathBuf]) -> (Vec<(usize, Entry)>, u64) {
@@ -527,10 +549,8 @@ impl Decoded {
         // The files' paths are `dir` joined with their relative path: equal
         // ones are found by bytes, the order asks the components (rarely).
         let prefix = dir.join("x").as_os_str().len() - 1;
-        let (mut next, mut start) = (0, 0);
-        for ((file, _), &end) in self.entries.iter_mut().zip(&self.ends) {
-            let rel = &self.names[start..end];
-            start = end;
+        let mut next = 0;
+        for ((file, _), rel) in self.entries.iter_mut().zip(self.names.split_terminator('\0')) {
             let found = loop {
                 let Some(file) = files.get(next) else { break false };
                 if file.as_os_str().as_encoded_bytes().get(prefix..) == Some(rel.as_bytes()) {
@@ -550,17 +570,23 @@ impl Decoded {
 }
 
 /// Every entry of the cache file whose body (all but the hash) is `len`
-/// bytes.
-fn decode<R: std::io::Read>(mut r: Stream<R>, len: u64) -> Option<Decoded> {
+/// bytes, except those not [`settled`] with `margin_ns` (their files are
+/// read again).
+fn decode<R: std::io::Read>(mut r: Stream<R>, len: u64, margin_ns: i64) -> Option<Decoded> {
     if r.take(MAGIC.len())? != MAGIC || r.u32()? != FORMAT || r.str()? != env!("CARGO_PKG_VERSION") {
         return None;
     }
     let count = r.u64()?;
     let room = usize::try_from(count.min(len / MIN_ENTRY)).ok()?;
-    let mut out = Decoded { names: String::new(), ends: Vec::with_capacity(room), entries: Vec::with_capacity(room) };
+    let mut out = Decoded { names: String::new(), entries: Vec::with_capacity(room) };
     for _ in 0..count {
-        out.names.push_str(r.str()?);
-        out.ends.push(out.names.len());
+        let name = r.str()?;
+        if name.contains('\0') {
+            return None;
+        }
+        let name_at = out.names.len();
+        out.names.push_str(name);
+        out.names.push('\0');
         let mut v = [0u64; 6];
         for slot in &mut v {
             *slot = r.u64()?;
@@ -575,7 +601,11 @@ fn decode<R: std::io::Read>(mut r: Stream<R>, len: u64) -> Option<Decoded> {
         if r.taken - start != body as u64 {
             return None;
         }
-        out.entries.push((0, Entry { stat, read_at, revision }));
+        if settled(&stat, read_at, margin_ns) {
+            out.entries.push((0, Entry { stat, revision }));
+        } else {
+            out.names.truncate(name_at);
+        }
     }
     r.finish()?;
     Some(out)
@@ -587,7 +617,7 @@ fn revision<R: std::io::Read>(r: &mut Stream<R>) -> Option<Revision> {
     let parents = r.list()?;
     let message = r.string()?;
     let has_created = r.u8()? != 0;
-    let created = Some(r.string()?).filter(|_| has_created);
+    let created = Some(r.string()?.into_boxed_str()).filter(|_| has_created);
     let labels = r.list()?;
     let depends_on = r.list()?;
     let replaces = r.list()?;
@@ -604,19 +634,15 @@ fn revision<R: std::io::Read>(r: &mut Stream<R>) -> Option<Revision> {
     let lines = HeaderLines {
         id: r.line()??,
         parents: r.line()??,
-        labels: r.line()?,
-        depends_on: r.line()?,
-        replaces: r.line()?,
+        labels: r.line()?.and_then(NonZeroU32::new),
+        depends_on: r.line()?.and_then(NonZeroU32::new),
+        replaces: r.line()?.and_then(NonZeroU32::new),
     };
     Some(Revision {
         id,
         parents,
         message,
         created,
-        labels,
-        depends_on,
-        replaces,
-        replaced: Vec::new(),
         transactional: bit(0),
         up: String::new(),
         down: section(bit(2)),
@@ -625,6 +651,7 @@ fn revision<R: std::io::Read>(r: &mut Stream<R>) -> Option<Revision> {
         checksum,
         path: PathBuf::new(),
         lines,
+        links: Links { labels, depends_on, replaces, replaced: Vec::new() }.into(),
         sql_loaded: false,
     })
 }
@@ -633,11 +660,14 @@ fn revision<R: std::io::Read>(r: &mut Stream<R>) -> Option<Revision> {
 mod tests {
     use super::*;
 
-    /// What `Cache::read` makes of `bytes`.
-    /// (Every file's `stat` is `STAT`, old enough.)
+    /// What `Cache::read` makes of `bytes`, with no margin.
     fn decode_bytes(bytes: &[u8], dir: &Path, files: &[PathBuf]) -> Option<(Vec<(usize, Entry)>, u64)> {
+        decode_with(bytes, dir, files, 0)
+    }
+
+    fn decode_with(bytes: &[u8], dir: &Path, files: &[PathBuf], margin_ns: i64) -> Option<(Vec<(usize, Entry)>, u64)> {
         let len = (bytes.len() as u64).checked_sub(8)?;
-        Some(decode(Stream::new(bytes, len), len)?.matched(dir, files))
+        Some(decode(Stream::new(bytes, len), len, margin_ns)?.matched(dir, files))
     }
 
     const STAT: Stat = Stat { dev: 1, ino: 2, size: 3, mtime: 4, ctime: 5 };
@@ -656,7 +686,7 @@ mod tests {
         let (file, got) = &back[0];
         assert_eq!((*file, count), (0, 1));
         let without_path = Revision { path: PathBuf::new(), ..revision.clone() };
-        assert_eq!((got.stat, got.read_at, &got.revision), (stat, 6, &without_path));
+        assert_eq!((got.stat, &got.revision), (stat, &without_path));
         assert!(got.revision.is_reversible() && !got.revision.has_sql());
         for at in [0, 9, bytes.len() / 2, bytes.len() - 1] {
             let mut damaged = bytes.clone();
@@ -721,18 +751,31 @@ mod tests {
     #[test]
     fn only_entries_old_enough_are_fresh() {
         let stat = Stat { dev: 1, ino: 2, size: 3, mtime: 10_000_000_000, ctime: 11_000_000_000 };
-        assert!(fresh(stat, 13_000_000_000, &stat, 2_000_000_000));
-        assert!(!fresh(stat, 12_999_999_999, &stat, 2_000_000_000), "the change time counts");
-        assert!(fresh(stat, 11_000_000_000, &stat, 0));
-        assert!(!fresh(stat, 13_000_000_000, &Stat { ctime: 11_000_000_001, ..stat }, 2_000_000_000));
-        // A stale entry is dropped, not given to its file.
+        assert!(settled(&stat, 13_000_000_000, 2_000_000_000));
+        assert!(!settled(&stat, 12_999_999_999, 2_000_000_000), "the change time counts");
+        assert!(settled(&stat, 11_000_000_000, 0));
+        assert!(
+            !settled(&Stat { mtime: 11_000_000_001, ..stat }, 13_000_000_000, 2_000_000_000),
+            "and the modification time"
+        );
+        // An entry not settled is dropped, not given to its file.
         let dir = Path::new("/r");
         let path = dir.join("a.sql");
         let revision = Revision::parse(&path, "-- id: a\n-- parents:\n-- migrate:up\n").unwrap().without_sql();
         let bytes = encode(dir, [(stat, 13_000_000_000, path.as_path(), &revision)].into_iter());
-        let (entries, count) = decode_bytes(&bytes, dir, std::slice::from_ref(&path)).unwrap();
-        let kept =
-            |margin_ns| usize::from(Cache { file: PathBuf::new(), margin_ns }.is_fresh(&entries[0].1, Some(stat)));
-        assert_eq!((kept(2_000_000_000), kept(3_000_000_000), count), (1, 0, 1));
+        let kept = |margin_ns| decode_with(&bytes, dir, std::slice::from_ref(&path), margin_ns).unwrap();
+        let ((two, two_count), (three, three_count)) = (kept(2_000_000_000), kept(3_000_000_000));
+        assert_eq!((two.len(), two_count, three.len(), three_count), (1, 1, 0, 0));
+        // A fresh entry is one whose file still has its `stat`; kept, it is
+        // written back as read when it settled, which a larger margin
+        // does not take for settled.
+        assert!(Cache::is_fresh(&two[0].1, Some(stat)) && !Cache::is_fresh(&two[0].1, Some(Stat { size: 4, ..stat })));
+        let cache = Cache { file: PathBuf::new(), margin_ns: 2_000_000_000 };
+        let again = cache.read_at(&two[0].1);
+        assert_eq!(again, 13_000_000_000);
+        let bytes = encode(dir, [(stat, again, path.as_path(), &two[0].1.revision)].into_iter());
+        assert_eq!(kept(2_000_000_000).0.len(), 1);
+        assert_eq!(decode_with(&bytes, dir, std::slice::from_ref(&path), 2_000_000_001).unwrap().0.len(), 0);
+        assert!(!Cache::is_fresh(&two[0].1, None));
     }
 }

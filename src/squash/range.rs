@@ -73,7 +73,7 @@ pub fn squash_range(graph: &RevisionGraph, from: &str, to: &str) -> Result<Squas
         return Err(RangeError::TooShort(from.to_string()));
     }
     for r in &members {
-        if !r.replaces.is_empty() {
+        if !r.replaces().is_empty() {
             return Err(RangeError::Nested(r.id.clone()));
         }
     }
@@ -92,12 +92,12 @@ pub fn squash_range(graph: &RevisionGraph, from: &str, to: &str) -> Result<Squas
     let mut depends_on: Vec<String> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     for r in &members {
-        for d in &r.depends_on {
+        for d in r.depends_on() {
             if !ids.contains(&d.as_str()) && !depends_on.contains(d) {
                 depends_on.push(d.clone());
             }
         }
-        labels.extend(r.labels.iter().cloned());
+        labels.extend(r.labels().iter().cloned());
     }
     let (sections, irreversible_on) = sections(&members)?;
     Ok(Squashed {

@@ -5,6 +5,7 @@ use super::*;
 use crate::backend::{Dialect, VersionRow};
 use crate::graph::RevisionGraph;
 use crate::plan::{plan, Verb};
+use crate::revision::HeaderLines;
 use crate::status::{Analysis, DbState};
 
 /// `"id: parents | depends-on > replaces"`.
@@ -41,8 +42,8 @@ fn fold_puts_the_squash_in_place_of_what_it_replaces() {
     let graph = RevisionGraph::new(revs(&SQUASHED)).unwrap();
     assert_eq!(ids(graph.revisions()), ["a", "d", "r"]);
     assert_eq!(graph.rev_by_id("d").parents, ["r"], "d's parent c is now r");
-    assert_eq!(ids(&graph.rev_by_id("r").replaced), ["b", "c"]);
-    assert_eq!(graph.rev_by_id("r").replaced[1].parents, ["b"], "replaced revisions keep their links");
+    assert_eq!(ids(graph.rev_by_id("r").replaced()), ["b", "c"]);
+    assert_eq!(graph.rev_by_id("r").replaced()[1].parents, ["b"], "replaced revisions keep their links");
     assert_eq!(ids(graph.heads()), ["d"]);
     // Folding again (as Analysis does with stored revisions) changes nothing.
     let again = RevisionGraph::new(graph.revisions().to_vec()).unwrap();
@@ -54,8 +55,8 @@ fn deleted_replaced_files_are_remapped_too() {
     // b and c deleted: d's parent c and e's dependency on b name r.
     let graph = RevisionGraph::new(revs(&["a:", "d: c", "e: d | b", "r: a > b c"])).unwrap();
     assert_eq!(graph.rev_by_id("d").parents, ["r"]);
-    assert_eq!(graph.rev_by_id("e").depends_on, ["r"]);
-    assert!(graph.rev_by_id("r").replaced.is_empty());
+    assert_eq!(graph.rev_by_id("e").depends_on(), ["r"]);
+    assert!(graph.rev_by_id("r").replaced().is_empty());
     assert_eq!(ids(graph.topological()), ["a", "r", "d", "e"]);
 }
 
@@ -212,7 +213,7 @@ fn range_concatenates_each_dialect() {
     let text = s.render("r", "squash", "2026-11-30T00:00:00Z");
     assert_eq!(text, s.render("r", "squash", "2026-11-30T00:00:00Z"), "deterministic");
     let r = Revision::parse(Path::new("r.sql"), &text).unwrap();
-    assert_eq!(r.replaces, ["a", "b", "c"]);
+    assert_eq!(r.replaces(), ["a", "b", "c"]);
     assert_eq!(
         r.up_for(Dialect::Sqlite).map(str::trim_end),
         Some("-- from a: m a\nCREATE TABLE a (x INT);\n\n-- from b: m b\nCREATE TABLE b (x INT);\n\n-- from c: m c\nSELECT 3;")
@@ -257,8 +258,8 @@ fn ranges_that_cannot_be_squashed() {
 #[test]
 fn replaces_is_a_header_key() {
     let r = rev("r: a > b c");
-    assert_eq!((r.replaces.clone(), r.lines.replaces), (vec!["b".to_string(), "c".to_string()], Some(4)));
-    assert!(rev("a:").replaces.is_empty());
+    assert_eq!((r.replaces(), r.lines.replaces), (&["b".to_string(), "c".to_string()][..], HeaderLines::optional(4)));
+    assert!(rev("a:").replaces().is_empty());
     let bad = |value: &str| {
         let text = format!("-- id: r\n-- parents:\n-- replaces: {value}\n-- migrate:up\n");
         Revision::parse(Path::new("r.sql"), &text).unwrap_err().to_string()

@@ -18,8 +18,8 @@ fn applied(g: &RevisionGraph, list: &[&str]) -> Vec<bool> {
 /// r00 ─ a1 ─ a2 (label `feat-a` on a1) and r00 ─ b1 ─ b2 (label `b` on b1): two heads.
 fn forked() -> RevisionGraph {
     let mut revisions = crate::graph::tests::revs(&["r00:", "a1: r00", "a2: a1", "b1: r00", "b2: b1"]);
-    revisions[1].labels = vec!["feat-a".into()];
-    revisions[3].labels = vec!["b".into()];
+    revisions[1].links_mut().labels = vec!["feat-a".into()];
+    revisions[3].links_mut().labels = vec!["b".into()];
     RevisionGraph::new(revisions).unwrap()
 }
 
@@ -133,8 +133,8 @@ fn target(g: &RevisionGraph, r: &Resolver<'_>, text: &str) -> Result<String, Str
 /// Alembic's BranchedPathTest shape: a ─ b ─ c1 (c1branch) ─ d1 and b ─ c2 (c2branch) ─ d2.
 fn alembic_branched() -> RevisionGraph {
     let mut revisions = crate::graph::tests::revs(&["a:", "b: a", "c1: b", "d1: c1", "c2: b", "d2: c2"]);
-    revisions[2].labels = vec!["c1branch".into()];
-    revisions[4].labels = vec!["c2branch".into()];
+    revisions[2].links_mut().labels = vec!["c1branch".into()];
+    revisions[4].links_mut().labels = vec!["c2branch".into()];
     RevisionGraph::new(revisions).unwrap()
 }
 
