@@ -105,6 +105,9 @@ impl fmt::Display for GraphError {
     }
 }
 
+/// What [`Index::find_all`] gives for an ID no revision has.
+const NOT_FOUND: u32 = u32::MAX;
+
 /// Node numbers by ID. Revisions are sorted by ID, so the first 16 bytes
 /// of each ID (big-endian, zero-padded: their order is the IDs' order) make
 /// a sorted array: a binary search in it stays in the processor's cache,
@@ -154,23 +157,37 @@ impl Index {
         id.len() < 16 && self.no_zero && !Self::has_zero(id)
     }
 
-    /// [`Index::find`] of each of `ids`, in their order. They are looked up
-    /// in the order of their keys, so the index is read once from start to
-    /// end instead of searched once per ID (a search of a large index
-    /// waits for memory at most of its steps), and an ID whose key is its
-    /// own is not read again.
-    fn find_all<'a>(&self, revisions: &[Revision], ids: impl Iterator<Item = &'a str>) -> Vec<Option<usize>> {
+    /// [`Index::find`] of each of `ids`, in their order, as node numbers
+    /// ([`NOT_FOUND`] where there is none: 4 bytes each, not 16). They are
+    /// looked up in the order of their keys, so the index is read once from
+    /// start to end instead of searched once per ID (a search of a large
+    /// index waits for memory at most of its steps), and an ID whose key is
+    /// its own is not read again.
+    fn find_all<'a>(&self, revisions: &[Revision], ids: impl Iterator<Item = &'a str>) -> Vec<u32> {
         let ids: Vec<&str> = ids.collect();
-        let mut order: Vec<(u128, bool, usize)> =
-            ids.iter().enumerate().map(|(n, id)| (Self::key(id), self.whole(id), n)).collect();
+        // Each key's halves and the ID's place: 24 bytes, not 32 with a
+        // `u128` (which is aligned to 16). Node numbers are `u32` (the
+        // graph's), and so are places in a list of parents.
+        let place = |n: usize| u32::try_from(n).unwrap_or(NOT_FOUND);
+        let mut order: Vec<(u64, u64, u32)> = ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| {
+                let key = Self::key(id);
+                ((key >> 64) as u64, key as u64, place(n))
+            })
+            .collect();
         order.sort_unstable();
-        let mut found = vec![None; ids.len()];
+        let mut found = vec![NOT_FOUND; ids.len()];
         let mut start = 0;
-        for (key, whole, n) in order {
+        for (high, low, n) in order {
+            let key = u128::from(high) << 64 | u128::from(low);
             while self.keys.get(start).is_some_and(|&k| k < key) {
                 start += 1;
             }
-            found[n] = self.find_from(revisions, (key, whole), ids[n], start);
+            let Some(id) = ids.get(n as usize) else { continue };
+            let node = self.find_from(revisions, (key, self.whole(id)), id, start);
+            found[n as usize] = node.map_or(NOT_FOUND, place);
         }
         found
     }
@@ -270,7 +287,7 @@ impl RevisionGraph {
                 for id in ids {
                     // depends-on may name a branch label: the labelled revision (as in Alembic).
                     let found = match kind {
-                        Edge::Parent => parents.next().flatten(),
+                        Edge::Parent => parents.next().filter(|&p| p != NOT_FOUND).map(|p| p as usize),
                         Edge::DependsOn => index.find(&revisions, id).or_else(|| labels.get(id).copied()),
                     };
                     match found {

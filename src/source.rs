@@ -93,13 +93,20 @@ fn load_headers_with(dir: &Path, cache: Option<cache::Cache>) -> Result<Loaded, 
     // entries are `stat`ed on all cores (each an `fstatat` in its
     // directory, opened once), keeping the entries that are fresh. The
     // other files are `stat`ed and read.
+    // The decoding matches entries with files as soon as the walk is over
+    // (a failed walk: with none, and the error is returned).
     let mut dirs = cache::Dirs::default();
-    let (walked, decoded) = std::thread::scope(|scope| {
-        let decoding = scope.spawn(|| cache.read());
-        let walked = migraph_walk::revision_files_with(dir, |parent, link| dirs.file(parent, link));
-        (walked, decoding.join().ok().flatten())
+    let walked = std::sync::OnceLock::new();
+    let decoded = std::thread::scope(|scope| {
+        let (cache, walked) = (&cache, &walked);
+        let files =
+            move || walked.get().map(|w: &Result<(Vec<PathBuf>, _), _>| w.as_ref().map_or(&[][..], |w| &w.0[..]));
+        let decoding = scope.spawn(move || cache.read(dir, files));
+        let _ = walked.set(migraph_walk::revision_files_with(dir, |parent, link| dirs.file(parent, link)));
+        decoding.join().ok().flatten()
     });
-    let (mut paths, found) = walked.map_err(walk_error)?;
+    // Set above, before the scope ended.
+    let (mut paths, found) = walked.into_inner().expect("the walk's result").map_err(walk_error)?;
     let (mut entries, cached) = decoded.map(|d| d.matched(dir, &paths)).unwrap_or_default();
     let stat = |file: usize| dirs.stat(found[file], &paths[file]);
     let fresh = in_parallel(&entries, &|(file, entry)| cache::Cache::is_fresh(entry, stat(*file)));
@@ -351,7 +358,8 @@ mod tests {
         assert!(cold.iter().all(|r| !r.has_sql() && r.is_reversible() && r.down.as_deref() == Some("")));
         // The cache holds both; an entry changed by hand (same stat) is what a hit shows.
         let files = migraph_walk::revision_files(dir.path()).unwrap();
-        let (mut entries, count) = cache(0).unwrap().read().unwrap().matched(dir.path(), &files);
+        let (mut entries, count) =
+            cache(0).unwrap().read(dir.path(), || Some(&files[..])).unwrap().matched(dir.path(), &files);
         assert_eq!((entries.len(), count), (2, 2));
         entries[0].1.revision.message = "from the cache".into();
         let at = cache(0).unwrap();

@@ -95,6 +95,21 @@ fn walk<T>(
     }
     entries
         .sort_unstable_by(|a, b| (a.0 >> 8).cmp(&(b.0 >> 8)).then_with(|| name(&a.1, prefix).cmp(name(&b.1, prefix))));
+    let plain = |key: &u64| matches!(Kind::from_key(*key), Kind::File | Kind::Other);
+    if files.0.is_empty() && entries.iter().all(|(key, _)| plain(key)) {
+        // The usual layout, one directory of files and nothing else: its
+        // list becomes the list of files in place (no second list of every
+        // path while the first is still there).
+        let mut paths: Vec<PathBuf> = entries
+            .into_iter()
+            .filter(|(key, path)| Kind::from_key(*key) == Kind::File && is_sql(name(path, prefix)))
+            .map(|(_, path)| path)
+            .collect();
+        paths.shrink_to_fit();
+        files.1 = paths.iter().map(|_| each(&current, false)).collect();
+        files.0 = paths;
+        return Ok(());
+    }
     for (key, path) in entries {
         let mut kind = Kind::from_key(key);
         let link = kind == Kind::Link;
@@ -194,6 +209,31 @@ mod tests {
             let expected = Path::new(name).extension().is_some_and(|e| e == "sql");
             assert_eq!(is_sql(name.as_bytes()), expected, "{name}");
         }
+        // A directory of files only (listed in place) and the same files
+        // beside an empty subdirectory (listed one by one) give the same
+        // list, each file with its directory and not as a link.
+        let flat = dir.join("flat");
+        for (n, names) in
+            [["b1.sql", "a.txt", "a10.sql", "a9.sql", "abcdefgh2.sql", "abcdefgh1.sql"]; 2].iter().enumerate()
+        {
+            let at = flat.join(n.to_string());
+            fs::create_dir_all(&at).unwrap();
+            names.iter().for_each(|name| fs::write(at.join(name), "").unwrap());
+        }
+        fs::create_dir(flat.join("1/empty")).unwrap();
+        let listed: Vec<(Vec<String>, Vec<(PathBuf, bool)>)> = ["0", "1"]
+            .iter()
+            .map(|n| {
+                let at = flat.join(n);
+                let (files, each) = revision_files_with(&at, |d, link| (d.to_path_buf(), link)).unwrap();
+                assert!(each.iter().all(|(d, link)| d == &at && !link), "{each:?}");
+                let names = files.iter().map(|f| f.strip_prefix(&at).unwrap().to_str().unwrap().to_string()).collect();
+                (names, each)
+            })
+            .collect();
+        assert_eq!(listed[0].0, ["a10.sql", "a9.sql", "abcdefgh1.sql", "abcdefgh2.sql", "b1.sql"]);
+        assert_eq!(listed[0].0, listed[1].0);
+        assert_eq!(listed[0].1.len(), 5);
         let missing = revision_files(&dir.join("missing")).unwrap_err();
         assert!(matches!(missing, WalkError::Missing(_)));
         assert!(missing.to_string().contains("does not exist"), "{missing}");

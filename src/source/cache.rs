@@ -226,16 +226,19 @@ impl Cache {
         Some(Cache { file, margin_ns })
     }
 
-    /// Every entry of the cache file, not yet matched with the files (see
-    /// [`Decoded::matched`]); `None` when it is missing, damaged or of
-    /// another version. Needs no list of the files, so it runs while the
-    /// directory is walked.
+    /// Every entry of the cache file, to be matched with the files of `dir`
+    /// (see [`Decoded::matched`]); `None` when it is missing, damaged or of
+    /// another version. It runs while the directory is walked: `files`
+    /// gives the walked files once there are any (sorted by path), and
+    /// until then the entries' paths are kept to match them later; from
+    /// then on each entry is matched as it is decoded and an entry of a
+    /// file gone is never kept.
     ///
     /// A cache file last written more than a day ago is marked as in use
     /// (its modification time set to now): a directory whose files do not
     /// change is read from the same cache file for months, which
     /// [`Cache::prune`] must not take for unused. Errors there are ignored.
-    pub(crate) fn read(&self) -> Option<Decoded> {
+    pub(crate) fn read<'f>(&self, dir: &Path, files: impl FnMut() -> Option<&'f [PathBuf]>) -> Option<Decoded> {
         let file = std::fs::File::open(&self.file).ok()?;
         let meta = file.metadata().ok()?;
         let age = meta.modified().ok().and_then(|t| SystemTime::now().duration_since(t).ok());
@@ -245,7 +248,7 @@ impl Cache {
             }
         }
         let len = meta.len().checked_sub(8)?;
-        decode(Stream::new(file, len), len, self.margin_ns)
+        decode(Stream::new(file, len), len, self.margin_ns, dir, files)
     }
 
     /// Whether `entry` (of [`Decoded::matched`]) describes its file, whose
@@ -526,67 +529,122 @@ impl<R: std::io::Read> Stream<R> {
 /// the decoder reserve more entries than the file could hold.
 const MIN_ENTRY: u64 = 128;
 
-/// Every entry of a cache file, in its order (the order of paths), each
-/// with its file's path below the directory, all paths in one buffer.
+/// The entries of a cache file (in its order, the order of paths), each
+/// with the index of its file once matched.
 #[derive(Default)]
 pub(crate) struct Decoded {
-    /// The paths, each ended by a zero byte (which no path on Unix holds:
-    /// there is no cache elsewhere).
+    /// The paths of the entries not matched yet (all or none), each ended
+    /// by a zero byte (which no path on Unix holds: there is no cache
+    /// elsewhere).
     names: String,
-    /// The entries, each with a place for its file's index.
+    /// The entries, each with its file's index (`usize::MAX` until
+    /// matched).
     entries: Vec<(usize, Entry)>,
+    /// Where matching goes on, once the entries are matched.
+    matcher: Option<Matcher>,
+    /// How many settled entries were decoded.
+    count: u64,
+}
+
+/// One merge of two lists sorted by path, the cache's entries and the
+/// files, a step per entry: an entry of a file gone is dropped, and an
+/// entry out of order is only missed (its file is read again), never given
+/// to another file.
+#[derive(Debug, Clone, Copy)]
+struct Matcher {
+    /// The length of the files' common prefix: `dir` and a separator. The
+    /// files' paths are `dir` joined with their relative path: equal ones
+    /// are found by bytes, the order asks the components (rarely).
+    prefix: usize,
+    /// The first file not given to an entry or passed.
+    next: usize,
+}
+
+impl Matcher {
+    fn new(dir: &Path) -> Matcher {
+        Matcher { prefix: dir.join("x").as_os_str().len() - 1, next: 0 }
+    }
+
+    /// The index in `files` (below `dir`) of the file whose path below
+    /// `dir` is `rel`, the entries before having been given theirs.
+    fn find(&mut self, dir: &Path, files: &[PathBuf], rel: &str) -> Option<usize> {
+        loop {
+            let file = files.get(self.next)?;
+            self.next += 1;
+            if file.as_os_str().as_encoded_bytes().get(self.prefix..) == Some(rel.as_bytes()) {
+                return Some(self.next - 1);
+            }
+            if file.strip_prefix(dir).is_ok_and(|f| f > Path::new(rel)) {
+                self.next -= 1;
+                return None;
+            }
+        }
+    }
 }
 
 impl Decoded {
     /// The entries of `files` (sorted by path, below `dir`) in order, each
     /// with the index of its file, and the number of entries decoded (the
     /// settled ones: the files of the others are among those without an
-    /// entry). One merge of two sorted lists: entries of files gone are
-    /// dropped, and an entry out of order is only missed (its file is read
-    /// again), never given to another file.
+    /// entry). `files` must be those the entries were matched with, if
+    /// they were.
     pub(crate) fn matched(mut self, dir: &Path, files: &[PathBuf]) -> (Vec<(usize, Entry)>, u64) {
-        let count = self.entries.len() as u64;
-        // The files' paths are `dir` joined with their relative path: equal
-        // ones are found by bytes, the order asks the components (rarely).
-        let prefix = dir.join("x").as_os_str().len() - 1;
-        let mut next = 0;
+        if self.matcher.is_none() {
+            self.match_kept(dir, files);
+        }
+        (self.entries, self.count)
+    }
+
+    /// Matches the entries kept so far with `files`, and frees their paths.
+    fn match_kept(&mut self, dir: &Path, files: &[PathBuf]) {
+        let mut matcher = Matcher::new(dir);
         for ((file, _), rel) in self.entries.iter_mut().zip(self.names.split_terminator('\0')) {
-            let found = loop {
-                let Some(file) = files.get(next) else { break false };
-                if file.as_os_str().as_encoded_bytes().get(prefix..) == Some(rel.as_bytes()) {
-                    break true;
-                }
-                if file.strip_prefix(dir).is_ok_and(|f| f > Path::new(rel)) {
-                    break false;
-                }
-                next += 1;
-            };
-            *file = if found { next } else { usize::MAX };
-            next += usize::from(found);
+            *file = matcher.find(dir, files, rel).unwrap_or(usize::MAX);
         }
         self.entries.retain(|(file, _)| *file != usize::MAX);
-        (self.entries, count)
+        self.names = String::new();
+        self.matcher = Some(matcher);
     }
 }
 
 /// Every entry of the cache file whose body (all but the hash) is `len`
 /// bytes, except those not [`settled`] with `margin_ns` (their files are
-/// read again).
-fn decode<R: std::io::Read>(mut r: Stream<R>, len: u64, margin_ns: i64) -> Option<Decoded> {
+/// read again), matched with the files below `dir` as soon as `files` has
+/// them (see [`Cache::read`]).
+fn decode<'f, R: std::io::Read>(
+    mut r: Stream<R>,
+    len: u64,
+    margin_ns: i64,
+    dir: &Path,
+    mut files: impl FnMut() -> Option<&'f [PathBuf]>,
+) -> Option<Decoded> {
     if r.take(MAGIC.len())? != MAGIC || r.u32()? != FORMAT || r.str()? != env!("CARGO_PKG_VERSION") {
         return None;
     }
     let count = r.u64()?;
     let room = usize::try_from(count.min(len / MIN_ENTRY)).ok()?;
-    let mut out = Decoded { names: String::new(), entries: Vec::with_capacity(room) };
+    let mut out = Decoded { entries: Vec::with_capacity(room), ..Decoded::default() };
+    let mut known: Option<&[PathBuf]> = None;
     for _ in 0..count {
+        if known.is_none() {
+            known = files();
+            if let Some(files) = known {
+                out.match_kept(dir, files);
+            }
+        }
         let name = r.str()?;
         if name.contains('\0') {
             return None;
         }
         let name_at = out.names.len();
-        out.names.push_str(name);
-        out.names.push('\0');
+        let file = match (known, &mut out.matcher) {
+            (Some(files), Some(matcher)) => matcher.find(dir, files, name),
+            _ => {
+                out.names.push_str(name);
+                out.names.push('\0');
+                Some(usize::MAX)
+            }
+        };
         let mut v = [0u64; 6];
         for slot in &mut v {
             *slot = r.u64()?;
@@ -601,10 +659,13 @@ fn decode<R: std::io::Read>(mut r: Stream<R>, len: u64, margin_ns: i64) -> Optio
         if r.taken - start != body as u64 {
             return None;
         }
-        if settled(&stat, read_at, margin_ns) {
-            out.entries.push((0, Entry { stat, revision }));
-        } else {
+        if !settled(&stat, read_at, margin_ns) {
             out.names.truncate(name_at);
+            continue;
+        }
+        out.count += 1;
+        if let Some(file) = file {
+            out.entries.push((file, Entry { stat, revision }));
         }
     }
     r.finish()?;
@@ -666,8 +727,25 @@ mod tests {
     }
 
     fn decode_with(bytes: &[u8], dir: &Path, files: &[PathBuf], margin_ns: i64) -> Option<(Vec<(usize, Entry)>, u64)> {
+        decode_walked_after(bytes, dir, files, margin_ns, 0)
+    }
+
+    /// [`decode_with`] where the walk gives its files only after `calls`
+    /// asks (`usize::MAX`: after the decoding).
+    fn decode_walked_after(
+        bytes: &[u8],
+        dir: &Path,
+        files: &[PathBuf],
+        margin_ns: i64,
+        calls: usize,
+    ) -> Option<(Vec<(usize, Entry)>, u64)> {
         let len = (bytes.len() as u64).checked_sub(8)?;
-        Some(decode(Stream::new(bytes, len), len, margin_ns)?.matched(dir, files))
+        let mut asked = 0;
+        let walked = || {
+            asked += 1;
+            (asked > calls).then_some(files)
+        };
+        Some(decode(Stream::new(bytes, len), len, margin_ns, dir, walked)?.matched(dir, files))
     }
 
     const STAT: Stat = Stat { dev: 1, ino: 2, size: 3, mtime: 4, ctime: 5 };
@@ -727,10 +805,14 @@ mod tests {
         let bytes = encode(dir, revisions.iter().map(|r| (STAT, 6, r.path.as_path(), r)));
         // Files: "a/z" and "c/d" gone, "a0" and "d" new.
         let files: Vec<PathBuf> = ["a-b", "a0", "b", "d", "e"].iter().map(|n| dir.join(format!("{n}.sql"))).collect();
-        let (found, count) = decode_bytes(&bytes, dir, &files).unwrap();
-        assert_eq!(count, 5);
-        let got: Vec<(usize, &str)> = found.iter().map(|(f, e)| (*f, e.revision.message.as_str())).collect();
-        assert_eq!(got, [(0, "a-b"), (2, "b"), (4, "e")]);
+        // The same whether the walk ends before the decoding, during it (the
+        // entries so far matched at once, the others one by one) or after.
+        for walked_after in [0, 1, 2, 3, 4, 5, 6, usize::MAX] {
+            let (found, count) = decode_walked_after(&bytes, dir, &files, 0, walked_after).unwrap();
+            assert_eq!(count, 5);
+            let got: Vec<(usize, &str)> = found.iter().map(|(f, e)| (*f, e.revision.message.as_str())).collect();
+            assert_eq!(got, [(0, "a-b"), (2, "b"), (4, "e")], "walked after {walked_after} asks");
+        }
     }
 
     #[test]
