@@ -221,7 +221,8 @@ mod tests {
             names.iter().for_each(|name| fs::write(at.join(name), "").unwrap());
         }
         fs::create_dir(flat.join("1/empty")).unwrap();
-        let listed: Vec<(Vec<String>, Vec<(PathBuf, bool)>)> = ["0", "1"]
+        type Listed = (Vec<String>, Vec<(PathBuf, bool)>);
+        let listed: Vec<Listed> = ["0", "1"]
             .iter()
             .map(|n| {
                 let at = flat.join(n);
