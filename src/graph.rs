@@ -22,7 +22,7 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction::{self, Incoming, Outgoing};
 use thiserror::Error;
 
-use crate::revision::{location, ParseError, Revision};
+use crate::revision::{location, HeaderLines, ParseError, Revision};
 
 mod heads;
 
@@ -166,15 +166,13 @@ impl Index {
     fn find_all<'a>(&self, revisions: &[Revision], ids: impl Iterator<Item = &'a str>) -> Vec<u32> {
         let ids: Vec<&str> = ids.collect();
         // Each key's halves and the ID's place: 24 bytes, not 32 with a
-        // `u128` (which is aligned to 16). Node numbers are `u32` (the
-        // graph's), and so are places in a list of parents.
-        let place = |n: usize| u32::try_from(n).unwrap_or(NOT_FOUND);
-        let mut order: Vec<(u64, u64, u32)> = ids
+        // `u128` (which is aligned to 16).
+        let mut order: Vec<(u64, u64, usize)> = ids
             .iter()
             .enumerate()
             .map(|(n, id)| {
                 let key = Self::key(id);
-                ((key >> 64) as u64, key as u64, place(n))
+                ((key >> 64) as u64, key as u64, n)
             })
             .collect();
         order.sort_unstable();
@@ -185,9 +183,9 @@ impl Index {
             while self.keys.get(start).is_some_and(|&k| k < key) {
                 start += 1;
             }
-            let Some(id) = ids.get(n as usize) else { continue };
-            let node = self.find_from(revisions, (key, self.whole(id)), id, start);
-            found[n as usize] = node.map_or(NOT_FOUND, place);
+            let node = self.find_from(revisions, (key, self.whole(ids[n])), ids[n], start);
+            // Node numbers are the graph's `u32`s.
+            found[n] = node.and_then(|node| u32::try_from(node).ok()).unwrap_or(NOT_FOUND);
         }
         found
     }
@@ -280,7 +278,7 @@ impl RevisionGraph {
         for (child, r) in revisions.iter().enumerate() {
             for (ids, kind, line) in [
                 (r.parents.as_slice(), Edge::Parent, r.lines.parents as usize),
-                (r.depends_on(), Edge::DependsOn, r.lines.depends_on.map_or(0, |l| l.get() as usize)),
+                (r.depends_on(), Edge::DependsOn, HeaderLines::number(r.lines.depends_on)),
             ] {
                 // The IDs depends-on resolves to (parents are IDs already).
                 let mut resolved: Vec<String> = Vec::new();
@@ -332,7 +330,7 @@ impl RevisionGraph {
         let mut labels: HashMap<String, usize> = HashMap::new();
         let mut label_files: HashMap<&str, Vec<(PathBuf, usize)>> = HashMap::new();
         for (node, r) in revisions.iter().enumerate() {
-            let line = r.lines.labels.map_or(0, |l| l.get() as usize);
+            let line = HeaderLines::number(r.lines.labels);
             for label in r.labels() {
                 labels.entry(label.clone()).or_insert(node);
                 label_files.entry(label).or_default().push((r.path.clone(), line));

@@ -179,6 +179,13 @@ impl Revision {
         self.links.0.get_or_insert_with(Box::default)
     }
 
+    /// The depends-on list, to change its IDs; `None` when it is empty, so
+    /// rewriting the references of every revision allocates no links for
+    /// those without any.
+    pub(crate) fn depends_on_mut(&mut self) -> Option<&mut Vec<String>> {
+        self.links.0.as_deref_mut().map(|links| &mut links.depends_on).filter(|ids| !ids.is_empty())
+    }
+
     /// Whether the SQL of the file is held (always, except for revisions
     /// read from their header only: see [`Revision::load_sql`]).
     pub fn has_sql(&self) -> bool {
@@ -686,6 +693,12 @@ mod tests {
         );
         assert!(linked.replaced().is_empty());
         assert_eq!(linked.lines.replaces, HeaderLines::optional(5));
+        // Rewriting depends-on gives no links to a revision without any.
+        let mut unlinked = plain.clone();
+        assert!(unlinked.depends_on_mut().is_none() && unlinked.links.0.is_none());
+        let mut relinked = linked.clone();
+        relinked.depends_on_mut().expect("a depends-on list")[0] = "e".into();
+        assert_eq!(relinked.depends_on(), ["e"]);
         // Emptied links equal absent ones; changed ones do not.
         let mut touched = plain.clone();
         touched.links_mut().labels.push("z".into());

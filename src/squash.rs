@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::revision::{location, Revision};
+use crate::revision::{location, HeaderLines, Revision};
 
 pub use range::{squash_range, RangeError, Squashed};
 
@@ -172,8 +172,8 @@ fn remap(r: &mut Revision, owner: &HashMap<String, String>, member_of: Option<&s
         *ids = mapped;
     };
     map(&mut r.parents);
-    if !r.depends_on().is_empty() {
-        map(&mut r.links_mut().depends_on);
+    if let Some(ids) = r.depends_on_mut() {
+        map(ids);
     }
 }
 
@@ -187,7 +187,7 @@ fn validate(revisions: &[Revision]) -> Vec<SquashProblem> {
         let problem = |kind| SquashProblem {
             squash: r.id.clone(),
             path: r.path.clone(),
-            line: r.lines.replaces.map_or(0, |l| l.get() as usize),
+            line: HeaderLines::number(r.lines.replaces),
             kind,
         };
         for q in r.replaces() {
@@ -196,7 +196,7 @@ fn validate(revisions: &[Revision]) -> Vec<SquashProblem> {
             } else if r.parents.contains(q) || r.depends_on().contains(q) {
                 problems.push(problem(SquashProblemKind::ReplacesAncestor(q.clone())));
             } else if let Some(other) = first.get(q.as_str()) {
-                let (other, other_line) = (other.path.clone(), other.lines.replaces.map_or(0, |l| l.get() as usize));
+                let (other, other_line) = (other.path.clone(), HeaderLines::number(other.lines.replaces));
                 problems.push(problem(SquashProblemKind::ReplacedTwice { id: q.clone(), other, other_line }));
             } else if let Some(inner) = by_id.get(q.as_str()).filter(|q| !q.replaces().is_empty()) {
                 let cycle = inner.replaces().contains(&r.id);
@@ -336,8 +336,8 @@ pub fn effective(revisions: &[Revision], unfolded: &[String]) -> Vec<Revision> {
     };
     for r in &mut out {
         map(&mut r.parents);
-        if !r.depends_on().is_empty() {
-            map(&mut r.links_mut().depends_on);
+        if let Some(ids) = r.depends_on_mut() {
+            map(ids);
         }
     }
     out

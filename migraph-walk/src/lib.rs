@@ -96,13 +96,14 @@ fn walk<T>(
     entries
         .sort_unstable_by(|a, b| (a.0 >> 8).cmp(&(b.0 >> 8)).then_with(|| name(&a.1, prefix).cmp(name(&b.1, prefix))));
     let plain = |key: &u64| matches!(Kind::from_key(*key), Kind::File | Kind::Other);
+    let revision = |kind: Kind, path: &Path| kind == Kind::File && is_sql(name(path, prefix));
     if files.0.is_empty() && entries.iter().all(|(key, _)| plain(key)) {
         // The usual layout, one directory of files and nothing else: its
         // list becomes the list of files in place (no second list of every
         // path while the first is still there).
         let mut paths: Vec<PathBuf> = entries
             .into_iter()
-            .filter(|(key, path)| Kind::from_key(*key) == Kind::File && is_sql(name(path, prefix)))
+            .filter(|(key, path)| revision(Kind::from_key(*key), path))
             .map(|(_, path)| path)
             .collect();
         paths.shrink_to_fit();
@@ -121,7 +122,7 @@ fn walk<T>(
         }
         if kind == Kind::Dir {
             walk(path, visited, files, each)?;
-        } else if kind == Kind::File && is_sql(name(&path, prefix)) {
+        } else if revision(kind, &path) {
             files.1.push(each(&current, link));
             files.0.push(path);
         }

@@ -2,7 +2,6 @@
 //! use in theirs (`revs`, `graph`).
 
 use super::*;
-use crate::revision::HeaderLines;
 use std::path::Path;
 
 /// Builds revisions from `"id: parent parent | dep dep"` literals.

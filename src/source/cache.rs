@@ -570,14 +570,14 @@ impl Matcher {
     fn find(&mut self, dir: &Path, files: &[PathBuf], rel: &str) -> Option<usize> {
         loop {
             let file = files.get(self.next)?;
-            self.next += 1;
             if file.as_os_str().as_encoded_bytes().get(self.prefix..) == Some(rel.as_bytes()) {
+                self.next += 1;
                 return Some(self.next - 1);
             }
             if file.strip_prefix(dir).is_ok_and(|f| f > Path::new(rel)) {
-                self.next -= 1;
                 return None;
             }
+            self.next += 1;
         }
     }
 }
@@ -787,6 +787,12 @@ mod tests {
         wrong[len..].copy_from_slice(&hash.to_le_bytes());
         assert_eq!(wrong, bytes, "the offset is the body length's");
         assert!(decode_bytes(b"", dir, &[]).is_none());
+        // A path with a zero byte (none on Unix; the names wait ended by
+        // zero bytes) is not a file this version wrote.
+        let odd = dir.join("a\0b.sql");
+        let bytes = encode(dir, [(stat, 6, odd.as_path(), &revision)].into_iter());
+        assert!(decode_walked_after(&bytes, dir, std::slice::from_ref(&odd), 0, usize::MAX).is_none());
+        assert!(decode_bytes(&bytes, dir, std::slice::from_ref(&odd)).is_none());
     }
 
     /// Entries are found by one merge of two sorted lists: those of files
